@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make repro` and `make test`. Both set everything up first.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup repro test lint format bench lock catalog clean
+
+setup: $(STAMP)
+
+# The venv is rebuilt whenever the lock or the package metadata changes.
+$(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/bootstrap.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# The main job: the whole DVC pipeline on the default synthetic world.
+repro: setup
+	$(BIN)/dvc repro
+
+# Every test: unit, spec, property, pipeline, and the study notebooks through nbmake.
+test: setup
+	$(BIN)/pytest -n 2 tests notebooks --nbmake
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: setup
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+catalog: setup
+	$(BIN)/enclave catalog --out docs/catalog
+
+# Recompile the hashed lock after editing requirements/*.in (needs uv; names no index).
+lock:
+	uv pip compile requirements/requirements.in --generate-hashes --universal --python-version 3.11 -q -o requirements/lock.txt
+	uv pip compile requirements/bootstrap.in --generate-hashes --universal --python-version 3.11 -q -o requirements/bootstrap.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

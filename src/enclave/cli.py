@@ -1,0 +1,175 @@
+"""The ``enclave`` command. Arguments are parsed here and only here; each
+subcommand is one plain function that reads its inputs, calls the stage's pure
+core and writes its outputs. Every DVC stage calls exactly one subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from enclave import config, log
+from enclave.errors import EnclaveError
+
+Command = Callable[[argparse.Namespace], int | None]
+
+
+def _params(args: argparse.Namespace) -> config.Params:
+    return config.load(args.params)
+
+
+def cmd_synthesize(args: argparse.Namespace) -> None:
+    params = _params(args)
+    from enclave.synth import run
+
+    run(params.synth, landing=args.landing, truth=args.truth)
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from enclave.ingest import run
+
+    run(
+        args.agency,
+        _params(args).ingest,
+        landing=args.landing,
+        staged=args.staged,
+        quarantine=args.quarantine,
+        report=args.report,
+    )
+
+
+def cmd_link(args: argparse.Namespace) -> None:
+    from enclave.linkage import run
+
+    run(_params(args).linkage, inputs=args.inputs, out=args.out, existing=args.existing)
+
+
+def cmd_evaluate_linkage(args: argparse.Namespace) -> None:
+    from enclave.linkage.evaluate import run
+
+    run(
+        linkage=args.linkage,
+        staged=args.staged,
+        truth=args.truth,
+        report=args.report,
+        plots=args.plots,
+    )
+
+
+def cmd_deidentify(args: argparse.Namespace) -> None:
+    from enclave.deidentify import run
+
+    run(
+        args.project,
+        _params(args).deid,
+        staged=args.staged,
+        linkage=args.linkage,
+        landing=args.landing,
+        out=args.out,
+        report=args.report,
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from enclave.analytic import run
+
+    run(_params(args).build, base=args.base, out=args.out)
+
+
+def cmd_study(args: argparse.Namespace) -> None:
+    from enclave.studies.runner import run
+
+    run(args.name, _params(args), notebooks=args.notebooks, out=args.out)
+
+
+def cmd_catalog(args: argparse.Namespace) -> None:
+    from enclave.catalog import run
+
+    run(out=args.out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enclave", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Command, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--params", type=Path, default=Path("params.yaml"))
+        p.set_defaults(func=func)
+        return p
+
+    p = add("synthesize", cmd_synthesize, "generate the synthetic world's agency extracts")
+    p.add_argument("--landing", type=Path, default=Path("data/landing"))
+    p.add_argument("--truth", type=Path, default=Path("data/truth"))
+
+    p = add("validate", cmd_validate, "check one agency's extract against its contract")
+    p.add_argument("agency", choices=config.AGENCIES)
+    p.add_argument("--landing", type=Path, required=True)
+    p.add_argument("--staged", type=Path, required=True)
+    p.add_argument("--quarantine", type=Path, required=True)
+    p.add_argument("--report", type=Path, required=True)
+
+    p = add("link", cmd_link, "link people across identifier tables into a crosswalk")
+    p.add_argument(
+        "inputs",
+        type=Path,
+        nargs="+",
+        help="staged agency directories, or parquet/CSV identifier files",
+    )
+    p.add_argument("--out", type=Path, default=Path("data/linkage"))
+    p.add_argument(
+        "--existing",
+        type=Path,
+        default=None,
+        help="an earlier crosswalk whose person keys are kept",
+    )
+
+    p = add("evaluate-linkage", cmd_evaluate_linkage, "measure linkage against the truth")
+    p.add_argument("--linkage", type=Path, default=Path("data/linkage"))
+    p.add_argument("--staged", type=Path, default=Path("data/staged"))
+    p.add_argument("--truth", type=Path, default=Path("data/truth"))
+    p.add_argument("--report", type=Path, default=Path("reports/linkage.json"))
+    p.add_argument("--plots", type=Path, default=Path("reports/linkage_pr.csv"))
+
+    p = add("deidentify", cmd_deidentify, "write one approved project's research zone")
+    p.add_argument("--project", required=True)
+    p.add_argument("--staged", type=Path, default=Path("data/staged"))
+    p.add_argument("--linkage", type=Path, default=Path("data/linkage"))
+    p.add_argument(
+        "--landing",
+        type=Path,
+        default=Path("data/landing"),
+        help="read only by the leak scan, to look for identifiers",
+    )
+    p.add_argument("--out", type=Path, required=True, help="data/research/<project>/base")
+    p.add_argument("--report", type=Path, required=True)
+
+    p = add("build", cmd_build, "build the analytic tables of the research zone")
+    p.add_argument("--base", type=Path, required=True, help="data/research/<project>/base")
+    p.add_argument("--out", type=Path, required=True, help="data/research/<project>/analytic")
+
+    p = add("study", cmd_study, "run one study notebook with papermill")
+    p.add_argument("name")
+    p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
+    p.add_argument("--out", type=Path, required=True)
+
+    p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)")
+    p.add_argument("--out", type=Path, default=Path("docs/catalog"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    log.setup(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return args.func(args) or 0
+    except (EnclaveError, config.ConfigError) as exc:
+        log.get("enclave").error("%s", exc)
+        return getattr(exc, "exit_code", 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

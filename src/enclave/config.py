@@ -1,0 +1,231 @@
+"""Typed, frozen view of ``params.yaml``.
+
+``params.yaml`` is read once, at the edge (the CLI or a notebook), into the
+frozen dataclasses below. Every key is checked: an unknown key, a missing key
+without a default or a value of the wrong type is a :class:`ConfigError` that
+names the key's dotted path, e.g. ``linkage.threshold: expected float, got str``.
+
+Each stage receives only its own section (``params.synth``, ``params.linkage``...),
+which is also the set of keys its ``dvc.yaml`` stage declares.
+
+>>> p = from_mapping({"synth": {"persons": 500}})
+>>> p.synth.persons
+500
+>>> from_mapping({"synth": {"persns": 1}})
+Traceback (most recent call last):
+...
+enclave.config.ConfigError: params: unknown key 'synth.persns'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+#: The agencies of the enterprise agreement, in pipeline order (short names are directory names).
+AGENCIES: tuple[str, ...] = ("hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph")
+
+
+class ConfigError(ValueError):
+    """params.yaml does not match the typed configuration."""
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class ErrorRates:
+    """Per-record probabilities of each identifier error the synthetic world injects."""
+
+    typo: float = 0.03
+    nickname: float = 0.04
+    name_swap: float = 0.005
+    dob_day_month_swap: float = 0.01
+    dob_typo: float = 0.01
+    ssn_missing: float = 0.05
+    ssn_typo: float = 0.01
+    ssn_shared_in_family: float = 0.002
+    diacritics_case_spacing: float = 0.02
+    missing_dob: float = 0.005
+    #: share of rows that fail the agency's contract on purpose (quarantine exercise)
+    invalid_row: float = 0.001
+
+
+@dataclass(frozen=True)
+class SynthParams:
+    seed: int = 20261128
+    persons: int = 100_000
+    start_year: int = 2000
+    end_year: int = 2024
+    errors: ErrorRates = field(default_factory=ErrorRates)
+    #: per-agency overrides of the error rates, e.g. {"ides": {"ssn_missing": 0.0}}
+    agency_errors: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    #: what to do with exact duplicate rows: keep the first, quarantine the rest
+    duplicate_rule: Literal["quarantine_repeats", "keep_all"] = "quarantine_repeats"
+
+
+@dataclass(frozen=True)
+class LinkageParams:
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    #: match probability at or above which two identity records are the same person
+    threshold: float = 0.95
+    #: threshold for a birth record's parent to be linked to a person
+    family_threshold: float = 0.9
+    em_max_iterations: int = 25
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class DeidParams:
+    #: projects approved in the agreement; each gets its own pseudonyms
+    projects: tuple[str, ...] = ("demo",)
+    dob_precision: Literal["year_month", "year"] = "year_month"
+    geography: Literal["county", "region"] = "county"
+    keep_service_dates: bool = True
+    k_min: int = 5
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    #: months of gap tolerated inside one program spell
+    spell_gap_months: int = 1
+
+
+@dataclass(frozen=True)
+class DisclosureParams:
+    min_cell: int = 10
+
+
+@dataclass(frozen=True)
+class ServiceOverlapParams:
+    project: str = "demo"
+    period_start: str = "2019-01-01"
+    period_end: str = "2019-12-31"
+    min_match_probability: float = 0.9
+    age_groups: tuple[int, ...] = (0, 18, 26, 45, 65)
+    top_combinations: int = 15
+
+
+@dataclass(frozen=True)
+class StudiesParams:
+    service_overlap: ServiceOverlapParams = field(default_factory=ServiceOverlapParams)
+
+
+@dataclass(frozen=True)
+class Params:
+    agencies: tuple[str, ...] = AGENCIES
+    synth: SynthParams = field(default_factory=SynthParams)
+    ingest: IngestParams = field(default_factory=IngestParams)
+    linkage: LinkageParams = field(default_factory=LinkageParams)
+    deid: DeidParams = field(default_factory=DeidParams)
+    build: BuildParams = field(default_factory=BuildParams)
+    disclosure: DisclosureParams = field(default_factory=DisclosureParams)
+    studies: StudiesParams = field(default_factory=StudiesParams)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: str | Path = "params.yaml") -> Params:
+    """Read ``params.yaml`` into :class:`Params`, failing on any unknown or mistyped key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({type(exc).__name__})") from None
+    return from_mapping(raw or {}, source=str(path))
+
+
+def from_mapping(raw: Mapping[str, Any], source: str = "params") -> Params:
+    """Build :class:`Params` from an already parsed mapping."""
+    try:
+        params = _convert(Params, raw, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    unknown = set(params.agencies) - set(AGENCIES)
+    if unknown:
+        raise ConfigError(f"{source}: unknown agency in 'agencies': {sorted(unknown)}")
+    return params
+
+
+def to_mapping(params: Any) -> dict[str, Any]:
+    """The plain-data form of a params object (tuples become lists), e.g. for papermill."""
+    return _plain(dataclasses.asdict(params))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    name = where or "params"
+    if dataclasses.is_dataclass(tp):
+        return _convert_dataclass(tp, value, where)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"'{name}' must be one of {list(args)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, where)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"'{name}': expected a list, got {type(value).__name__}")
+        return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"'{name}': expected a mapping, got {type(value).__name__}")
+        return {
+            _convert(args[0], k, f"{where}.{k}"): _convert(args[1], v, f"{where}.{k}")
+            for k, v in value.items()
+        }
+    return _convert_scalar(tp, value, name)
+
+
+def _convert_scalar(tp: Any, value: Any, name: str) -> Any:
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool):
+        raise ConfigError(f"'{name}': expected int, got bool")
+    if not isinstance(value, tp):
+        raise ConfigError(f"'{name}': expected {tp.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _convert_dataclass(cls: Any, value: Any, where: str) -> Any:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"'{where or 'params'}': expected a mapping, got {type(value).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    prefix = f"{where}." if where else ""
+    for key in value:
+        if key not in fields:
+            raise ConfigError(f"unknown key '{prefix}{key}'")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in value:
+            kwargs[name] = _convert(hints[name], value[name], f"{prefix}{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"missing key '{prefix}{name}'")
+    return cls(**kwargs)

@@ -1,0 +1,79 @@
+"""The one module that reads and writes zone files.
+
+Writes are deterministic (same frame, same bytes) and atomic: a stage writes into
+a temporary sibling directory and renames it into place only when everything
+succeeded, so a failed stage leaves no partial output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
+
+
+def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> Path:
+    """Write a frame to parquet deterministically (collecting a LazyFrame first)."""
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(path, **PARQUET_OPTIONS)
+    return path
+
+
+def read_parquet(path: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(path)
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """Write JSON with sorted keys and a trailing newline, so reruns give the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    os.chmod(target, 0o755)
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    os.chmod(target, 0o644)
