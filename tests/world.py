@@ -1,0 +1,136 @@
+"""A small synthetic world run through every pipeline stage, for pipeline and notebook tests.
+
+The world is built once per source tree and parameter set, under
+``build/testworld/<digest>/``, and shared between pytest workers (a file lock
+guards the build), so the pipeline tests and the nbmake run reuse one world.
+Stages are called through the CLI, exactly as ``dvc repro`` calls them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+from filelock import FileLock
+
+from enclave import cli, config
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: small-world overrides of params.yaml (a few thousand persons, a short window)
+SMALL = {"synth": {"persons": 3000, "start_year": 2005, "end_year": 2022}}
+
+#: pipeline stages in order, each as the argument lists of its CLI calls
+STAGES = ("synthesize", "validate", "link", "evaluate_linkage", "deidentify", "build")
+
+
+def small_params() -> dict:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for section, values in SMALL.items():
+        params[section] = {**params[section], **values}
+    return params
+
+
+def _digest(params: dict) -> str:
+    h = hashlib.sha256(yaml.safe_dump(params, sort_keys=True).encode())
+    for path in sorted((REPO / "src").rglob("*.py")):
+        h.update(path.relative_to(REPO).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _commands(params: config.Params) -> list[tuple[str, list[str]]]:
+    staged = [f"data/staged/{a}" for a in params.agencies]
+    steps = [("synthesize", ["synthesize"])]
+    steps += [
+        (
+            "validate",
+            [
+                "validate",
+                a,
+                "--landing",
+                f"data/landing/{a}",
+                "--staged",
+                f"data/staged/{a}",
+                "--quarantine",
+                f"data/quarantine/{a}",
+                "--report",
+                f"reports/validation/{a}.json",
+            ],
+        )
+        for a in params.agencies
+    ]
+    steps.append(("link", ["link", *staged, "--out", "data/linkage"]))
+    steps.append(("evaluate_linkage", ["evaluate-linkage"]))
+    for project in params.deid.projects:
+        steps.append(
+            (
+                "deidentify",
+                [
+                    "deidentify",
+                    "--project",
+                    project,
+                    "--out",
+                    f"data/research/{project}/base",
+                    "--report",
+                    f"reports/disclosure_risk/{project}.json",
+                ],
+            )
+        )
+        steps.append(
+            (
+                "build",
+                [
+                    "build",
+                    "--base",
+                    f"data/research/{project}/base",
+                    "--out",
+                    f"data/research/{project}/analytic",
+                ],
+            )
+        )
+    return steps
+
+
+def build(upto: str = "build") -> Path:
+    """The root of a small world run through every stage up to ``upto``.
+
+    Stages already run for this source tree and these params are not run again.
+    """
+    params = small_params()
+    root = REPO / "build" / "testworld" / _digest(params)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root) + ".lock"):
+        if not (root / "params.yaml").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        _run_stages(root, upto)
+    return root
+
+
+def _run_stages(root: Path, upto: str) -> None:
+    typed = config.load(root / "params.yaml")
+    last = STAGES.index(upto)
+    for stage in STAGES[: last + 1]:
+        marker = root / f".done-{stage}"
+        if marker.exists():
+            continue
+        for name, argv in _commands(typed):
+            if name == stage:
+                _call(root, stage, argv)
+        marker.touch()
+
+
+def _call(root: Path, stage: str, argv: list[str]) -> None:
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        code = cli.main([argv[0], "--params", "params.yaml", *argv[1:]])
+    finally:
+        os.chdir(cwd)
+    if code:
+        raise RuntimeError(f"stage {stage} failed with exit code {code}")
