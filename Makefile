@@ -18,11 +18,11 @@ $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
 
 # The main job: the whole DVC pipeline on the default synthetic world.
 repro: setup
-	$(BIN)/dvc repro
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 # Every test: unit, spec, property, pipeline, and the study notebooks through nbmake.
 test: setup
-	$(BIN)/pytest -n 2 tests notebooks --nbmake
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n 2 tests notebooks --nbmake
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
