@@ -54,8 +54,29 @@ class ErrorRates:
     ssn_shared_in_family: float = 0.002
     diacritics_case_spacing: float = 0.02
     missing_dob: float = 0.005
+    #: a married person's earlier surname used instead of the current one
+    old_surname: float = 0.05
+    #: a corrections record carries an alias name (only agencies with alias columns)
+    alias: float = 0.0
+    #: the first name delivered as its initial only (IDES wage records)
+    first_initial: float = 0.0
     #: share of rows that fail the agency's contract on purpose (quarantine exercise)
     invalid_row: float = 0.001
+    #: share of rows delivered twice, byte for byte (duplicate handling exercise)
+    duplicate_row: float = 0.001
+
+
+def _default_agency_errors() -> dict[str, dict[str, float]]:
+    """How each agency's identifier quality departs from the common rates (DESIGN.md)."""
+    return {
+        "idhs": {"ssn_missing": 0.15},
+        "aging": {"ssn_missing": 0.1},
+        "dcfs": {"ssn_missing": 0.9, "diacritics_case_spacing": 0.08},
+        # a borrowed SSN at the same employer and quarter would break the wage grain
+        "ides": {"ssn_missing": 0.0, "ssn_shared_in_family": 0.0, "first_initial": 0.6},
+        "idoc": {"ssn_missing": 0.6, "alias": 0.3},
+        "idph": {"ssn_missing": 0.1},
+    }
 
 
 @dataclass(frozen=True)
@@ -66,13 +87,16 @@ class SynthParams:
     end_year: int = 2024
     errors: ErrorRates = field(default_factory=ErrorRates)
     #: per-agency overrides of the error rates, e.g. {"ides": {"ssn_missing": 0.0}}
-    agency_errors: dict[str, dict[str, float]] = field(default_factory=dict)
+    agency_errors: dict[str, dict[str, float]] = field(default_factory=_default_agency_errors)
 
 
 @dataclass(frozen=True)
 class IngestParams:
     #: what to do with exact duplicate rows: keep the first, quarantine the rest
     duplicate_rule: Literal["quarantine_repeats", "keep_all"] = "quarantine_repeats"
+    #: share of data rows that may be structurally malformed (wrong field count, wrong
+    #: line length, stray quote, blank line) before the whole delivery is refused
+    max_malformed_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,14 @@ class LinkageParams:
     family_threshold: float = 0.9
     em_max_iterations: int = 25
     seed: int = 7
+    #: DuckDB threads for linking (the enclave's machines have two cores)
+    threads: int = 2
+    #: random record pairs sampled to estimate u probabilities
+    u_max_pairs: float = 2_000_000.0
+    #: cap on blocked pairs per EM training pass (deterministic hash sample)
+    em_max_pairs: float = 2_000_000.0
+    #: lowest match probability kept as an edge (the precision-recall curve starts here)
+    edge_floor: float = 0.5
 
 
 @dataclass(frozen=True)

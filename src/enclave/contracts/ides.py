@@ -1,0 +1,88 @@
+"""IDES UI wage records: one row per person-quarter-employer (fixed-width, ASCII, no
+header). No date of birth; the name is often a first initial and a surname."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pandera.polars as pa
+import polars as pl
+
+from enclave.contracts.base import (
+    Contract,
+    FixedWidth,
+    RawModel,
+    conform_identifiers,
+    keyed,
+    text,
+    trimmed,
+)
+
+AGENCY = "ides"
+GRAIN = ("SSN", "YEAR", "QTR", "FEIN")
+
+
+class IdesRaw(RawModel):
+    """Quarterly wage records as employers report them to IDES."""
+
+    SSN: str = text("social security number", pattern=r"^\d{9}$", width=9)
+    LAST_NAME: str = text("last name (truncated to 20)", nullable=True, width=20)
+    FIRST_NAME: str = text("first name or initial (truncated to 12)", nullable=True, width=12)
+    YEAR: str = text("wage year", pattern=r"^(19[9]\d|20[0-3]\d)$", width=4)
+    QTR: str = text("wage quarter 1..4", codes=("1", "2", "3", "4"), width=1)
+    FEIN: str = text(
+        "employer's federal employer identification number", pattern=r"^\d{9}$", width=9
+    )
+    WAGES: str = text("wages paid in the quarter, dollars", minimum=0.0, width=12)
+
+    class Config:
+        strict = True
+        metadata: ClassVar = {"grain": GRAIN}
+
+
+class IdesContent(pa.DataFrameModel):
+    """Staged IDES content."""
+
+    record_key: str = pa.Field(unique=True)
+    agency: str = pa.Field(isin=[AGENCY])
+    year: pl.Int32 = pa.Field(description="wage year")
+    quarter: pl.Int8 = pa.Field(ge=1, le=4, description="wage quarter")
+    employer_id: str = pa.Field(description="employer FEIN")
+    wages: pl.Float64 = pa.Field(ge=0, description="wages in the quarter")
+
+    class Config:
+        strict = True
+
+
+def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Validated IDES rows -> (standard identifiers, content)."""
+    ids = keyed(
+        raw,
+        AGENCY,
+        trimmed("FIRST_NAME").alias("first_name"),
+        trimmed("LAST_NAME").alias("last_name"),
+        trimmed("SSN").alias("ssn"),
+    )
+    content = keyed(
+        raw,
+        AGENCY,
+        pl.col("YEAR").cast(pl.Int32).alias("year"),
+        pl.col("QTR").cast(pl.Int8).alias("quarter"),
+        pl.col("FEIN").alias("employer_id"),
+        pl.col("WAGES").cast(pl.Float64).alias("wages"),
+    )
+    return conform_identifiers(ids), content
+
+
+CONTRACT = Contract(
+    agency=AGENCY,
+    agency_name="Employment Security",
+    extract="UI wage records",
+    grain="person-quarter-employer",
+    filename="ides_wages.dat",
+    layout=FixedWidth(encoding="ascii"),
+    raw=IdesRaw,
+    content=IdesContent,
+    standardise=standardise,
+    grain_key=GRAIN,
+)

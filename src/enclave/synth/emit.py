@@ -1,0 +1,628 @@
+"""Agency extracts from the synthetic world, each in its agency's own format.
+
+For each agency: the world's program table is turned into canonical records (one
+per row of the extract's grain), each record gets the person's identifiers as of
+the record date (surname history, residence), identifier errors are injected
+(:mod:`enclave.synth.noise`), the record is formatted in the agency's columns,
+dates and codes (the contract is the single source of the columns and widths),
+a few rows are broken or repeated on purpose, and the file's bytes are rendered.
+The records truth says who each row really is and which errors it carries.
+
+Everything is pure except :func:`emit_all`, which writes the files.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from unidecode import unidecode
+
+from enclave import contracts
+from enclave.config import AGENCIES, SynthParams
+from enclave.contracts import aging, dcfs, hfs, idhs, idoc, idph, isbe
+from enclave.contracts.base import Contract, FixedWidth
+from enclave.io import atomic_file
+from enclave.synth import noise
+from enclave.synth.world import World, empty
+
+#: records truth columns before the ``err_<kind>`` flags
+TRUTH_COLUMNS = ("record_key", "agency", "person_id", "mother_id", "father_id")
+
+
+def emit_all(world: World, params: SynthParams, landing: Path) -> pl.DataFrame:
+    """Write every agency's extract to ``landing/<agency>/<filename>``; return the
+    records truth (``record_key``, ``agency``, ``person_id``, ``mother_id``,
+    ``father_id`` and one ``err_<kind>`` boolean per error kind)."""
+    truths = []
+    for agency in AGENCIES:
+        contract = contracts.get(agency)
+        raw, truth = build_extract(world, params, agency)
+        with atomic_file(Path(landing) / agency / contract.filename) as tmp:
+            tmp.write_bytes(render(contract, raw))
+        truths.append(truth)
+    return pl.concat(truths, how="vertical")
+
+
+def build_extract(
+    world: World, params: SynthParams, agency: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One agency's extract rows (text, the contract's columns) and their records truth."""
+    contract = contracts.get(agency)
+    spec = SPECS[agency]
+    rng = np.random.default_rng([params.seed, AGENCIES.index(agency)])
+    rates = noise.rates_for(params, agency)
+    records = spec.records(world)
+    records = _identify(world, records).sort(["date", "person_id", *spec.order], nulls_last=True)
+    noisy, flags = noise.apply_identifier_errors(
+        records, rates, rng, _units(records, spec.unit), spec.carries
+    )
+    parent_flag = pl.Series(f"err_{noise.PARENT_KIND}", np.zeros(noisy.height, dtype=bool))
+    if "mother_first" in noisy.columns:
+        noisy, parent_flag = noise.apply_parent_errors(noisy, rates, rng)
+    raw = spec.format(noisy).select(contract.columns)
+    raw = _fit_widths(contract, raw)
+    invalid = rng.random(raw.height) < rates.invalid_row
+    raw = _break_rows(raw, invalid, spec.invalid, rng)
+    truth = records.select(
+        "person_id",
+        pl.col("mother_id")
+        if "mother_id" in records.columns
+        else pl.lit(None, pl.Int64).alias("mother_id"),
+        pl.col("father_id")
+        if "father_id" in records.columns
+        else pl.lit(None, pl.Int64).alias("father_id"),
+    ).with_columns(
+        *flags.get_columns(), parent_flag, err_invalid_row=pl.Series(invalid, dtype=pl.Boolean)
+    )
+    repeat = rng.random(raw.height) < rates.duplicate_row
+    return _with_duplicates(agency, raw, truth, repeat)
+
+
+def render(contract: Contract, raw: pl.DataFrame) -> bytes:
+    """The bytes of a landing file: delimited with a header, or fixed-width lines."""
+    if isinstance(contract.layout, FixedWidth):
+        padded = raw.select(
+            pl.col(c).fill_null("").str.pad_end(w)
+            for c, w in zip(raw.columns, contract.widths, strict=True)
+        )
+        lines = padded.select(pl.concat_str(pl.all())).to_series()
+        text = "".join(f"{line}\n" for line in lines)
+    else:
+        text = raw.write_csv(separator=contract.layout.delimiter, line_terminator="\n")
+    return text.encode(contract.layout.encoding)
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _units(records: pl.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
+    """Each record's identity-unit index (rows of a unit share their error draws)."""
+    if records.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = records.select(cols).unique().sort(cols).with_row_index("_unit")
+    joined = records.select(cols).join(keys, on=list(cols), how="left", maintain_order="left")
+    return joined["_unit"].to_numpy().astype(np.int64)
+
+
+def _identify(world: World, records: pl.DataFrame) -> pl.DataFrame:
+    """Attach the person's identifiers as of the record's ``date``."""
+    persons = _table(world, "persons")
+    parents = persons.select(pl.col("person_id").alias("_pid"), pl.col("ssn").alias("_pssn"))
+    people = (
+        persons.join(parents, left_on="mother_id", right_on="_pid", how="left")
+        .rename({"_pssn": "_mssn"})
+        .join(parents, left_on="father_id", right_on="_pid", how="left")
+        .select(
+            "person_id",
+            "first_name",
+            "middle_name",
+            pl.col("last_name").alias("birth_last_name"),
+            "suffix",
+            "sex",
+            "dob",
+            "ssn",
+            pl.coalesce("_mssn", "_pssn").alias("family_ssn"),
+        )
+    )
+    out = records.with_row_index("_row").join(people, on="person_id", how="left")
+    out = _as_of(out, _table(world, "surnames"), ["last_name"])
+    out = _as_of(out, _table(world, "residences"), ["street_address", "city", "zip"])
+    out = out.with_columns(pl.coalesce("last_name", "birth_last_name").alias("last_name"))
+    return out.sort("_row").drop("_row")
+
+
+def _as_of(records: pl.DataFrame, table: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """Join the row of ``table`` valid at each record's date (latest ``valid_from``)."""
+    right = table.select("person_id", pl.col("valid_from").alias("_from"), *cols).sort("_from")
+    left = records.sort("date")
+    return left.join_asof(
+        right,
+        left_on="date",
+        right_on="_from",
+        by="person_id",
+        strategy="backward",
+        check_sortedness=False,
+    ).drop("_from")
+
+
+def _table(world: World, name: str) -> pl.DataFrame:
+    return world.tables.get(name, empty(name))
+
+
+def _fit_widths(contract: Contract, raw: pl.DataFrame) -> pl.DataFrame:
+    """Fixed-width agencies keep ASCII only and cut values to their field width."""
+    if not isinstance(contract.layout, FixedWidth):
+        return _encodable(raw, contract.layout.encoding)
+    raw = _encodable(raw, "ascii")
+    return raw.with_columns(
+        pl.col(c).str.slice(0, w) for c, w in zip(raw.columns, contract.widths, strict=True)
+    )
+
+
+def _encodable(raw: pl.DataFrame, encoding: str) -> pl.DataFrame:
+    """Transliterate the values an encoding cannot hold (José stays José in cp1252)."""
+
+    def fix(value: str) -> str:
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError:
+            return unidecode(value)
+        return value
+
+    out = []
+    for c in raw.columns:
+        # only non-ASCII values can fail to encode; names are the only such values
+        values = raw[c].filter(raw[c].str.contains(r"[^\x00-\x7F]")).unique().sort()
+        mapping = {v: fix(v) for v in values.to_list() if fix(v) != v}
+        out.append(pl.col(c).replace(mapping) if mapping else pl.col(c))
+    return raw.select(out)
+
+
+def _break_rows(
+    raw: pl.DataFrame,
+    invalid: np.ndarray,
+    options: tuple[tuple[str, str], ...],
+    rng: np.random.Generator,
+) -> pl.DataFrame:
+    """Rows drawn ``invalid`` get one value their contract rejects."""
+    choice = rng.integers(0, len(options), raw.height)
+    return raw.with_columns(
+        pl.when(pl.Series(invalid & (choice == i)))
+        .then(pl.lit(bad))
+        .otherwise(pl.col(col))
+        .alias(col)
+        for i, (col, bad) in enumerate(options)
+    )
+
+
+def _with_duplicates(
+    agency: str, raw: pl.DataFrame, truth: pl.DataFrame, repeat: np.ndarray
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Repeat the drawn rows right after themselves; give every row its record key."""
+    order = np.sort(np.concatenate([np.arange(raw.height), np.flatnonzero(repeat)]), kind="stable")
+    is_copy = np.zeros(len(order), dtype=bool)
+    is_copy[1:] = order[1:] == order[:-1]
+    raw = raw[order]
+    truth = truth[order].with_columns(err_duplicate_row=pl.Series(is_copy))
+    rows = pl.int_range(1, len(order) + 1, eager=True).cast(pl.String).str.zfill(9)
+    keys = f"{agency}-" + rows
+    truth = truth.select(
+        pl.lit(keys).alias("record_key"),
+        pl.lit(agency).alias("agency"),
+        pl.col("person_id").cast(pl.Int64),
+        pl.col("mother_id").cast(pl.Int64),
+        pl.col("father_id").cast(pl.Int64),
+        *(pl.col(f"err_{k}").fill_null(False) for k in noise.KINDS),
+    )
+    return raw, truth
+
+
+# --------------------------------------------------------------------------- formatting helpers
+
+
+def _fmt(expr: pl.Expr, fmt: str) -> pl.Expr:
+    """A date in an agency's format (DD-MON-YYYY months upper case)."""
+    out = expr.dt.strftime(fmt)
+    return out.str.to_uppercase() if "%b" in fmt else out
+
+
+def _code(expr: pl.Expr, mapping: dict[str, str], default: str | None = None) -> pl.Expr:
+    """A world code as the agency codes it (``default`` for values it has no code for)."""
+    fallback = mapping.get("OTHER", default)
+    coded = expr.str.to_uppercase().replace_strict(
+        mapping, default=fallback, return_dtype=pl.String
+    )
+    return pl.when(expr.is_not_null()).then(coded)
+
+
+def _affine_id(width: int, mult: int, add: int, low: int) -> pl.Expr:
+    """A stable per-person agency number: a bijection of ``person_id`` onto ``width`` digits."""
+    span = 10**width - low
+    return ((pl.col("person_id") * mult + add) % span + low).cast(pl.String).str.zfill(width)
+
+
+def _money(expr: pl.Expr) -> pl.Expr:
+    """Dollars with two decimals (1234.5 -> 1234.50)."""
+    cents = (expr * 100).round(0).cast(pl.Int64)
+    return (cents // 100).cast(pl.String) + "." + (cents % 100).cast(pl.String).str.zfill(2)
+
+
+def _upper(col: str) -> pl.Expr:
+    return pl.col(col).str.to_uppercase().alias(col)
+
+
+def _initial(col: str) -> pl.Expr:
+    return pl.col(col).str.slice(0, 1).str.to_uppercase()
+
+
+def _ranked(expr: pl.Expr, width: int, prefix: str) -> pl.Expr:
+    """A dense rank rendered as an agency number (``prefix`` + zero-padded digits)."""
+    return prefix + expr.rank("dense").cast(pl.String).str.zfill(width)
+
+
+# --------------------------------------------------------------------------- per-agency specs
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one agency's extract is built from the world."""
+
+    #: world -> canonical records: ``person_id``, ``date`` (for as-of lookups), content
+    records: Callable[[World], pl.DataFrame]
+    #: noisy canonical records -> the agency's columns, as text
+    format: Callable[[pl.DataFrame], pl.DataFrame]
+    #: columns of an identity unit (rows of a unit repeat the same identifier errors)
+    unit: tuple[str, ...]
+    #: identifiers the agency delivers: name, dob, ssn, alias
+    carries: frozenset[str]
+    #: (column, value its contract rejects) for the rows broken on purpose
+    invalid: tuple[tuple[str, str], ...]
+    #: extra sort keys after date and person, for a stable row order
+    order: tuple[str, ...] = ()
+
+
+NAME_DOB_SSN = frozenset({"name", "dob", "ssn"})
+
+
+def _hfs_records(world: World) -> pl.DataFrame:
+    return _table(world, "medicaid").select(
+        "person_id", pl.col("start").alias("date"), "end", "category"
+    )
+
+
+def _hfs_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = hfs.DATE_FORMAT
+    return df.select(
+        _affine_id(9, 7919, 104_729, 100_000_000).alias("RECIP_ID"),
+        pl.col("ssn").alias("SSN"),
+        pl.col("first_name").str.to_uppercase().alias("FIRST_NM"),
+        _initial("middle_name").alias("MID_INIT"),
+        pl.col("last_name").str.to_uppercase().alias("LAST_NM"),
+        pl.col("suffix").alias("NAME_SFX"),
+        _fmt(pl.col("dob"), f).alias("BIRTH_DT"),
+        pl.col("sex").replace_strict(hfs.SEX_CODES, default="U").alias("SEX_CD"),
+        pl.col("zip").alias("ZIP5"),
+        _fmt(pl.col("date"), f).alias("ELIG_BEGIN_DT"),
+        _fmt(pl.col("end"), f).alias("ELIG_END_DT"),
+        _code(pl.col("category"), hfs.CATEGORY_CODES).alias("ELIG_CAT"),
+    )
+
+
+def _idhs_records(world: World) -> pl.DataFrame:
+    return _table(world, "snap_tanf").select(
+        "person_id", pl.col("month").alias("date"), "case_id", "program", "relationship"
+    )
+
+
+def _idhs_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = idhs.DATE_FORMAT
+    members = (
+        df.select("case_id", "person_id", "dob")
+        .unique(["case_id", "person_id"])
+        .sort(["case_id", "dob", "person_id"], nulls_last=True)
+        .with_columns(member_no=(pl.int_range(1, pl.len() + 1).over("case_id") % 100))
+    )
+    df = df.join(
+        members.drop("dob"), on=["case_id", "person_id"], how="left", maintain_order="left"
+    )
+    return df.select(
+        _ranked(pl.col("case_id"), 9, "C").alias("case_no"),
+        pl.col("member_no").cast(pl.String).str.zfill(2).alias("member_no"),
+        pl.col("ssn"),
+        pl.col("first_name"),
+        pl.col("last_name"),
+        _fmt(pl.col("dob"), f).alias("birth_date"),
+        pl.col("sex").replace_strict(idhs.SEX_CODES, default=None).alias("sex"),
+        pl.col("street_address").alias("street_addr"),
+        pl.col("city"),
+        pl.col("zip"),
+        _code(pl.col("program"), idhs.PROGRAM_CODES, "FS").alias("program"),
+        _fmt(pl.col("date").dt.month_start(), f).alias("benefit_month"),
+        _code(pl.col("relationship"), idhs.RELATIONSHIP_CODES).alias("rel_to_head"),
+    )
+
+
+def _aging_records(world: World) -> pl.DataFrame:
+    return _table(world, "ccp").select(
+        "person_id", pl.col("start").alias("date"), "end", "service_type"
+    )
+
+
+def _aging_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = aging.DATE_FORMAT
+    return df.select(
+        ("A" + _affine_id(9, 7877, 55_001, 0)).alias("CLIENT_ID"),
+        _upper("last_name").alias("LAST_NAME"),
+        _upper("first_name").alias("FIRST_NAME"),
+        _initial("middle_name").alias("MI"),
+        _fmt(pl.col("dob"), f).alias("DOB"),
+        pl.col("sex").replace_strict(aging.SEX_CODES, default=None).alias("SEX"),
+        pl.col("ssn").str.slice(5, 4).alias("SSN4"),
+        pl.col("zip").alias("ZIP"),
+        _fmt(pl.col("date"), f).alias("SVC_START"),
+        _fmt(pl.col("end"), f).alias("SVC_END"),
+        _code(pl.col("service_type"), aging.SERVICE_CODES).alias("SVC_TYPE"),
+    )
+
+
+def _dcfs_records(world: World) -> pl.DataFrame:
+    return _table(world, "dcfs").select(
+        "person_id",
+        pl.col("start").alias("date"),
+        "end",
+        "event_type",
+        "finding",
+        "placement_type",
+        pl.col("county_fips").alias("event_county"),
+    )
+
+
+def _dcfs_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = dcfs.DATE_FORMAT
+    return df.select(
+        _affine_id(8, 7907, 13, 10_000_000).alias("CHILD_ID"),
+        pl.col("first_name").alias("CHILD_FIRST_NAME"),
+        pl.col("last_name").alias("CHILD_LAST_NAME"),
+        _fmt(pl.col("dob"), f).alias("CHILD_DOB"),
+        pl.col("sex").replace_strict(dcfs.SEX_CODES, default="U").alias("CHILD_SEX"),
+        pl.col("ssn").alias("CHILD_SSN"),
+        _code(pl.col("event_type"), dcfs.EVENT_CODES, "INV").alias("EVENT_TYPE"),
+        _fmt(pl.col("date"), f).alias("START_DATE"),
+        _fmt(pl.col("end"), f).alias("END_DATE"),
+        _code(pl.col("finding"), dcfs.FINDING_CODES).alias("FINDING"),
+        _code(pl.col("placement_type"), dcfs.PLACEMENT_CODES).alias("PLCMT_TYPE"),
+        pl.col("event_county").str.slice(2, 3).alias("COUNTY_CD"),
+    )
+
+
+def _isbe_records(world: World) -> pl.DataFrame:
+    school = _table(world, "school")
+    return school.select(
+        "person_id",
+        pl.date(pl.col("school_year"), 9, 1).alias("date"),
+        "school_year",
+        "grade",
+        "exit_status",
+        pl.col("county_fips").alias("school_county"),
+    )
+
+
+def _isbe_format(df: pl.DataFrame) -> pl.DataFrame:
+    grade = pl.col("grade").cast(pl.Int64)
+    year = pl.col("school_year").cast(pl.String)
+    return df.select(
+        _affine_id(9, 7883, 271, 100_000_000).alias("sid"),
+        pl.col("first_name").alias("legal_first_name"),
+        pl.col("middle_name").alias("legal_middle_name"),
+        pl.col("last_name").alias("legal_last_name"),
+        _fmt(pl.col("dob"), isbe.DATE_FORMAT).alias("birth_date"),
+        pl.col("sex").replace_strict(isbe.SEX_CODES, default="X").alias("gender"),
+        (year + "-" + (pl.col("school_year") + 1).cast(pl.String)).alias("school_year"),
+        pl.when(grade == 0)
+        .then(pl.lit("KG"))
+        .otherwise(grade.cast(pl.String).str.zfill(2))
+        .alias("grade_level"),
+        _code(pl.col("exit_status"), isbe.EXIT_CODES, "01").alias("exit_code"),
+        pl.col("school_county").alias("county_fips"),
+    )
+
+
+def _ides_records(world: World) -> pl.DataFrame:
+    wages = _table(world, "wages")
+    return wages.select(
+        "person_id",
+        pl.date(pl.col("year"), (pl.col("quarter").cast(pl.Int32) - 1) * 3 + 1, 1).alias("date"),
+        "year",
+        "quarter",
+        "employer_id",
+        "wages",
+    )
+
+
+def _ides_format(df: pl.DataFrame) -> pl.DataFrame:
+    # employers must report a number: workers without an SSN appear under an ITIN (9xx...)
+    itin = "9" + _affine_id(8, 7873, 4_242, 0)
+    return df.select(
+        pl.coalesce("ssn", itin).alias("SSN"),
+        _upper("last_name").alias("LAST_NAME"),
+        _upper("first_name").alias("FIRST_NAME"),
+        pl.col("year").cast(pl.String).alias("YEAR"),
+        pl.col("quarter").cast(pl.String).alias("QTR"),
+        _ranked(pl.col("employer_id"), 7, "36").alias("FEIN"),
+        _money(pl.col("wages")).alias("WAGES"),
+    )
+
+
+def _idoc_records(world: World) -> pl.DataFrame:
+    return _table(world, "prison").select(
+        "person_id",
+        pl.col("admit_date").alias("date"),
+        "release_date",
+        "offense_class",
+        pl.col("county_fips").alias("commit_county"),
+    )
+
+
+def _idoc_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = idoc.DATE_FORMAT
+    number = (pl.col("person_id") * 7901 + 17) % 2_600_000
+    letter = pl.lit(string.ascii_uppercase).str.slice(number // 100_000, 1)
+    offense = pl.col("offense_class").cast(pl.String).str.to_uppercase()
+    offense = offense.str.replace(r"^CLASS[_ ]?", "")
+    return df.select(
+        (letter + (number % 100_000).cast(pl.String).str.zfill(5)).alias("IDOC_NO"),
+        _upper("last_name").alias("LAST_NAME"),
+        _upper("first_name").alias("FIRST_NAME"),
+        _upper("middle_name").alias("MIDDLE_NAME"),
+        pl.col("suffix").alias("SUFFIX"),
+        _upper("alias_last_name").alias("ALIAS_LAST"),
+        _upper("alias_first_name").alias("ALIAS_FIRST"),
+        _fmt(pl.col("dob"), f).alias("DOB"),
+        pl.col("sex").replace_strict(idoc.SEX_CODES, default="M").alias("SEX"),
+        pl.col("ssn").alias("SSN"),
+        _fmt(pl.col("date"), f).alias("ADMIT_DATE"),
+        _fmt(pl.col("release_date"), f).alias("RELEASE_DATE"),
+        pl.when(offense.is_in(list(idoc.OFFENSE_CLASSES)))
+        .then(offense)
+        .otherwise(pl.lit("4"))
+        .alias("OFFENSE_CLASS"),
+        pl.col("commit_county").alias("COMMIT_COUNTY"),
+    )
+
+
+def _idph_records(world: World) -> pl.DataFrame:
+    births = _table(world, "births").select(
+        pl.col("child_id").alias("person_id"),
+        pl.col("birth_date").alias("date"),
+        pl.lit("BIRTH").alias("record_type"),
+        "mother_id",
+        pl.when(pl.col("father_named")).then(pl.col("father_id")).alias("father_id"),
+        "plurality",
+        pl.col("county_fips").alias("event_county"),
+    )
+    deaths = _table(world, "deaths").select(
+        "person_id",
+        pl.col("death_date").alias("date"),
+        pl.lit("DEATH").alias("record_type"),
+        pl.lit(None, pl.Int64).alias("mother_id"),
+        pl.lit(None, pl.Int64).alias("father_id"),
+        pl.lit(None, pl.Int8).alias("plurality"),
+        pl.col("county_fips").alias("event_county"),
+    )
+    births = _parent(world, _parent(world, births, "mother"), "father")
+    return pl.concat([births, deaths], how="diagonal_relaxed")
+
+
+def _parent(world: World, records: pl.DataFrame, role: str) -> pl.DataFrame:
+    """A birth record's named parent: first name, surname at the birth, maiden name, DOB."""
+    persons = _table(world, "persons").select(
+        pl.col("person_id").alias(f"{role}_id"),
+        pl.col("first_name").alias(f"{role}_first"),
+        pl.col("last_name").alias(f"{role}_maiden"),
+        pl.col("dob").alias(f"{role}_dob"),
+    )
+    rows = records.select(pl.col(f"{role}_id").alias("person_id"), "date").with_row_index("_row")
+    surnames = _as_of(rows, _table(world, "surnames"), ["last_name"]).sort("_row")
+    out = records.join(persons, on=f"{role}_id", how="left", maintain_order="left")
+    last = pl.coalesce(surnames["last_name"], out[f"{role}_maiden"]).alias(f"{role}_last")
+    return out.with_columns(last)
+
+
+def _idph_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = idph.DATE_FORMAT
+    birth = pl.col("record_type") == "BIRTH"
+    kind = pl.when(birth).then(pl.lit("B")).otherwise(pl.lit("D"))
+    year = pl.col("date").dt.year().cast(pl.String)
+    serial = pl.int_range(1, pl.len() + 1).over(kind, year).cast(pl.String).str.zfill(6)
+    return df.select(
+        (kind + year + serial).alias("CERT_NO"),
+        kind.alias("RECORD_TYPE"),
+        _fmt(pl.col("date"), f).alias("EVENT_DATE"),
+        _upper("first_name").alias("FIRST_NAME"),
+        _upper("middle_name").alias("MIDDLE_NAME"),
+        _upper("last_name").alias("LAST_NAME"),
+        pl.col("suffix").alias("SUFFIX"),
+        _fmt(pl.col("dob"), f).alias("DOB"),
+        pl.col("sex").replace_strict(idph.SEX_CODES, default="U").alias("SEX"),
+        pl.when(~birth).then(pl.col("ssn")).alias("SSN"),
+        _upper("mother_first").alias("MOTHER_FIRST"),
+        _upper("mother_last").alias("MOTHER_LAST"),
+        _upper("mother_maiden").alias("MOTHER_MAIDEN"),
+        _fmt(pl.col("mother_dob"), f).alias("MOTHER_DOB"),
+        _upper("father_first").alias("FATHER_FIRST"),
+        _upper("father_last").alias("FATHER_LAST"),
+        _fmt(pl.col("father_dob"), f).alias("FATHER_DOB"),
+        pl.col("plurality").cast(pl.String).alias("PLURALITY"),
+        pl.col("event_county").alias("COUNTY_FIPS"),
+    )
+
+
+SPECS: dict[str, Spec] = {
+    "hfs": Spec(
+        _hfs_records,
+        _hfs_format,
+        ("person_id",),
+        NAME_DOB_SSN,
+        (("BIRTH_DT", "19851345"), ("SEX_CD", "X"), ("ELIG_CAT", "ZZ")),
+        ("category",),
+    ),
+    "idhs": Spec(
+        _idhs_records,
+        _idhs_format,
+        ("person_id", "case_id"),
+        NAME_DOB_SSN,
+        (("birth_date", "02/30/1990"), ("program", "XX"), ("zip", "6060")),
+        ("case_id", "program"),
+    ),
+    "aging": Spec(
+        _aging_records,
+        _aging_format,
+        ("person_id", "date", "service_type"),
+        NAME_DOB_SSN,
+        (("DOB", "13011950"), ("SVC_TYPE", "ZZZ")),
+        ("service_type",),
+    ),
+    "dcfs": Spec(
+        _dcfs_records,
+        _dcfs_format,
+        ("person_id",),
+        NAME_DOB_SSN,
+        (("START_DATE", "31-FEB-2015"), ("EVENT_TYPE", "UNK")),
+        ("event_type",),
+    ),
+    "isbe": Spec(
+        _isbe_records,
+        _isbe_format,
+        ("person_id",),
+        frozenset({"name", "dob"}),
+        (("birth_date", "2010-02-30"), ("grade_level", "14")),
+    ),
+    "ides": Spec(
+        _ides_records,
+        _ides_format,
+        ("person_id", "employer_id"),
+        frozenset({"name", "ssn"}),
+        (("WAGES", "-250.00"), ("QTR", "5")),
+        ("employer_id",),
+    ),
+    "idoc": Spec(
+        _idoc_records,
+        _idoc_format,
+        ("person_id", "date"),
+        frozenset({"name", "dob", "ssn", "alias"}),
+        (("ADMIT_DATE", "13/01/2015"), ("OFFENSE_CLASS", "Z")),
+    ),
+    "idph": Spec(
+        _idph_records,
+        _idph_format,
+        ("person_id", "date", "record_type"),
+        NAME_DOB_SSN,
+        (("EVENT_DATE", "2015-13-01"), ("SEX", "Q")),
+        ("record_type",),
+    ),
+}

@@ -1,0 +1,391 @@
+"""Emitters on a small hand-made world: every extract parses per its layout with
+exactly its contract's columns, matches the world's grain and counts, passes its
+contract (except the rows broken on purpose), standardises to the staged schemas,
+carries errors at the configured rates, and is byte-for-byte reproducible."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandera.polars as pa
+import polars as pl
+import pytest
+
+from enclave import contracts
+from enclave.config import AGENCIES, ErrorRates, SynthParams
+from enclave.contracts.base import StagedIdentifiers
+from enclave.synth import emit, noise
+from enclave.synth.world import SCHEMAS, World
+
+FIRST = ["William", "Maria", "Jose", "Elizabeth", "Robert", "Ann", "Michael", "Katherine"]
+LAST = ["Smith", "Garcia", "Johnson", "Nguyen", "Brown", "O'Brien", "Lopez", "Kowalski"]
+ZIPS = [("60601", "17031"), ("62701", "17167"), ("61820", "17019")]
+
+
+def _frame(name: str, data: dict) -> pl.DataFrame:
+    return pl.DataFrame(data, schema={k: v() for k, v in SCHEMAS[name].items()})
+
+
+def tiny_world(n: int = 300, seed: int = 3) -> World:
+    """A small world with the canonical schema: people in families, surname changes,
+    moves, and a few contacts with every program."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, n + 1)
+    adults = n // 3
+    dob = [dt.date(1940, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 20000, adults)]
+    dob += [
+        dt.date(2000, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 7000, n - adults)
+    ]
+    sex = rng.choice(["F", "M"], n)
+    mothers = [None] * adults + [
+        int(m) for m in rng.choice(ids[:adults][sex[:adults] == "F"], n - adults)
+    ]
+    fathers = [None] * adults + [
+        int(f) for f in rng.choice(ids[:adults][sex[:adults] == "M"], n - adults)
+    ]
+    persons = _frame(
+        "persons",
+        {
+            "person_id": ids,
+            "household_id": ids // 3,
+            "first_name": rng.choice(FIRST, n),
+            "middle_name": [None if x else "Lee" for x in rng.random(n) < 0.5],
+            "last_name": rng.choice(LAST, n),
+            "suffix": [None] * (n - 1) + ["JR"],
+            "sex": sex,
+            "dob": dob,
+            "ssn": [f"{x:09d}" for x in 100_000_000 + (ids * 7_654_321 + seed) % 800_000_000],
+            "mother_id": mothers,
+            "father_id": fathers,
+            "twin_id": [None] * n,
+            "death_date": [None] * n,
+        },
+    )
+    married = ids[: adults // 2]
+    surnames = _frame(
+        "surnames",
+        {
+            "person_id": married,
+            "valid_from": [dt.date(2010, 6, 1)] * len(married),
+            "last_name": rng.choice(LAST, len(married)),
+        },
+    )
+    z = rng.integers(0, 3, n)
+    residences = _frame(
+        "residences",
+        {
+            "person_id": ids,
+            "valid_from": [dt.date(1900, 1, 1)] * n,
+            "valid_to": [None] * n,
+            "street_address": [f"{i} MAIN ST" for i in ids],
+            "city": ["SPRINGFIELD"] * n,
+            "zip": [ZIPS[i][0] for i in z],
+            "county_fips": [ZIPS[i][1] for i in z],
+        },
+    )
+    kids = ids[adults:]
+    start = [dt.date(2005, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 5000, n)]
+    tables = {
+        "persons": persons,
+        "surnames": surnames,
+        "residences": residences,
+        "relations": _frame("relations", {"child_id": [], "parent_id": [], "role": []}),
+        "medicaid": _frame(
+            "medicaid",
+            {
+                "person_id": ids,
+                "start": start,
+                "end": [None] * n,
+                "category": rng.choice(["CHILD", "ADULT", "NEW"], n),
+            },
+        ),
+        "snap_tanf": _frame(
+            "snap_tanf",
+            {
+                "person_id": np.repeat(ids[:60], 3),
+                "case_id": np.repeat([f"K{i // 3}" for i in range(60)], 3),
+                "month": [dt.date(2015, m, 1) for m in (1, 2, 3)] * 60,
+                "program": ["SNAP"] * 180,
+                "relationship": ["HEAD"] * 180,
+            },
+        ),
+        "ccp": _frame(
+            "ccp",
+            {
+                "person_id": ids[:40],
+                "start": start[:40],
+                "end": start[:40],
+                "service_type": ["IN_HOME_SERVICE"] * 40,
+            },
+        ),
+        "dcfs": _frame(
+            "dcfs",
+            {
+                "person_id": kids[:50],
+                "event_type": ["INVESTIGATION"] * 50,
+                "start": start[:50],
+                "end": [None] * 50,
+                "finding": ["INDICATED"] * 50,
+                "placement_type": [None] * 50,
+                "county_fips": ["17031"] * 50,
+            },
+        ),
+        "school": _frame(
+            "school",
+            {
+                "person_id": np.repeat(kids[:80], 2),
+                "school_year": [2015, 2016] * 80,
+                "grade": [3, 4] * 80,
+                "exit_status": ["ENROLLED", "GRADUATED"] * 80,
+                "county_fips": ["17031"] * 160,
+            },
+        ),
+        "wages": _frame(
+            "wages",
+            {
+                "person_id": np.repeat(ids[:100], 4),
+                "year": [2018] * 400,
+                "quarter": [1, 2, 3, 4] * 100,
+                "employer_id": ["E1"] * 200 + ["E2"] * 200,
+                "wages": rng.gamma(2, 4000, 400),
+            },
+        ),
+        "prison": _frame(
+            "prison",
+            {
+                "person_id": ids[:30],
+                "admit_date": start[:30],
+                "release_date": [None] * 30,
+                "offense_class": ["X", "CLASS_1", "4"] * 10,
+                "county_fips": ["17031"] * 30,
+            },
+        ),
+        "births": _frame(
+            "births",
+            {
+                "child_id": kids,
+                "mother_id": mothers[adults:],
+                "father_id": fathers[adults:],
+                "birth_date": dob[adults:],
+                "county_fips": ["17031"] * len(kids),
+                "plurality": [1] * len(kids),
+                "father_named": rng.random(len(kids)) < 0.7,
+            },
+        ),
+        "deaths": _frame(
+            "deaths",
+            {
+                "person_id": ids[:10],
+                "death_date": [dt.date(2020, 1, 1)] * 10,
+                "county_fips": ["17031"] * 10,
+            },
+        ),
+    }
+    return World(tables=tables)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return tiny_world()
+
+
+@pytest.fixture(scope="module")
+def emitted(world, tmp_path_factory):
+    landing = tmp_path_factory.mktemp("landing")
+    truth = emit.emit_all(world, SynthParams(seed=11), landing)
+    return landing, truth
+
+
+WORLD_ROWS = {
+    "hfs": lambda w: w["medicaid"].height,
+    "idhs": lambda w: w["snap_tanf"].height,
+    "aging": lambda w: w["ccp"].height,
+    "dcfs": lambda w: w["dcfs"].height,
+    "isbe": lambda w: w["school"].height,
+    "ides": lambda w: w["wages"].height,
+    "idoc": lambda w: w["prison"].height,
+    "idph": lambda w: w["births"].height + w["deaths"].height,
+}
+
+
+def _parsed(landing, agency: str) -> pl.DataFrame:
+    contract = contracts.get(agency)
+    return contract.parse((landing / agency / contract.filename).read_bytes())
+
+
+def _keyed(raw: pl.DataFrame, agency: str) -> pl.DataFrame:
+    keys = pl.format(
+        "{}-{}", pl.lit(agency), pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(9)
+    )
+    return raw.with_columns(record_key=keys)
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_file_parses_with_exactly_the_contract_columns(emitted, agency):
+    landing, _ = emitted
+    contract = contracts.get(agency)
+    assert [p.name for p in (landing / agency).iterdir()] == [contract.filename]
+    raw = _parsed(landing, agency)
+    assert raw.columns == contract.columns
+    assert raw.height > 0
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_rows_follow_the_world_grain_and_truth_covers_every_row(world, emitted, agency):
+    landing, truth = emitted
+    raw = _parsed(landing, agency)
+    mine = truth.filter(pl.col("agency") == agency)
+    assert mine.height == raw.height
+    assert mine.height - mine["err_duplicate_row"].sum() == WORLD_ROWS[agency](world)
+    assert mine["record_key"].to_list() == _keyed(raw, agency)["record_key"].to_list()
+    assert mine["person_id"].null_count() == 0
+
+
+def test_truth_has_the_interface_columns_and_unique_keys(emitted):
+    _, truth = emitted
+    assert truth.columns[:5] == list(emit.TRUTH_COLUMNS)
+    assert set(truth.columns[5:]) == {f"err_{k}" for k in noise.KINDS}
+    assert truth["record_key"].is_unique().all()
+    assert truth.schema["person_id"] == pl.Int64
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_only_rows_broken_on_purpose_fail_the_contract(emitted, agency):
+    landing, truth = emitted
+    contract = contracts.get(agency)
+    raw = _parsed(landing, agency)
+    broken = truth.filter(pl.col("agency") == agency)["err_invalid_row"]
+    try:
+        contract.raw.validate(raw, lazy=True)
+        failing: set[int] = set()
+    except pa.errors.SchemaErrors as exc:
+        failing = set(contracts.base.failure_reasons(exc.failure_cases)["index"].to_list())
+    assert failing == set(np.flatnonzero(broken.to_numpy()).tolist())
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_valid_rows_standardise_to_the_staged_schemas(emitted, agency):
+    landing, truth = emitted
+    contract = contracts.get(agency)
+    broken = truth.filter(pl.col("agency") == agency)["err_invalid_row"]
+    good = _keyed(_parsed(landing, agency), agency).filter(~broken)
+    ids, content = contract.standardise(good.lazy())
+    ids, content = ids.collect(), content.collect()
+    StagedIdentifiers.validate(ids)
+    contract.content.validate(content)
+    assert ids.height == content.height == good.height
+
+
+def test_duplicates_repeat_the_previous_row_byte_for_byte(world, tmp_path):
+    params = SynthParams(seed=4, errors=ErrorRates(duplicate_row=0.05))
+    truth = emit.emit_all(world, params, tmp_path)
+    for agency in AGENCIES:
+        raw = _parsed(tmp_path, agency)
+        copies = np.flatnonzero(
+            truth.filter(pl.col("agency") == agency)["err_duplicate_row"].to_numpy()
+        )
+        for i in copies:
+            assert raw.row(int(i)) == raw.row(int(i) - 1)
+    assert truth["err_duplicate_row"].mean() == pytest.approx(0.05, abs=0.02)
+
+
+def test_observed_error_rates_match_params(world):
+    rates = ErrorRates(typo=0.2, ssn_typo=0.1, missing_dob=0.1, invalid_row=0.05)
+    params = SynthParams(seed=8, errors=rates, agency_errors={})
+    truth = pl.concat([emit.build_extract(world, params, a)[1] for a in AGENCIES])
+    assert truth["err_typo"].mean() == pytest.approx(0.2, abs=0.05)
+    assert truth["err_invalid_row"].mean() == pytest.approx(0.05, abs=0.02)
+    no_dob = truth.filter(pl.col("agency") != "ides")
+    assert no_dob["err_missing_dob"].mean() == pytest.approx(0.1, abs=0.04)
+    with_ssn = truth.filter(~pl.col("agency").is_in(["isbe"]))
+    assert with_ssn["err_ssn_typo"].mean() == pytest.approx(0.1, abs=0.04)
+
+
+def test_agency_specific_identifier_quality(world, emitted):
+    landing, truth = emitted
+    ides = _parsed(landing, "ides")
+    initials = ides["FIRST_NAME"].str.len_chars() == 1
+    assert initials.mean() == pytest.approx(0.6, abs=0.15)
+    assert "DOB" not in contracts.get("ides").columns
+    idoc = truth.filter(pl.col("agency") == "idoc")
+    assert idoc["err_alias"].sum() > 0
+    assert (
+        _parsed(landing, "idoc")["ALIAS_FIRST"].null_count()
+        == idoc.height - idoc["err_alias"].sum()
+    )
+    assert truth.filter(pl.col("agency") == "isbe")["err_ssn_missing"].sum() == 0
+
+
+def test_dcfs_is_cp1252_with_diacritics(world, tmp_path):
+    params = SynthParams(seed=2, agency_errors={"dcfs": {"diacritics_case_spacing": 1.0}})
+    emit.emit_all(world, params, tmp_path)
+    data = (tmp_path / "dcfs" / contracts.get("dcfs").filename).read_bytes()
+    text = data.decode("cp1252")
+    assert any(ch in text for ch in "áéíóúñ")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    for agency in ("aging", "ides"):
+        (tmp_path / agency / contracts.get(agency).filename).read_bytes().decode("ascii")
+
+
+def test_birth_records_name_the_parents_of_the_truth(world, emitted):
+    _, truth = emitted
+    births = world["births"]
+    idph = truth.filter((pl.col("agency") == "idph") & pl.col("mother_id").is_not_null())
+    joined = idph.join(births, left_on="person_id", right_on="child_id", suffix="_w")
+    assert joined.height == births.height
+    assert (joined["mother_id"] == joined["mother_id_w"]).all()
+    named = joined.filter(pl.col("father_named"))
+    assert (named["father_id"] == named["father_id_w"]).all()
+    assert (
+        joined.filter(~pl.col("father_named"))["father_id"].null_count()
+        == (~births["father_named"]).sum()
+    )
+
+
+def test_names_are_as_of_the_record_date(world, emitted):
+    landing, truth = emitted
+    hfs = _keyed(_parsed(landing, "hfs"), "hfs").join(truth, on="record_key")
+    name_errors = pl.any_horizontal(
+        pl.col(f"err_{k}") for k in ("old_surname", "name_swap", "typo", "diacritics_case_spacing")
+    )
+    married = world["surnames"].rename({"last_name": "new_name"})
+    rows = (
+        hfs.filter(~name_errors & ~pl.col("err_invalid_row"))
+        .join(married, on="person_id")
+        .with_columns(start=pl.col("ELIG_BEGIN_DT").str.to_date("%Y%m%d"))
+    )
+    after = rows.filter(pl.col("start") >= pl.col("valid_from"))
+    assert after.height > 0
+    assert (after["LAST_NM"] == after["new_name"].str.to_uppercase()).all()
+
+
+def test_same_params_give_the_same_bytes(world, tmp_path):
+    params = SynthParams(seed=11)
+    t1 = emit.emit_all(world, params, tmp_path / "a")
+    t2 = emit.emit_all(world, params, tmp_path / "b")
+    assert t1.equals(t2)
+    for agency in AGENCIES:
+        name = contracts.get(agency).filename
+        assert (tmp_path / "a" / agency / name).read_bytes() == (
+            tmp_path / "b" / agency / name
+        ).read_bytes()
+
+
+def test_parent_names_on_births_carry_errors_only_where_flagged(world, emitted):
+    landing, truth = emitted
+    idph = _keyed(_parsed(landing, "idph"), "idph").join(truth, on="record_key")
+    mothers = world["persons"].select(
+        pl.col("person_id").alias("mother_id"),
+        pl.col("first_name").str.to_uppercase().alias("true_first"),
+        pl.col("last_name").str.to_uppercase().alias("true_maiden"),
+    )
+    births = idph.filter(pl.col("RECORD_TYPE") == "B", ~pl.col("err_invalid_row")).join(
+        mothers, on="mother_id"
+    )
+    clean = births.filter(~pl.col("err_parent_identifiers"))
+    assert clean.height > 0
+    assert (clean["MOTHER_FIRST"] == clean["true_first"]).all()
+    assert (clean["MOTHER_MAIDEN"] == clean["true_maiden"]).all()
+    assert 0 < births["err_parent_identifiers"].sum() < births.height

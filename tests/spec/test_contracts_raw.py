@@ -1,0 +1,260 @@
+"""Each agency contract on tiny inline tables: a valid row passes and standardises to
+the staged schemas; each kind of bad value fails with its stable reason code."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+import pytest
+
+from enclave import contracts
+from enclave.config import AGENCIES
+from enclave.contracts.base import GRAIN_CHECK, StagedIdentifiers
+
+VALID: dict[str, dict[str, str | None]] = {
+    "hfs": {
+        "RECIP_ID": "123456789",
+        "SSN": "123456789",
+        "FIRST_NM": "WILLIAM",
+        "MID_INIT": "J",
+        "LAST_NM": "SMITH",
+        "NAME_SFX": "JR",
+        "BIRTH_DT": "19800131",
+        "SEX_CD": "M",
+        "ZIP5": "60601",
+        "ELIG_BEGIN_DT": "20200101",
+        "ELIG_END_DT": None,
+        "ELIG_CAT": "AD",
+    },
+    "idhs": {
+        "case_no": "C000000123",
+        "member_no": "02",
+        "ssn": None,
+        "first_name": "Maria",
+        "last_name": "Garcia",
+        "birth_date": "01/31/1985",
+        "sex": "2",
+        "street_addr": "1 MAIN ST",
+        "city": "CHICAGO",
+        "zip": "60601",
+        "program": "FS",
+        "benefit_month": "03/01/2019",
+        "rel_to_head": "01",
+    },
+    "aging": {
+        "CLIENT_ID": "A000000001",
+        "LAST_NAME": "KOWALSKI",
+        "FIRST_NAME": "ANN",
+        "MI": None,
+        "DOB": "07041940",
+        "SEX": "F",
+        "SSN4": "1234",
+        "ZIP": "62701",
+        "SVC_START": "01152018",
+        "SVC_END": None,
+        "SVC_TYPE": "IHS",
+    },
+    "dcfs": {
+        "CHILD_ID": "12345678",
+        "CHILD_FIRST_NAME": "José",
+        "CHILD_LAST_NAME": "Peña",
+        "CHILD_DOB": "05-MAR-2012",
+        "CHILD_SEX": "M",
+        "CHILD_SSN": None,
+        "EVENT_TYPE": "PLC",
+        "START_DATE": "14-FEB-2016",
+        "END_DATE": "30-SEP-2017",
+        "FINDING": None,
+        "PLCMT_TYPE": "FC",
+        "COUNTY_CD": "031",
+    },
+    "isbe": {
+        "sid": "987654321",
+        "legal_first_name": "Zoe",
+        "legal_middle_name": None,
+        "legal_last_name": "Nguyen",
+        "birth_date": "2010-09-01",
+        "gender": "F",
+        "school_year": "2016-2017",
+        "grade_level": "KG",
+        "exit_code": "01",
+        "county_fips": "17031",
+    },
+    "ides": {
+        "SSN": "123456789",
+        "LAST_NAME": "SMITH",
+        "FIRST_NAME": "W",
+        "YEAR": "2019",
+        "QTR": "3",
+        "FEIN": "360000001",
+        "WAGES": "10250.75",
+    },
+    "idoc": {
+        "IDOC_NO": "R12345",
+        "LAST_NAME": "BROWN",
+        "FIRST_NAME": "ROBERT",
+        "MIDDLE_NAME": None,
+        "SUFFIX": None,
+        "ALIAS_LAST": "BROWNE",
+        "ALIAS_FIRST": "BOBBY",
+        "DOB": "12/25/1975",
+        "SEX": "M",
+        "SSN": None,
+        "ADMIT_DATE": "06/30/2010",
+        "RELEASE_DATE": "06/29/2014",
+        "OFFENSE_CLASS": "X",
+        "COMMIT_COUNTY": "17031",
+    },
+    "idph": {
+        "CERT_NO": "B2015000042",
+        "RECORD_TYPE": "B",
+        "EVENT_DATE": "2015-04-02",
+        "FIRST_NAME": "AVA",
+        "MIDDLE_NAME": None,
+        "LAST_NAME": "LOPEZ",
+        "SUFFIX": None,
+        "DOB": "2015-04-02",
+        "SEX": "F",
+        "SSN": None,
+        "MOTHER_FIRST": "MARIA",
+        "MOTHER_LAST": "LOPEZ",
+        "MOTHER_MAIDEN": "GARCIA",
+        "MOTHER_DOB": "1990-01-31",
+        "FATHER_FIRST": None,
+        "FATHER_LAST": None,
+        "FATHER_DOB": None,
+        "PLURALITY": "1",
+        "COUNTY_FIPS": "17031",
+    },
+}
+
+#: (agency, column, bad value, expected reason code)
+BAD = [
+    ("hfs", "BIRTH_DT", "1980-01-31", "date_format:BIRTH_DT"),
+    ("hfs", "BIRTH_DT", "19801332", "date_value:BIRTH_DT"),
+    ("hfs", "BIRTH_DT", "18500101", "date_value:BIRTH_DT"),
+    ("hfs", "SSN", "12345678", "format:SSN"),
+    ("hfs", "SEX_CD", "X", "code:SEX_CD"),
+    ("hfs", "ZIP5", "6060", "format:ZIP5"),
+    ("hfs", "ELIG_CAT", "ZZ", "code:ELIG_CAT"),
+    ("hfs", "RECIP_ID", None, "not_nullable:RECIP_ID"),
+    ("idhs", "birth_date", "1985-01-31", "date_format:birth_date"),
+    ("idhs", "birth_date", "02/30/1985", "date_value:birth_date"),
+    ("idhs", "sex", "M", "code:sex"),
+    ("idhs", "program", "XX", "code:program"),
+    ("aging", "SSN4", "12a4", "format:SSN4"),
+    ("aging", "DOB", "13011940", "date_value:DOB"),
+    ("aging", "SVC_TYPE", "ZZZ", "code:SVC_TYPE"),
+    ("aging", "FIRST_NAME", "A" * 16, "width:FIRST_NAME"),
+    ("dcfs", "START_DATE", "2016-02-14", "date_format:START_DATE"),
+    ("dcfs", "START_DATE", "31-FEB-2016", "date_value:START_DATE"),
+    ("dcfs", "START_DATE", "14-FOO-2016", "date_value:START_DATE"),
+    ("dcfs", "EVENT_TYPE", "UNK", "code:EVENT_TYPE"),
+    ("isbe", "grade_level", "14", "code:grade_level"),
+    ("isbe", "school_year", "2016", "format:school_year"),
+    ("isbe", "birth_date", "2010-02-30", "date_value:birth_date"),
+    ("ides", "WAGES", "-250.00", "range:WAGES"),
+    ("ides", "WAGES", "12,50", "numeric:WAGES"),
+    ("ides", "QTR", "5", "code:QTR"),
+    ("ides", "SSN", None, "not_nullable:SSN"),
+    ("idoc", "IDOC_NO", "12345", "format:IDOC_NO"),
+    ("idoc", "ADMIT_DATE", "13/01/2010", "date_value:ADMIT_DATE"),
+    ("idoc", "OFFENSE_CLASS", "Z", "code:OFFENSE_CLASS"),
+    ("idph", "EVENT_DATE", "2015-13-01", "date_value:EVENT_DATE"),
+    ("idph", "SEX", "Q", "code:SEX"),
+    ("idph", "PLURALITY", "0", "code:PLURALITY"),
+]
+
+
+def frame(agency: str, *rows: dict[str, str | None]) -> pl.DataFrame:
+    contract = contracts.get(agency)
+    return pl.DataFrame(list(rows), schema={c: pl.String for c in contract.columns})
+
+
+def reasons(agency: str, df: pl.DataFrame) -> set[str]:
+    """The reason codes validation gives (``check:column``), or an empty set."""
+    try:
+        contracts.get(agency).raw.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.filter(pl.col("check") != "dtype('String')")
+        return {
+            f"{check}:{column}" if column else check
+            for check, column in cases.select("check", "column").iter_rows()
+        }
+    return set()
+
+
+def test_registry_lists_every_agency_in_pipeline_order():
+    assert tuple(contracts.ALL) == AGENCIES
+    assert all(contracts.get(a).agency == a for a in AGENCIES)
+    with pytest.raises(KeyError, match="nope"):
+        contracts.get("nope")
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_columns_are_described_and_valid_columns_match_the_row(agency):
+    contract = contracts.get(agency)
+    assert list(VALID[agency]) == contract.columns
+    schema = contract.raw.to_schema()
+    assert all(col.description for col in schema.columns.values())
+    assert set(contract.grain_key) <= set(contract.columns)
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_valid_row_passes_and_standardises_to_staged_schemas(agency):
+    contract = contracts.get(agency)
+    df = frame(agency, VALID[agency])
+    assert reasons(agency, df) == set()
+    ids, content = contract.standardise(
+        df.with_columns(record_key=pl.lit(f"{agency}-000000001")).lazy()
+    )
+    ids, content = ids.collect(), content.collect()
+    StagedIdentifiers.validate(ids)
+    contract.content.validate(content)
+    assert ids.height == content.height == 1
+    assert content["agency"].to_list() == [agency]
+
+
+@pytest.mark.parametrize(("agency", "column", "value", "code"), BAD)
+def test_bad_value_fails_with_its_reason_code(agency, column, value, code):
+    row = {**VALID[agency], column: value}
+    assert reasons(agency, frame(agency, row)) == {code}
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+def test_grain_allows_exact_repeats_but_not_conflicting_rows(agency):
+    contract = contracts.get(agency)
+    row = VALID[agency]
+    assert reasons(agency, frame(agency, row, row)) == set()
+    first = next(c for c in contract.columns if "FIRST" in c.upper())
+    conflicting = {**row, first: row[first] + "X"}
+    assert GRAIN_CHECK in {
+        r.split(":")[0] for r in reasons(agency, frame(agency, row, conflicting))
+    }
+
+
+def test_staged_values_are_parsed_from_agency_formats():
+    ids, content = contracts.get("dcfs").standardise(
+        frame("dcfs", VALID["dcfs"]).with_columns(record_key=pl.lit("dcfs-000000001")).lazy()
+    )
+    row = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert str(row["dob"]) == "2012-03-05"
+    assert row["event_type"] == "PLACEMENT" and row["placement_type"] == "FOSTER"
+    assert row["county_fips"] == "17031" and row["first_name"] == "José"
+
+
+@pytest.mark.parametrize("agency", ["aging", "ides"])
+def test_fixed_width_parse_round_trips_a_line(agency):
+    contract = contracts.get(agency)
+    assert len(contract.widths) == len(contract.columns)
+    line = "".join(
+        (VALID[agency][c] or "").ljust(w)
+        for c, w in zip(contract.columns, contract.widths, strict=True)
+    )
+    parsed = contract.parse((line + "\n").encode("ascii"))
+    assert parsed.row(0, named=True) == VALID[agency]
+
+
+def test_delimited_parse_rejects_a_wrong_header():
+    with pytest.raises(ValueError, match="header"):
+        contracts.get("hfs").parse(b"A,B\n1,2\n")
