@@ -1,0 +1,177 @@
+"""Pandera models of the analytic tables (docs/INTERFACES.md, "build -> analytic
+tables"). Each column carries a description, so the catalog documents them; ``build``
+validates every table against its model before writing it."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.engines import polars_engine as pe
+
+#: program codes and the agency each comes from (``idph`` gives life events only)
+PROGRAMS: dict[str, str] = {
+    "MEDICAID": "hfs",
+    "SNAP": "idhs",
+    "TANF": "idhs",
+    "CCP": "aging",
+    "DCFS_INVESTIGATION": "dcfs",
+    "DCFS_PLACEMENT": "dcfs",
+    "SCHOOL": "isbe",
+    "EMPLOYMENT": "ides",
+    "PRISON": "idoc",
+}
+EVENTS = (
+    "BIRTH_OF_CHILD",
+    "PLACEMENT",
+    "PRISON_ADMISSION",
+    "PRISON_RELEASE",
+    "GRADUATION",
+    "DROPOUT",
+    "DEATH",
+)
+AGENCY_CODES = ["hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph"]
+PID = "project pseudonym of the person (16 hex characters; differs between projects)"
+MATCH = "linkage match probability: the weakest link holding these records to the person"
+
+
+class Persons(pa.DataFrameModel):
+    """One row per linked person of the project."""
+
+    pid: str = pa.Field(unique=True, description=PID)
+    birth_year: pl.Int32 = pa.Field(
+        nullable=True,
+        description="birth year (consensus over the person's records); "
+        "null when withheld for k-anonymity or never recorded",
+    )
+    birth_month: pl.Int8 = pa.Field(
+        nullable=True,
+        in_range={"min_value": 1, "max_value": 12},
+        description="birth month; null when withheld (dob_precision or k-anonymity)",
+    )
+    sex: str = pa.Field(nullable=True, isin=["F", "M"], description="F or M (consensus)")
+    death_year: pl.Int32 = pa.Field(nullable=True, description="year of the IDPH death record")
+    death_month: pl.Int8 = pa.Field(nullable=True, description="month of the IDPH death record")
+    county_fips: str = pa.Field(
+        nullable=True,
+        description="county of the latest dated record naming one "
+        "(a region code R-... or null where generalised for k-anonymity)",
+    )
+    counties: pe.List = pa.Field(
+        dtype_kwargs={"inner": pl.String}, description="every county the records name, sorted"
+    )
+    agencies: pe.List = pa.Field(
+        dtype_kwargs={"inner": pl.String}, description="agencies holding a record, sorted"
+    )
+    match_probability: float = pa.Field(
+        nullable=True,
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="lowest match probability over the person's records",
+    )
+
+    class Config:
+        strict = True
+
+
+class ProgramSpells(pa.DataFrameModel):
+    """Continuous participation in one program: records merged with a gap tolerance."""
+
+    pid: str = pa.Field(description=PID)
+    program: str = pa.Field(isin=list(PROGRAMS), description="program code")
+    agency: str = pa.Field(isin=AGENCY_CODES, description="agency reporting the program")
+    start: pl.Date = pa.Field(description="first day covered")
+    end: pl.Date = pa.Field(
+        description="last day covered; a spell still open in the data ends on the last "
+        "day of the latest month any record reaches (right-censored)"
+    )
+    n_records: pl.Int32 = pa.Field(ge=1, description="agency records merged into the spell")
+    match_probability: float = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0}, description=MATCH
+    )
+
+    class Config:
+        strict = True
+
+    @pa.dataframe_check
+    def ends_after_start(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("end") >= pl.col("start"))
+
+
+class LifeEvents(pa.DataFrameModel):
+    """Dated life events, one row per person, event, date and agency."""
+
+    pid: str = pa.Field(description=PID)
+    event: str = pa.Field(isin=list(EVENTS), description="event code")
+    date: pl.Date = pa.Field(
+        description="event date; GRADUATION / DROPOUT on 30 June ending the school year; "
+        "BIRTH_OF_CHILD on the 1st of the birth month (1 January where the child's birth "
+        "month is withheld)"
+    )
+    agency: str = pa.Field(isin=AGENCY_CODES, description="agency recording the event")
+
+    class Config:
+        strict = True
+
+
+class FamilyLinks(pa.DataFrameModel):
+    """Parent-child links from birth records."""
+
+    child_pid: str = pa.Field(description="pseudonym of the child")
+    parent_pid: str = pa.Field(description="pseudonym of the parent")
+    role: str = pa.Field(isin=["MOTHER", "FATHER"], description="MOTHER or FATHER")
+    match_probability: float = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="probability the birth record's parent is this person",
+    )
+
+    class Config:
+        strict = True
+
+
+class PersonQuarters(pa.DataFrameModel):
+    """One row per person and calendar quarter with any recorded activity (a program
+    spell covering a day of the quarter, or wages). A quarter without a row is one
+    in which no agency recorded the person."""
+
+    pid: str = pa.Field(description=PID)
+    year: pl.Int32 = pa.Field(description="calendar year")
+    quarter: pl.Int8 = pa.Field(in_range={"min_value": 1, "max_value": 4}, description="1-4")
+    wages: float = pa.Field(ge=0.0, description="UI-covered wages in the quarter, all employers")
+    employed: bool = pa.Field(description="any UI-covered wages in the quarter")
+    incarcerated: bool = pa.Field(description="in a PRISON spell during the quarter")
+    in_school: bool = pa.Field(description="in a SCHOOL spell during the quarter")
+    county_fips: str = pa.Field(
+        nullable=True,
+        description="county of the latest record dated on or before the quarter's end",
+    )
+    medicaid: bool = pa.Field(description="in a MEDICAID spell during the quarter")
+    snap: bool = pa.Field(description="in a SNAP spell during the quarter")
+    tanf: bool = pa.Field(description="in a TANF spell during the quarter")
+    ccp: bool = pa.Field(description="in a CCP (community care) spell during the quarter")
+    dcfs_investigation: bool = pa.Field(description="in a DCFS investigation in the quarter")
+    dcfs_placement: bool = pa.Field(description="in a DCFS placement during the quarter")
+    school: bool = pa.Field(description="in a SCHOOL spell during the quarter")
+    employment: bool = pa.Field(description="in an EMPLOYMENT spell during the quarter")
+    prison: bool = pa.Field(description="in a PRISON spell during the quarter")
+
+    class Config:
+        strict = True
+
+
+PANEL_COLUMNS = (
+    "pid",
+    "year",
+    "quarter",
+    *(p.lower() for p in PROGRAMS),
+    "wages",
+    "employed",
+    "incarcerated",
+    "in_school",
+    "county_fips",
+)
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "persons": Persons,
+    "program_spells": ProgramSpells,
+    "person_quarters": PersonQuarters,
+    "life_events": LifeEvents,
+    "family_links": FamilyLinks,
+}

@@ -1,0 +1,137 @@
+"""Program spells: records of one person in one program merged into continuous spells.
+
+A record covers ``start .. end`` (inclusive; ``end`` null = still open). Records are
+taken in start order; a record joins the current spell when it starts no later than
+``spell_gap_months`` months after the day following the latest end seen so far in
+that spell, so overlapping and touching records always merge, and a gap of up to
+``spell_gap_months`` whole months is bridged. Monthly records (IDHS member-months)
+cover their month, wage records their quarter, school years July to June
+(``enclave.analytic.records.coverage``).
+
+>>> from datetime import date
+>>> months = pl.DataFrame({"pid": ["a"] * 3, "program": "SNAP", "agency": "idhs",
+...     "start": [date(2020, 1, 1), date(2020, 3, 1), date(2020, 6, 1)],
+...     "end": [date(2020, 1, 31), date(2020, 3, 31), date(2020, 6, 30)],
+...     "match_probability": 1.0})
+>>> spells = merge_spells(months, gap_months=1)
+>>> [(str(s), str(e), n) for s, e, n in spells.select("start", "end", "n_records").rows()]
+[('2020-01-01', '2020-03-31', 2), ('2020-06-01', '2020-06-30', 1)]
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from enclave.analytic.records import coverage
+
+#: stands in for an open end while merging (later than any real date)
+OPEN_END = date(2999, 12, 31)
+SPELL_KEYS = ("pid", "program", "agency")
+#: days from 1970 to the earliest date handled, and a span wider than any date range
+_EPOCH_SHIFT = -200_000
+_SPAN = 1_000_000
+
+
+def merge_spells(
+    records: pl.DataFrame, gap_months: int, keys: tuple[str, ...] = SPELL_KEYS
+) -> pl.DataFrame:
+    """Merge ``keys, start, end?, match_probability`` records into spells.
+
+    Returns ``keys, start, end`` (null when the spell is still open), ``n_records``
+    and ``match_probability`` (the weakest link among the spell's records).
+    """
+    k = list(keys)
+    end = pl.max_horizontal("start", pl.col("end").fill_null(OPEN_END))
+    frame = records.with_columns(end.alias("end")).sort([*k, "start", "end"])
+    first = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in k)
+    frame = frame.with_columns(first.fill_null(True).alias("_first"))
+    reach = _reach_before(frame)
+    allowed = reach.dt.offset_by("1d").dt.offset_by(f"{gap_months}mo")
+    new_spell = pl.col("_first") | (pl.col("start") > allowed)
+    return (
+        frame.with_columns(new_spell.cast(pl.Int64).cum_sum().alias("_spell"))
+        .group_by("_spell", maintain_order=True)
+        .agg(
+            *(pl.col(c).first() for c in k),
+            pl.col("start").min(),
+            pl.col("end").max(),
+            pl.len().cast(pl.Int32).alias("n_records"),
+            pl.col("match_probability").min(),
+        )
+        .with_columns(
+            pl.when(pl.col("end") == OPEN_END).then(None).otherwise(pl.col("end")).alias("end")
+        )
+        .drop("_spell")
+        .sort([*k, "start"])
+    )
+
+
+def _reach_before(frame: pl.DataFrame) -> pl.Expr:
+    """The latest end among the earlier records of the same key (null on a key's first).
+
+    A segmented running maximum without a window: rows are sorted by key, so adding
+    ``group number * span`` to each end makes a plain running maximum stay inside
+    its group (every earlier group's values are smaller).
+    """
+    days = pl.col("end").cast(pl.Int64) - _EPOCH_SHIFT
+    group = pl.col("_first").cast(pl.Int64).cum_sum()
+    running = (group * _SPAN + days).cum_max() - group * _SPAN + _EPOCH_SHIFT
+    previous = running.shift(1)
+    return pl.when(pl.col("_first")).then(None).otherwise(previous).cast(pl.Date)
+
+
+def program_records(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Every record that covers time in a program: ``pid, program, agency, start, end?, mp``."""
+    parts = []
+    for agency, frame in base.items():
+        cover = coverage(agency)
+        if cover is None:
+            continue
+        program, start, end = cover
+        parts.append(
+            frame.select(
+                "pid",
+                program.alias("program"),
+                pl.lit(agency).alias("agency"),
+                start.alias("start"),
+                end.alias("end"),
+                "match_probability",
+            ).drop_nulls(["pid", "program", "start"])
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "pid": pl.String,
+                "program": pl.String,
+                "agency": pl.String,
+                "start": pl.Date,
+                "end": pl.Date,
+                "match_probability": pl.Float64,
+            }
+        )
+    return pl.concat(parts)
+
+
+def observation_end(base: dict[str, pl.DataFrame], records: pl.DataFrame) -> date | None:
+    """The last day of the latest month any record reaches: where open spells are cut."""
+    latest = records.select(pl.max_horizontal(pl.col("start").max(), pl.col("end").max()))
+    idph = base.get("idph")
+    candidates = [latest.item()]
+    if idph is not None and not idph.is_empty():
+        candidates.append(idph.get_column("event_date").max())
+    known = [c for c in candidates if c is not None]
+    if not known:
+        return None
+    return pl.select(pl.lit(max(known)).dt.month_end()).item()
+
+
+def program_spells(base: dict[str, pl.DataFrame], gap_months: int) -> pl.DataFrame:
+    """The ``program_spells`` table; open spells end at :func:`observation_end`."""
+    records = program_records(base)
+    spells = merge_spells(records, gap_months)
+    window_end = observation_end(base, records)
+    return spells.with_columns(pl.col("end").fill_null(window_end)).select(
+        "pid", "program", "agency", "start", "end", "n_records", "match_probability"
+    )

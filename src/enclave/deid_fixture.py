@@ -1,0 +1,257 @@
+"""A small, fast, fully known staged zone and linkage zone, for the tests and the
+benchmark of ``deidentify`` and ``build``.
+
+It is not the synthetic world (``enclave.synth``): no identifier noise, no formats,
+just tables exactly as docs/INTERFACES.md says ``ingest`` and ``link`` write them,
+generated with numpy in a handful of vectorised steps so one million persons take
+seconds. Every record's person is known (``person_key`` in the crosswalk), so tests
+can compare analytic tables with what was generated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from enclave import io
+from enclave.contracts.base import conform_identifiers
+
+FIRST = ("ANNA", "JOSE", "MARIA", "JAMES", "LINDA", "DAVID", "KEISHA", "WEI", "OMAR", "ROSA")
+LAST = ("SMITH", "GARCIA", "JOHNSON", "NGUYEN", "BROWN", "KOWALSKI", "PATEL", "LEE")
+ZIPS = ("60601", "60629", "60402", "60187", "61820", "62701", "62901", "61104", "60085")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """Staged identifiers and content per agency, the crosswalk and the family table."""
+
+    identifiers: dict[str, pl.DataFrame]
+    content: dict[str, pl.DataFrame]
+    crosswalk: pl.DataFrame
+    family: pl.DataFrame
+
+    def write(self, root: Path) -> tuple[Path, Path]:
+        """Write ``root/staged/<agency>/...`` and ``root/linkage/...``; return both dirs."""
+        staged, linkage = Path(root) / "staged", Path(root) / "linkage"
+        for agency, frame in self.content.items():
+            io.write_parquet(self.identifiers[agency], staged / agency / "identifiers.parquet")
+            io.write_parquet(frame, staged / agency / "content.parquet")
+        io.write_parquet(self.crosswalk, linkage / "crosswalk.parquet")
+        io.write_parquet(self.family, linkage / "family.parquet")
+        return staged, linkage
+
+
+def _persons(n: int, rng: np.random.Generator) -> pl.DataFrame:
+    dob_days = rng.integers(-10_957, 18_262, n)  # 1940 .. 2019
+    return pl.DataFrame(
+        {
+            "pidx": np.arange(n),
+            "person_key": [f"P{i:012x}" for i in range(n)],
+            "first_name": np.array(FIRST)[rng.integers(0, len(FIRST), n)],
+            "last_name": np.array(LAST)[rng.integers(0, len(LAST), n)],
+            "dob": pl.Series(dob_days, dtype=pl.Int32).cast(pl.Date),
+            "sex": np.array(["F", "M"])[rng.integers(0, 2, n)],
+            "ssn": [f"{v:09d}" for v in rng.integers(100_000_000, 899_999_999, n)],
+            "zip": np.array(ZIPS)[rng.integers(0, len(ZIPS), n)],
+        }
+    )
+
+
+def _runs(
+    persons: pl.DataFrame, share: float, max_len: int, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Per chosen person, one run of ``1..max_len`` consecutive periods: ``pidx, step``."""
+    chosen = persons.filter(pl.Series(rng.random(persons.height) < share))
+    lengths = rng.integers(1, max_len + 1, chosen.height)
+    return (
+        chosen.select(
+            "pidx",
+            pl.Series("length", lengths),
+            pl.Series("offset", rng.integers(0, 120, chosen.height)),
+        )
+        .with_columns(pl.int_ranges(0, "length").alias("step"))
+        .explode("step")
+    )
+
+
+def _month(offset: pl.Expr) -> pl.Expr:
+    """The first day of month ``offset`` counted from January 2010."""
+    return pl.date(2010 + offset // 12, offset % 12 + 1, 1)
+
+
+def _agency_records(
+    persons: pl.DataFrame, rng: np.random.Generator, scale: int
+) -> dict[str, pl.DataFrame]:
+    """Content rows with ``pidx`` (the true person), per agency."""
+    n = persons.height
+    span = _runs(persons, 0.4, 1, rng)
+    idhs = _runs(persons, 0.25 + 0.05 * scale, 14 * scale, rng)
+    ides = _runs(persons, 0.5 + 0.05 * scale, 12 * scale, rng)
+    isbe = _runs(persons, 0.2, 8, rng)
+    stays = _runs(persons, 0.04, 1, rng)
+    start = _month(pl.col("offset"))
+    return {
+        "hfs": span.select(
+            "pidx",
+            (start + pl.duration(days=pl.col("pidx") % 27)).alias("elig_start"),
+            pl.when(pl.col("pidx") % 5 == 0)
+            .then(None)
+            .otherwise(start.dt.offset_by("9mo"))
+            .alias("elig_end"),
+            pl.lit("ADULT").alias("elig_category"),
+            pl.lit(None, pl.String).alias("zip"),
+        ),
+        "idhs": idhs.filter((pl.col("step") != 3) | (pl.col("pidx") % 3 != 0)).select(
+            "pidx",
+            _month(pl.col("offset") + pl.col("step")).alias("benefit_month"),
+            pl.when(pl.col("pidx") % 4 == 0)
+            .then(pl.lit("TANF"))
+            .otherwise(pl.lit("SNAP"))
+            .alias("program"),
+            pl.format("C{}", pl.col("pidx") // 3).alias("case_id"),
+            pl.lit("HEAD").alias("relationship"),
+            pl.lit(None, pl.String).alias("zip"),
+        ),
+        "aging": span.filter(pl.col("pidx") % 9 == 0).select(
+            "pidx",
+            start.alias("service_start"),
+            start.dt.offset_by("2mo").alias("service_end"),
+            pl.lit("HOMECARE").alias("service_type"),
+            pl.lit(None, pl.String).alias("zip"),
+        ),
+        "dcfs": stays.select(
+            "pidx",
+            pl.when(pl.col("pidx") % 2 == 0)
+            .then(pl.lit("PLACEMENT"))
+            .otherwise(pl.lit("INVESTIGATION"))
+            .alias("event_type"),
+            start.alias("event_start"),
+            pl.when(pl.col("pidx") % 2 == 0).then(start.dt.offset_by("5mo")).alias("event_end"),
+            pl.lit("INDICATED").alias("finding"),
+            pl.lit(None, pl.String).alias("placement_type"),
+            pl.lit("17031").alias("county_fips"),
+        ),
+        "isbe": isbe.select(
+            "pidx",
+            (2008 + pl.col("offset") % 5 + pl.col("step")).cast(pl.Int32).alias("school_year"),
+            pl.col("step").cast(pl.Int8).alias("grade"),
+            pl.when(pl.col("step") == pl.col("length") - 1)
+            .then(
+                pl.when(pl.col("pidx") % 2 == 0)
+                .then(pl.lit("GRADUATED"))
+                .otherwise(pl.lit("DROPOUT"))
+            )
+            .otherwise(pl.lit("ENROLLED"))
+            .alias("exit_status"),
+            pl.lit("17019").alias("county_fips"),
+        ),
+        "ides": ides.select(
+            "pidx",
+            (2010 + (pl.col("offset") // 3 + pl.col("step")) // 4).cast(pl.Int32).alias("year"),
+            ((pl.col("offset") // 3 + pl.col("step")) % 4 + 1).cast(pl.Int8).alias("quarter"),
+            pl.format("E{}", pl.col("pidx") % 997).alias("employer_id"),
+            (1000.0 + (pl.col("pidx") % 50) * 100.0).alias("wages"),
+        ),
+        "idoc": stays.filter(pl.col("pidx") % 3 == 0).select(
+            "pidx",
+            start.alias("admit_date"),
+            pl.when(pl.col("pidx") % 2 == 0).then(start.dt.offset_by("18mo")).alias("release_date"),
+            pl.lit("X").alias("offense_class"),
+            pl.lit("17031").alias("county_fips"),
+        ),
+        "idph": pl.concat(
+            [
+                persons.filter(pl.col("dob") >= pl.date(2000, 1, 1)).select(
+                    "pidx",
+                    pl.lit("BIRTH").alias("record_type"),
+                    pl.col("dob").alias("event_date"),
+                    pl.lit("17031").alias("county_fips"),
+                    pl.lit(1, pl.Int8).alias("plurality"),
+                ),
+                persons.filter(pl.col("pidx") % max(n // 50, 1) == 7).select(
+                    "pidx",
+                    pl.lit("DEATH").alias("record_type"),
+                    pl.date(2021, 1 + pl.col("pidx") % 12, 15).alias("event_date"),
+                    pl.lit("17043").alias("county_fips"),
+                    pl.lit(None, pl.Int8).alias("plurality"),
+                ),
+            ]
+        ),
+    }
+
+
+def _zip_column(agency: str, frame: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Agencies that deliver a ZIP in content get the person's."""
+    if "zip" not in frame.columns:
+        return frame
+    return frame.drop("zip").join(persons.select("pidx", "zip"), on="pidx", how="left")
+
+
+def make_zone(n: int, seed: int = 1, scale: int = 1) -> Zone:
+    """A zone of ``n`` persons (deterministic in its arguments).
+
+    ``scale`` lengthens the monthly (IDHS) and quarterly (IDES) runs: about 7 records
+    a person at 1, about 40 (the synthetic world's density) at 5.
+    """
+    rng = np.random.default_rng(seed)
+    persons = _persons(n, rng)
+    identifiers, content, links = {}, {}, []
+    for agency, rows in _agency_records(persons, rng, scale).items():
+        order = [*rows.columns[1:]]
+        rows = _zip_column(agency, rows, persons).sort("pidx", *order[:1])
+        rows = rows.with_columns(
+            pl.format(
+                "{}-{}",
+                pl.lit(agency),
+                (pl.int_range(1, pl.len() + 1)).cast(pl.String).str.zfill(9),
+            ).alias("record_key"),
+            pl.lit(agency).alias("agency"),
+        )
+        content[agency] = rows.select("record_key", "agency", *order)
+        people = rows.select("record_key", "agency", "pidx").join(persons, on="pidx")
+        identifiers[agency] = conform_identifiers(
+            people.lazy().with_columns(
+                pl.format("{}{}", pl.lit(agency.upper()), pl.col("pidx") * 7 + 3).alias(
+                    "agency_id"
+                ),
+                *([pl.lit(None, pl.Date).alias("dob")] if agency == "ides" else []),
+            )
+        ).collect()
+        links.append(people.select("record_key", "person_key", "pidx"))
+    crosswalk = (
+        pl.concat(links)
+        .select(
+            "record_key",
+            "person_key",
+            (1.0 - (pl.col("pidx") % 7) * 0.01).alias("match_probability"),
+        )
+        .sort("record_key")
+    )
+    return Zone(identifiers, content, crosswalk, _family(content["idph"], crosswalk, persons))
+
+
+def _family(idph: pl.DataFrame, crosswalk: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Each birth record's mother: a woman born 18-40 years earlier (deterministic pick)."""
+    births = idph.filter(pl.col("record_type") == "BIRTH").join(crosswalk, on="record_key")
+    women = persons.filter(pl.col("sex") == "F").select("person_key").get_column("person_key")
+    if women.is_empty() or births.is_empty():
+        return pl.DataFrame(
+            schema={
+                "child_person_key": pl.String,
+                "parent_person_key": pl.String,
+                "role": pl.String,
+                "match_probability": pl.Float64,
+                "record_key": pl.String,
+            }
+        )
+    pick = pl.Series(np.arange(births.height) * 7919 % women.len())
+    return births.select(
+        pl.col("person_key").alias("child_person_key"),
+        women.gather(pick).alias("parent_person_key"),
+        pl.lit("MOTHER").alias("role"),
+        pl.lit(0.97).alias("match_probability"),
+        "record_key",
+    ).sort("child_person_key", "record_key")

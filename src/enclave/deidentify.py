@@ -1,0 +1,368 @@
+"""De-identification: staged content + crosswalk -> one project's research zone.
+
+For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
+
+* ``person_key`` becomes ``pid``, a keyed pseudonym that differs per project;
+  ``record_key`` becomes ``record_pid``; ``case_id`` and ``employer_id`` are keyed
+  too, each under its own derivation label (``enclave.pseudonym``).
+* No direct identifier goes in: names, SSNs, addresses, agency ids and free text
+  stay in the staged identifiers; content ``zip`` becomes ``county_fips``.
+* Demographics come from the identifiers, by consensus over a person's records: the
+  most common date of birth and sex (ties to the earliest date / alphabetically first).
+* Quasi-identifiers (birth year-month, sex, latest county) are made k-anonymous by
+  the rule in :func:`k_anonymise`; the class-size distribution before and after goes
+  to the risk report.
+* A birth record's own date is a date of birth: it is cut to the month (to the year
+  where the person's birth month is withheld). With ``keep_service_dates: false``
+  every content date is cut to its month.
+* Every file written passes the leak scan (``enclave.leakscan``) before the output
+  directory is moved into place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from enclave import geography, io, log
+from enclave.analytic.records import CONTENT_COLUMNS, latest_county
+from enclave.config import AGENCIES, DeidParams
+from enclave.errors import InputError
+from enclave.leakscan import LeakReference, scan_file
+from enclave.pseudonym import (
+    keyed_record_ids,
+    project_key,
+    pseudonymise,
+    resolve_master_key,
+)
+
+LOG = log.get(__name__)
+#: content columns holding agency record ids, keyed like pseudonyms under their own label
+KEYED_COLUMNS = ("case_id", "employer_id")
+QUASI_IDENTIFIERS = ("birth_year", "birth_month", "sex", "county_fips")
+#: class sizes reported in the risk report: the bucket's lower bound -> label
+SIZE_BUCKETS = ((1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5-9"), (10, "10-19"), (20, "20+"))
+
+
+@dataclass(frozen=True)
+class ProjectKeys:
+    """The keys of one project, one per purpose, all derived from the master secret."""
+
+    person: bytes
+    record: bytes
+    columns: dict[str, bytes]
+
+    @classmethod
+    def derive(cls, master: bytes, project: str) -> ProjectKeys:
+        return cls(
+            person=project_key(master, project, "person"),
+            record=project_key(master, project, "record"),
+            columns={c: project_key(master, project, c) for c in KEYED_COLUMNS},
+        )
+
+
+@dataclass(frozen=True)
+class ResearchZone:
+    tables: dict[str, pl.DataFrame]
+    risk: dict
+
+
+# --------------------------------------------------------------------------- I/O edge
+
+
+def run(
+    project: str,
+    params: DeidParams,
+    staged: Path,
+    linkage: Path,
+    landing: Path,
+    out: Path,
+    report: Path,
+) -> None:
+    """Write ``out`` (``data/research/<project>/base``) and the project's risk report."""
+    del landing  # the leak scan reads the staged identifiers, parsed from the landing
+    keys = ProjectKeys.derive(resolve_master_key(), project)
+    agencies = [a for a in AGENCIES if (Path(staged) / a / "content.parquet").exists()]
+    if not agencies:
+        raise InputError("all", staged, "no staged content found")
+    contents = {a: pl.read_parquet(Path(staged) / a / "content.parquet") for a in agencies}
+    identifiers = pl.concat(
+        [pl.scan_parquet(Path(staged) / a / "identifiers.parquet") for a in agencies],
+        how="diagonal_relaxed",
+    )
+    crosswalk = _read_required(Path(linkage) / "crosswalk.parquet")
+    family_path = Path(linkage) / "family.parquet"
+    family = pl.read_parquet(family_path) if family_path.exists() else None
+    zone = deidentify(contents, identifiers, crosswalk, family, params, keys)
+    reference = LeakReference.from_identifiers(identifiers)
+    with io.atomic_dir(Path(out)) as tmp:
+        for name, frame in zone.tables.items():
+            io.write_parquet(frame, tmp / f"{name}.parquet")
+        for name in zone.tables:
+            scan_file(tmp / f"{name}.parquet", reference, shown_as=Path(out) / f"{name}.parquet")
+    io.write_json({"project": project, **zone.risk}, Path(report))
+    LOG.info(
+        "research zone of %s: %d files, %d persons", project, len(zone.tables), zone.risk["persons"]
+    )
+
+
+def _read_required(path: Path) -> pl.DataFrame:
+    if not path.exists():
+        raise InputError("linkage", path, "missing")
+    return pl.read_parquet(path)
+
+
+# --------------------------------------------------------------------------- pure core
+
+
+def deidentify(
+    contents: dict[str, pl.DataFrame],
+    identifiers: pl.LazyFrame,
+    crosswalk: pl.DataFrame,
+    family: pl.DataFrame | None,
+    params: DeidParams,
+    keys: ProjectKeys,
+) -> ResearchZone:
+    """The research zone's tables (``<agency>``, ``demographics``, ``family_links``) and risk."""
+    links = crosswalk.select(
+        "record_key",
+        pseudonymise(crosswalk.get_column("person_key"), keys.person).alias("pid"),
+        "match_probability",
+    )
+    records = {a: _pseudonymise_content(a, c, links, keys, params) for a, c in contents.items()}
+    demographics = consensus_demographics(identifiers, links, params)
+    qi = demographics.join(latest_county(records), on="pid", how="left")
+    generalised, risk = k_anonymise(qi, params.k_min)
+    tables = {a: _apply_person_generalisation(a, r, generalised) for a, r in records.items()}
+    tables["demographics"] = generalised.select("pid", "birth_year", "birth_month", "sex").sort(
+        "pid"
+    )
+    tables["family_links"] = family_links(family, keys)
+    unlinked = {a: c.height - records[a].height for a, c in contents.items()}
+    known = {"record_key", "agency"}
+    dropped = {
+        a: sorted(set(c.columns) - known - set(CONTENT_COLUMNS[a])) for a, c in contents.items()
+    }
+    risk |= {
+        "content_columns_dropped": {a: cols for a, cols in dropped.items() if cols},
+        "records_suppressed": {a: records[a].height - tables[a].height for a in contents},
+        "persons": demographics.height,
+        "records": {a: t.height for a, t in tables.items() if a in contents},
+        "records_without_link": unlinked,
+        "params": {
+            "dob_precision": params.dob_precision,
+            "geography": params.geography,
+            "keep_service_dates": params.keep_service_dates,
+        },
+    }
+    return ResearchZone(tables=tables, risk=risk)
+
+
+def _pseudonymise_content(
+    agency: str,
+    content: pl.DataFrame,
+    links: pl.DataFrame,
+    keys: ProjectKeys,
+    params: DeidParams,
+) -> pl.DataFrame:
+    """One agency's content joined to its pseudonyms, with generalised geography and dates.
+
+    Only the content columns of docs/INTERFACES.md are carried: a column an agency
+    adds is dropped (it could hold free text), a missing one is an input error.
+    """
+    columns = CONTENT_COLUMNS[agency]
+    missing = [c for c in ("record_key", *columns) if c not in content.columns]
+    if missing:
+        raise InputError(agency, "content.parquet", f"missing content columns {missing}")
+    frame = content.join(links, on="record_key", how="inner")
+    frame = frame.with_columns(
+        keyed_record_ids(frame.get_column("record_key"), keys.record).alias("record_pid"),
+        *(
+            pseudonymise(frame.get_column(c), keys.columns[c]).alias(c)
+            for c in KEYED_COLUMNS
+            if c in columns
+        ),
+    )
+    if "zip" in columns:
+        frame = frame.with_columns(geography.zip_to_county_expr("zip").alias("county_fips"))
+    if params.geography == "region" and "county_fips" in frame.columns:
+        frame = frame.with_columns(geography.county_to_region_expr("county_fips"))
+    if not params.keep_service_dates:
+        frame = frame.with_columns(pl.col(pl.Date).dt.truncate("1mo"))
+    kept = [("county_fips" if c == "zip" else c) for c in columns]
+    return frame.select("record_pid", "pid", "match_probability", "agency", *kept)
+
+
+def _mode(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """Per pid, the most common non-null value of ``column``; ties to the smallest value."""
+    return (
+        frame.drop_nulls(column)
+        .group_by("pid", column)
+        .agg(pl.len().alias("n"))
+        .sort(["pid", "n", column], descending=[False, True, False])
+        .group_by("pid", maintain_order=True)
+        .agg(pl.col(column).first())
+    )
+
+
+def consensus_demographics(
+    identifiers: pl.LazyFrame, links: pl.DataFrame, params: DeidParams
+) -> pl.DataFrame:
+    """``pid, birth_year, birth_month, sex`` for every linked person."""
+    linked = identifiers.select("record_key", "dob", "sex").join(
+        links.lazy().select("record_key", "pid"), on="record_key", how="inner"
+    )
+    persons = links.lazy().select("pid").unique()
+    dob = _mode(linked, "dob")
+    sex = _mode(linked, "sex")
+    month = pl.col("dob").dt.month().cast(pl.Int8)
+    return (
+        persons.join(dob, on="pid", how="left")
+        .join(sex, on="pid", how="left")
+        .select(
+            "pid",
+            pl.col("dob").dt.year().cast(pl.Int32).alias("birth_year"),
+            (month if params.dob_precision == "year_month" else pl.lit(None, pl.Int8)).alias(
+                "birth_month"
+            ),
+            "sex",
+        )
+        .sort("pid")
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- k-anonymity
+
+
+def _class_size() -> pl.Expr:
+    return pl.len().over(list(QUASI_IDENTIFIERS), mapping_strategy="group_to_rows")
+
+
+def size_distribution(qi: pl.DataFrame) -> list[dict]:
+    """Equivalence classes and persons per class-size bucket, smallest bucket first."""
+    sizes = qi.group_by(list(QUASI_IDENTIFIERS)).agg(pl.len().alias("size"))
+    labels = [label for _, label in SIZE_BUCKETS]
+    bucket = pl.lit(labels[0])
+    for bound, label in SIZE_BUCKETS[1:]:
+        bucket = pl.when(pl.col("size") >= bound).then(pl.lit(label)).otherwise(bucket)
+    table = sizes.group_by(bucket.alias("bucket")).agg(
+        pl.len().alias("classes"), pl.col("size").sum().alias("persons")
+    )
+    rows = {r["bucket"]: r for r in table.to_dicts()}
+    return [
+        {
+            "size": label,
+            "classes": int(rows.get(label, {}).get("classes", 0)),
+            "persons": int(rows.get(label, {}).get("persons", 0)),
+        }
+        for label in labels
+    ]
+
+
+def k_anonymise(qi: pl.DataFrame, k: int) -> tuple[pl.DataFrame, dict]:
+    """Generalise quasi-identifiers until every class has at least ``k`` persons.
+
+    ``qi`` has one row per person: ``pid`` and :data:`QUASI_IDENTIFIERS` (a null is a
+    value of its own). Persons in a class smaller than ``k`` are generalised, in turn,
+    while their class is still too small:
+
+    1. birth month withheld (birth year only);
+    2. county replaced by its region (``enclave.geography``);
+    3. county suppressed (null);
+    4. birth year withheld (only sex is left; the person's birth record is dropped).
+
+    Returns the generalised frame with a ``level`` column (0 untouched, 1-4 the last
+    step applied to the person) and the report section.
+    """
+    before = size_distribution(qi)
+    frame = qi.with_columns(pl.lit(0, pl.Int8).alias("level"))
+    steps = (
+        (1, pl.lit(None, pl.Int8).alias("birth_month")),
+        (2, geography.county_to_region_expr("county_fips")),
+        (3, pl.lit(None, pl.String).alias("county_fips")),
+        (4, pl.lit(None, pl.Int32).alias("birth_year")),
+    )
+    counts = {}
+    for level, generalise in steps:
+        small = _class_size() < k
+        counts[level] = int(frame.select(small.sum()).item())
+        frame = frame.with_columns(
+            pl.when(small).then(generalise).otherwise(pl.col(generalise.meta.output_name())),
+            pl.when(small).then(pl.lit(level, pl.Int8)).otherwise("level").alias("level"),
+        )
+    remaining = int(frame.select((_class_size() < k).sum()).item())
+    report = {
+        "k_min": k,
+        "quasi_identifiers": ["birth_year", "birth_month", "sex", "county (latest)"],
+        "rule": (
+            "while a person's class is below k: withhold birth month; then county -> region;"
+            " then suppress county; then withhold birth year"
+        ),
+        "class_sizes_before": before,
+        "class_sizes_after": size_distribution(frame),
+        "persons_month_withheld": counts[1],
+        "persons_county_to_region": counts[2],
+        "persons_county_suppressed": counts[3],
+        "persons_birth_year_withheld": counts[4],
+        "persons_below_k_after": remaining,
+    }
+    return frame, report
+
+
+def _apply_person_generalisation(
+    agency: str, records: pl.DataFrame, persons: pl.DataFrame
+) -> pl.DataFrame:
+    """Carry each person's generalisation into their records, and cut birth-record dates."""
+    frame = records.join(
+        persons.select("pid", "level", pl.col("birth_month").alias("_month")),
+        on="pid",
+        how="left",
+    )
+    if "county_fips" in frame.columns:
+        level = pl.col("level")
+        frame = frame.with_columns(
+            pl.when(level >= 3)
+            .then(pl.lit(None, pl.String))
+            .when(level == 2)
+            .then(geography.county_to_region_expr("county_fips"))
+            .otherwise(pl.col("county_fips"))
+            .alias("county_fips")
+        )
+    if agency == "idph":
+        birth = pl.col("record_type") == "BIRTH"
+        # a birth record dates its own person's birth: gone once the birth year is withheld
+        frame = frame.filter(~(birth & (pl.col("level") == 4)))
+        cut = pl.when(pl.col("_month").is_null()).then(pl.col("event_date").dt.truncate("1y"))
+        frame = frame.with_columns(
+            pl.when(birth)
+            .then(cut.otherwise(pl.col("event_date").dt.truncate("1mo")))
+            .otherwise(pl.col("event_date"))
+            .alias("event_date")
+        )
+    return frame.drop("level", "_month").sort("pid", "record_pid")
+
+
+def family_links(family: pl.DataFrame | None, keys: ProjectKeys) -> pl.DataFrame:
+    """``child_pid, parent_pid, role, match_probability`` from the linkage family table."""
+    schema = {
+        "child_pid": pl.String,
+        "parent_pid": pl.String,
+        "role": pl.String,
+        "match_probability": pl.Float64,
+    }
+    if family is None or family.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        family.select(
+            pseudonymise(family.get_column("child_person_key"), keys.person).alias("child_pid"),
+            pseudonymise(family.get_column("parent_person_key"), keys.person).alias("parent_pid"),
+            "role",
+            pl.col("match_probability").cast(pl.Float64),
+        )
+        .group_by("child_pid", "parent_pid", "role")
+        .agg(pl.col("match_probability").max())
+        .sort("child_pid", "parent_pid", "role")
+    )

@@ -1,0 +1,173 @@
+"""Keyed pseudonyms: the master secret, per-project keys, and keyed hashing of columns.
+
+The master secret never sits in the repository or in ``params.yaml``. It is read,
+at the edge (the CLI / a stage's ``run``), in this order:
+
+1. ``ENCLAVE_MASTER_KEY``: the secret as hex;
+2. ``ENCLAVE_SECRET_FILE``: the path of a file holding the secret as hex;
+3. a local default, ``$XDG_CONFIG_HOME/enclave/master.key`` (``~/.config/enclave/``),
+   created on first use with 32 random bytes, the file 0600 and the directory 0700.
+
+Person pseudonyms (``pid``) and agency ids are HMAC-SHA256, hashed once per distinct
+value. Record ids (``record_pid``) are one per row, tens of millions of them, so they
+use a keyed pseudorandom permutation that runs over a whole column in one call:
+AES-256 of the record key zero-padded to one 16-byte block, truncated like the HMAC
+(a record key is at most 15 bytes; a longer value falls back to the HMAC).
+
+Every pure function below takes the key as an argument. Keys are derived per
+project *and* per purpose (a label), so ``pid`` of one project cannot be joined to
+``pid`` of another, nor a person pseudonym to a record pseudonym:
+
+>>> master = bytes(32)
+>>> k = project_key(master, "demo", "person")
+>>> k == project_key(master, "demo", "person"), k == project_key(master, "other", "person")
+(True, False)
+>>> pseudonymise(pl.Series(["P000000000001"]), k).str.len_chars().to_list()
+[16]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from enclave.errors import EnclaveError
+
+MASTER_KEY_ENV = "ENCLAVE_MASTER_KEY"
+SECRET_FILE_ENV = "ENCLAVE_SECRET_FILE"
+#: hex characters kept of each HMAC-SHA256 digest (64 bits: collisions need ~4e9 values)
+PSEUDONYM_LENGTH = 16
+#: bump to re-key every project at once (old pseudonyms then no longer match)
+_DERIVATION_VERSION = "enclave-pseudonym-v1"
+_MIN_KEY_BYTES = 16
+
+
+class SecretError(EnclaveError):
+    """The master secret is missing, unreadable or malformed (never echoes the secret)."""
+
+
+def resolve_master_key(environ: Mapping[str, str] | None = None) -> bytes:
+    """The master secret from the environment, a secret file, or the local default."""
+    env = os.environ if environ is None else environ
+    if env.get(MASTER_KEY_ENV):
+        return _parse_hex(env[MASTER_KEY_ENV], MASTER_KEY_ENV)
+    if env.get(SECRET_FILE_ENV):
+        path = Path(env[SECRET_FILE_ENV])
+        try:
+            return _parse_hex(path.read_text(encoding="ascii"), str(path))
+        except OSError:
+            raise SecretError(f"secret file {path}: cannot be read") from None
+    return _local_default(default_key_path(env))
+
+
+def default_key_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/enclave/master.key``, ``~/.config/enclave/master.key`` without it."""
+    env = os.environ if environ is None else environ
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path.home() / ".config"
+    return base / "enclave" / "master.key"
+
+
+def _local_default(path: Path) -> bytes:
+    """Read the local key, creating it (0600 in a 0700 directory) on first use."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    try:
+        # O_EXCL: two stages starting together must not overwrite each other's key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _parse_hex(path.read_text(encoding="ascii"), str(path))
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    os.chmod(path, 0o600)
+    return _parse_hex(path.read_text(encoding="ascii"), str(path))
+
+
+def _parse_hex(text: str, source: str) -> bytes:
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise SecretError(f"master secret from {source}: not hex") from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise SecretError(f"master secret from {source}: shorter than {_MIN_KEY_BYTES} bytes")
+    return key
+
+
+def project_key(master: bytes, project: str, label: str) -> bytes:
+    """The key of one project for one purpose (``person``, ``record``, ``case_id``...).
+
+    An HMAC of the master secret over a versioned, unambiguous context string: the
+    HKDF-expand step with a single output block.
+    """
+    context = f"{_DERIVATION_VERSION}\x00{project}\x00{label}".encode()
+    return hmac.digest(master, context, hashlib.sha256)
+
+
+def pseudonymise(values: pl.Series, key: bytes, length: int = PSEUDONYM_LENGTH) -> pl.Series:
+    """HMAC-SHA256 of each value under ``key``, as ``length`` hex characters; null stays null.
+
+    Each distinct value is hashed once (columns repeat ids a lot), then mapped back.
+    """
+    values = values.cast(pl.String)
+    distinct = values.drop_nulls().unique().sort()
+    digests = [
+        hmac.digest(key, value.encode(), hashlib.sha256).hex()[:length]
+        for value in distinct.to_list()
+    ]
+    mapping = pl.DataFrame(
+        {"value": distinct, "pseudonym": pl.Series(digests, dtype=pl.String)},
+    )
+    return (
+        values.to_frame("value")
+        .join(mapping, on="value", how="left", maintain_order="left")
+        .get_column("pseudonym")
+        .alias(values.name)
+    )
+
+
+def pseudonym_expr(column: str, key: bytes, length: int = PSEUDONYM_LENGTH) -> pl.Expr:
+    """:func:`pseudonymise` as an expression, for use inside ``with_columns``."""
+    return pl.col(column).map_batches(
+        lambda s: pseudonymise(s, key, length), return_dtype=pl.String
+    )
+
+
+_BLOCK = 16
+
+
+def keyed_record_ids(values: pl.Series, key: bytes, length: int = PSEUDONYM_LENGTH) -> pl.Series:
+    """A keyed pseudonym per value, vectorised: AES-256 over one zero-padded block.
+
+    Values longer than a block (never a record key) go through :func:`pseudonymise`.
+    """
+    values = values.cast(pl.String)
+    # one byte per character (ASCII) so that padding to 16 characters gives 16 bytes
+    size = values.str.len_bytes()
+    fits = (size <= _BLOCK) & (size == values.str.len_chars())
+    padded = values.str.pad_end(_BLOCK, "\x00").filter(fits.fill_null(False))
+    blocks = padded.cast(pl.Binary).to_arrow().cast(pa.large_binary())
+    offsets = np.frombuffer(blocks.buffers()[1], dtype=np.int64)
+    first, last = offsets[blocks.offset], offsets[blocks.offset + len(blocks)]
+    data = blocks.buffers()[2].to_pybytes()[first:last]
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    cipher = np.frombuffer(encryptor.update(data) + encryptor.finalize(), dtype=np.uint8)
+    width = (length + 1) // 2
+    kept = np.ascontiguousarray(cipher.reshape(-1, _BLOCK)[:, :width])
+    array = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), len(kept), [None, pa.py_buffer(kept.tobytes())]
+    )
+    short = pl.Series(array).cast(pl.Binary).bin.encode("hex").str.head(length)
+    result = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    result = result.scatter(fits.fill_null(False).arg_true(), short)
+    long = ~fits.fill_null(True)
+    if long.any():
+        result = result.scatter(long.arg_true(), pseudonymise(values.filter(long), key, length))
+    return result

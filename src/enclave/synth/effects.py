@@ -1,0 +1,226 @@
+"""Effects planted in the world, measured from its own truth tables.
+
+Each effect is what a study on perfectly linked data would find: a value, a
+tolerance (three standard errors from the sampling error of the measure at the
+world's size, with a small floor) and a precise definition, so a study's estimate
+can be checked against it. Values are measured, not copied from the planting
+parameters, so they hold whatever else shapes the world.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from enclave.config import SynthParams
+
+FLOOR = 0.005  # smallest tolerance: rounding and linkage noise aside
+
+
+def _effect(value: float, se: float, description: str, definition: str) -> dict:
+    return {
+        "value": round(float(value), 6),
+        "tolerance": round(max(3 * se, FLOOR), 6),
+        "description": description,
+        "definition": definition,
+    }
+
+
+def _share_se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def _gap(flag: pl.DataFrame, group: str, outcome: str) -> tuple[float, float]:
+    """Outcome rate in group minus outside it, and the standard error of the difference."""
+    stats = flag.group_by(group).agg(pl.col(outcome).mean().alias("p"), pl.len().alias("n"))
+    by = {row[group]: (row["p"], row["n"]) for row in stats.iter_rows(named=True)}
+    (p1, n1), (p0, n0) = by.get(True, (0.0, 0)), by.get(False, (0.0, 0))
+    se = math.sqrt(_share_se(p1, n1) ** 2 + _share_se(p0, n0) ** 2)
+    return p1 - p0, se
+
+
+def snap_medicaid_share(t: dict[str, pl.DataFrame], year: int) -> dict:
+    snap = (
+        t["snap_tanf"]
+        .filter((pl.col("program") == "SNAP") & (pl.col("month").dt.year() == year))
+        .select("person_id")
+        .unique()
+    )
+    med = (
+        t["medicaid"]
+        .filter(
+            (pl.col("start") <= pl.date(year, 12, 31))
+            & (pl.col("end").is_null() | (pl.col("end") >= pl.date(year, 1, 1)))
+        )
+        .select("person_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("med"))
+    )
+    both = snap.join(med, on="person_id", how="left").with_columns(pl.col("med").fill_null(False))
+    n = both.height
+    share = float(both["med"].mean()) if n else 0.0
+    return _effect(
+        share,
+        _share_se(share, n),
+        f"Most people on SNAP in {year} were also eligible for Medicaid.",
+        f"Persons with at least one SNAP member-month in calendar {year}; share of them "
+        f"with a Medicaid eligibility span (any category) covering at least one day of {year}.",
+    )
+
+
+def _quarters(frame: pl.DataFrame, date: str) -> pl.Expr:
+    """Quarter index (year * 4 + quarter - 1) of a date column."""
+    return pl.col(date).dt.year() * 4 + (pl.col(date).dt.month() - 1) // 3
+
+
+def _employment_after(events: pl.DataFrame, wages: pl.DataFrame) -> pl.DataFrame:
+    """Per event (person_id, q = event quarter index): share of q+1..q+4 with any wages."""
+    worked = wages.select(
+        "person_id", (pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1).alias("wq")
+    ).unique()
+    ev = events.with_row_index("event").with_columns(pl.int_ranges(1, 5).alias("k")).explode("k")
+    ev = ev.with_columns((pl.col("q") + pl.col("k")).alias("wq"))
+    ev = ev.join(worked.with_columns(pl.lit(1.0).alias("w")), on=["person_id", "wq"], how="left")
+    return ev.group_by("event").agg(pl.col("w").fill_null(0.0).mean().alias("rate"))
+
+
+def employment_after_tanf_exit(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    tanf = (
+        t["snap_tanf"]
+        .filter(pl.col("program") == "TANF")
+        .select("person_id", "month")
+        .unique()
+        .sort("person_id", "month")
+    )
+    nxt = pl.col("month").shift(-1).over("person_id")
+    exits = tanf.filter(nxt.is_null() | (nxt != pl.col("month").dt.offset_by("1mo")))
+    exits = exits.join(t["persons"].select("person_id", "dob", "death_date"), on="person_id")
+    age = (pl.col("month") - pl.col("dob")).dt.total_days() / 365.25
+    last_exit = pl.date(p.end_year - 1, 12, 1)
+    exits = exits.filter(
+        age.is_between(18, 64),
+        pl.col("month") <= last_exit,
+        pl.col("death_date").is_null()
+        | (pl.col("death_date") > pl.col("month").dt.offset_by("13mo")),
+    ).select("person_id", _quarters(exits, "month").alias("q"))
+    rates = _employment_after(exits, t["wages"])
+    n = rates.height
+    value = float(rates["rate"].mean()) if n else 0.0
+    return _effect(
+        value,
+        math.sqrt(max(float(rates["rate"].var() or 0.0), 1e-12) / max(n, 1)),
+        "Adults leaving TANF mostly find work within a year.",
+        "TANF exits: the last month of each run of consecutive TANF member-months of a "
+        f"person aged 18-64 that month, exit month on or before {p.end_year - 1}-12, the "
+        "person alive 13 months later. Measure: mean over exits of the share of the 4 "
+        "calendar quarters after the exit quarter with any UI wage record.",
+    )
+
+
+def post_release_employment(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    rel = t["prison"].filter(
+        pl.col("release_date").is_not_null(), pl.col("release_date") < pl.date(p.end_year, 1, 1)
+    )
+    rel = rel.join(t["persons"].select("person_id", "dob", "death_date"), on="person_id")
+    age = (pl.col("release_date") - pl.col("dob")).dt.total_days() / 365.25
+    rel = rel.filter(
+        age.is_between(18, 64),
+        pl.col("death_date").is_null()
+        | (pl.col("death_date") > pl.col("release_date").dt.offset_by("13mo")),
+    ).select("person_id", _quarters(rel, "release_date").alias("q"))
+    rates = _employment_after(rel, t["wages"])
+    n = rates.height
+    value = float(rates["rate"].mean()) if n else 0.0
+    return _effect(
+        value,
+        math.sqrt(max(float(rates["rate"].var() or 0.0), 1e-12) / max(n, 1)),
+        "People released from prison work less than other adults in the year after.",
+        "Prison releases (release date before "
+        f"{p.end_year}-01-01) of persons aged 18-64 at release and alive 13 months "
+        "later. Measure: mean over releases of the share of the 4 calendar quarters "
+        "after the release quarter with any UI wage record.",
+    )
+
+
+def graduation_gap_foster(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    g9 = (
+        t["school"]
+        .filter(pl.col("grade") == 9)
+        .group_by("person_id")
+        .agg(pl.col("school_year").min().alias("y9"))
+        .filter(pl.col("y9") + 4 <= p.end_year)
+    )
+    grad = (
+        t["school"]
+        .filter(pl.col("exit_status") == "GRADUATED")
+        .select("person_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("graduated"))
+    )
+    placed = (
+        t["dcfs"]
+        .filter(pl.col("event_type") == "PLACEMENT")
+        .group_by("person_id")
+        .agg(pl.col("start").min().alias("placed"))
+    )
+    cohort = (
+        g9.join(grad, on="person_id", how="left")
+        .join(placed, on="person_id", how="left")
+        .with_columns(
+            pl.col("graduated").fill_null(False).cast(pl.Float64),
+            (pl.col("placed") < pl.date(pl.col("y9") + 4, 7, 1)).fill_null(False).alias("foster"),
+        )
+    )
+    gap, se = _gap(cohort, "foster", "graduated")
+    return _effect(
+        gap,
+        se,
+        "Students who were ever placed in foster care graduate less often.",
+        "Cohort: students with a grade-9 school year (first one) y9 such that y9 + 4 <= "
+        f"{p.end_year}. Graduated: any school record with exit_status GRADUATED. Foster: "
+        "any child welfare PLACEMENT (any type) starting before 1 July of y9 + 4. "
+        "Measure: graduation rate of the foster group minus that of the others.",
+    )
+
+
+def snap_childhood_adult_gap(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    y0, y1 = p.start_year, p.start_year + 4
+    a0, a1 = p.end_year - 4, p.end_year
+    born0, born1 = y0 - 14, y0 - 4
+    snap = (
+        t["snap_tanf"]
+        .filter(pl.col("program") == "SNAP")
+        .select("person_id", pl.col("month").dt.year().alias("y"))
+    )
+    child = snap.filter(pl.col("y").is_between(y0, y1)).select("person_id").unique()
+    adult = snap.filter(pl.col("y").is_between(a0, a1)).select("person_id").unique()
+    cohort = t["persons"].filter(
+        pl.col("dob").dt.year().is_between(born0, born1),
+        pl.col("death_date").is_null() | (pl.col("death_date") > pl.date(a1, 12, 31)),
+    )
+    cohort = cohort.select(
+        "person_id",
+        pl.col("person_id").is_in(child["person_id"].implode()).alias("child_snap"),
+        pl.col("person_id").is_in(adult["person_id"].implode()).cast(pl.Float64).alias("adult"),
+    )
+    gap, se = _gap(cohort, "child_snap", "adult")
+    return _effect(
+        gap,
+        se,
+        "Children in SNAP households are more likely to receive SNAP as adults.",
+        f"Persons born {born0}-{born1} alive at the end of {a1}. Exposed: any SNAP "
+        f"member-month in {y0}-{y1}. Measure: share with any SNAP member-month in "
+        f"{a0}-{a1}, exposed minus not exposed.",
+    )
+
+
+def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
+    """Every planted effect, measured on the world's tables."""
+    return {
+        "snap_medicaid_share_2019": snap_medicaid_share(t, 2019),
+        "employment_after_tanf_exit": employment_after_tanf_exit(t, p),
+        "post_release_employment": post_release_employment(t, p),
+        "graduation_gap_foster": graduation_gap_foster(t, p),
+        "snap_childhood_adult_gap": snap_childhood_adult_gap(t, p),
+    }

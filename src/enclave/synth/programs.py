@@ -1,0 +1,47 @@
+"""Program contacts drawn from the person-year panel of the simulation.
+
+Every program is driven by the same latent hardship of the person's living unit
+(AR(1) over years), so programs co-occur as in life: hard-up units get SNAP and
+Medicaid together, their children are investigated more often, their adults work
+less and are admitted to prison more often. Person-years in prison get no wages,
+SNAP or Medicaid; nothing happens after death.
+
+Input ``py`` (tables.person_years): person, person_id, year, unit, h, county_fips,
+sex, dob, entry, death (days), mother, father.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from enclave.config import SynthParams
+from enclave.synth import benefits, children, tables, work
+from enclave.synth.panel import traits, with_age
+from enclave.synth.state import Events, People, day
+
+
+def simulate_programs(
+    rng: np.random.Generator,
+    params: SynthParams,
+    people: People,
+    events: Events,
+    addr: pl.DataFrame,
+    births: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """Every program table, in dependency order (prison first: it blocks the others)."""
+    end = day(params.end_year + 1)
+    py = tables.person_years(events, addr, people)
+    events.years.clear()  # the panel now holds them; at 1M persons this frees ~1 GB
+    # joins do not keep row order; random draws follow rows, so sort before drawing
+    py = with_age(py).join(traits(rng, people.count), on="person_id").sort("person_id", "year")
+    out = {"prison": work.prison(rng, py, end)}
+    jailed = work.in_prison_years(out["prison"], params.end_year)
+    py = py.join(jailed, on=["person_id", "year"], how="left").sort("person_id", "year")
+    out["medicaid"] = benefits.medicaid(rng, py, births, params)
+    out["snap_tanf"] = benefits.snap_tanf(rng, py, params)
+    out["dcfs"] = children.dcfs(rng, py, params)
+    out["school"] = children.school(rng, py, out["dcfs"], params)
+    out["wages"] = work.wages(rng, py, out["prison"], out["snap_tanf"], params)
+    out["ccp"] = benefits.ccp(rng, py, params)
+    return out

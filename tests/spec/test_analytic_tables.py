@@ -1,0 +1,152 @@
+"""The analytic builders on tiny inline research-zone tables, one behaviour each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from enclave.analytic import build, validate
+from enclave.analytic.events import build_events
+from enclave.analytic.panel import build_panel
+from enclave.analytic.spells import program_spells
+from enclave.config import BuildParams
+
+D = date
+
+
+def base_row(agency: str, pid: str, mp: float = 1.0, **content) -> dict:
+    return {"record_pid": f"r{pid}{len(content)}", "pid": pid, "match_probability": mp,
+            "agency": agency, **content}  # fmt: skip
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows)
+
+
+def test_idhs_member_months_become_one_spell_per_program():
+    idhs = frame(
+        [
+            base_row("idhs", "a", benefit_month=D(2020, m, 1), program="SNAP", case_id="c",
+                     relationship="HEAD", county_fips="17031")
+            for m in (1, 2, 4)
+        ]
+        + [base_row("idhs", "a", benefit_month=D(2020, 9, 1), program="TANF", case_id="c",
+                    relationship="HEAD", county_fips="17031")]
+    )  # fmt: skip
+    spells = program_spells({"idhs": idhs}, gap_months=1)
+    assert spells.select("program", "start", "end", "n_records").rows() == [
+        ("SNAP", D(2020, 1, 1), D(2020, 4, 30), 3),
+        ("TANF", D(2020, 9, 1), D(2020, 9, 30), 1),
+    ]
+
+
+def test_open_medicaid_span_ends_at_the_observation_window():
+    hfs = frame(
+        [
+            base_row("hfs", "a", elig_start=D(2019, 5, 3), elig_end=None, elig_category="X",
+                     county_fips=None),
+            base_row("hfs", "b", elig_start=D(2021, 2, 10), elig_end=D(2021, 3, 4),
+                     elig_category="X", county_fips=None),
+        ]
+    )  # fmt: skip
+    spells = program_spells({"hfs": hfs}, gap_months=1)
+    assert spells.filter(pl.col("pid") == "a").get_column("end").item() == D(2021, 3, 31)
+
+
+def test_ides_quarters_and_school_years_merge_across_years():
+    ides = frame(
+        [base_row("ides", "a", year=2020, quarter=q, employer_id="e", wages=10.0)
+         for q in (3, 4)]
+        + [base_row("ides", "a", year=2021, quarter=1, employer_id="f", wages=5.0)]
+    )  # fmt: skip
+    isbe = frame(
+        [base_row("isbe", "a", school_year=y, grade=1, exit_status="ENROLLED",
+                  county_fips="17019") for y in (2018, 2019)]
+    )  # fmt: skip
+    spells = program_spells({"ides": ides, "isbe": isbe}, gap_months=0)
+    assert spells.select("program", "start", "end").rows() == [
+        ("EMPLOYMENT", D(2020, 7, 1), D(2021, 3, 31)),
+        ("SCHOOL", D(2018, 7, 1), D(2020, 6, 30)),
+    ]
+
+
+def test_panel_has_a_row_per_active_quarter_with_flags_wages_and_county():
+    idoc = frame(
+        [base_row("idoc", "a", admit_date=D(2020, 2, 1), release_date=D(2020, 4, 2),
+                  offense_class="X", county_fips="17031")]
+    )  # fmt: skip
+    ides = frame(
+        [base_row("ides", "a", year=2020, quarter=3, employer_id=e, wages=w)
+         for e, w in (("e", 100.0), ("f", 50.5))]
+    )  # fmt: skip
+    base = {"idoc": idoc, "ides": ides}
+    panel = build_panel(program_spells(base, 1), base)
+    rows = panel.select("year", "quarter", "prison", "incarcerated", "employed", "wages",
+                        "county_fips").rows()  # fmt: skip
+    assert rows == [
+        (2020, 1, True, True, False, 0.0, "17031"),
+        (2020, 2, True, True, False, 0.0, "17031"),
+        (2020, 3, False, False, True, 150.5, "17031"),
+    ]
+
+
+def test_events_from_each_agency():
+    idph = frame(
+        [
+            base_row("idph", "kid", record_type="BIRTH", event_date=D(2010, 4, 1),
+                     county_fips=None, plurality=1),
+            base_row("idph", "mum", record_type="DEATH", event_date=D(2030, 1, 9),
+                     county_fips=None, plurality=None),
+        ]
+    )  # fmt: skip
+    isbe = frame(
+        [base_row("isbe", "kid", school_year=2027, grade=12, exit_status="GRADUATED",
+                  county_fips=None)]
+    )  # fmt: skip
+    idoc = frame(
+        [base_row("idoc", "mum", admit_date=D(2020, 1, 1), release_date=None,
+                  offense_class="X", county_fips=None)]
+    )  # fmt: skip
+    family = pl.DataFrame(
+        {"child_pid": ["kid"], "parent_pid": ["mum"], "role": ["MOTHER"],
+         "match_probability": [0.99]}
+    )  # fmt: skip
+    events = build_events({"idph": idph, "isbe": isbe, "idoc": idoc}, family)
+    assert events.rows() == [
+        ("kid", "GRADUATION", D(2028, 6, 30), "isbe"),
+        ("mum", "BIRTH_OF_CHILD", D(2010, 4, 1), "idph"),
+        ("mum", "PRISON_ADMISSION", D(2020, 1, 1), "idoc"),
+        ("mum", "DEATH", D(2030, 1, 9), "idph"),
+    ]
+
+
+def test_all_tables_validate_and_persons_summarise_records():
+    hfs = frame(
+        [base_row("hfs", "a", 0.9, elig_start=D(2019, 1, 1), elig_end=D(2019, 6, 30),
+                  elig_category="X", county_fips="17031"),
+         base_row("hfs", "a", 0.8, elig_start=D(2021, 1, 1), elig_end=None,
+                  elig_category="X", county_fips="17043")]
+    )  # fmt: skip
+    idph = frame(
+        [base_row("idph", "a", record_type="DEATH", event_date=D(2022, 3, 5),
+                  county_fips="17043", plurality=None)]
+    )  # fmt: skip
+    demographics = pl.DataFrame(
+        {"pid": ["a"], "birth_year": [1950], "birth_month": [3], "sex": ["F"]},
+        schema={"pid": pl.String, "birth_year": pl.Int32, "birth_month": pl.Int8,
+                "sex": pl.String},
+    )  # fmt: skip
+    family = pl.DataFrame(
+        schema={"child_pid": pl.String, "parent_pid": pl.String, "role": pl.String,
+                "match_probability": pl.Float64}
+    )  # fmt: skip
+    tables = build(BuildParams(), {"hfs": hfs, "idph": idph}, demographics, family)
+    for name, table in tables.items():
+        validate(name, table)
+    person = tables["persons"].row(0, named=True)
+    assert person["death_year"] == 2022 and person["death_month"] == 3
+    assert person["county_fips"] == "17043"
+    assert person["counties"] == ["17031", "17043"]
+    assert person["agencies"] == ["hfs", "idph"]
+    assert person["match_probability"] == 0.8

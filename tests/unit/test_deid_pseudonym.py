@@ -1,0 +1,99 @@
+"""Master secret resolution, key file permissions and keyed pseudonyms."""
+
+from __future__ import annotations
+
+import stat
+
+import polars as pl
+import pytest
+
+from enclave import pseudonym
+from enclave.pseudonym import SecretError, project_key, pseudonymise, resolve_master_key
+
+HEX = "ab" * 32
+
+
+def test_env_key_wins_over_secret_file(tmp_path):
+    secret = tmp_path / "s.key"
+    secret.write_text("cd" * 32)
+    env = {"ENCLAVE_MASTER_KEY": HEX, "ENCLAVE_SECRET_FILE": str(secret)}
+    assert resolve_master_key(env) == bytes.fromhex(HEX)
+
+
+def test_secret_file_is_read(tmp_path):
+    secret = tmp_path / "s.key"
+    secret.write_text("cd" * 32 + "\n")
+    assert resolve_master_key({"ENCLAVE_SECRET_FILE": str(secret)}) == bytes.fromhex("cd" * 32)
+
+
+def test_local_default_is_created_owner_only(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    first = resolve_master_key(env)
+    path = tmp_path / "cfg" / "enclave" / "master.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert len(first) == 32
+    assert resolve_master_key(env) == first  # created once, then reused
+
+
+def test_default_path_falls_back_to_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert pseudonym.default_key_path({}) == tmp_path / ".config" / "enclave" / "master.key"
+
+
+@pytest.mark.parametrize("bad", ["not-hex-at-all", "abcd"])
+def test_bad_secret_is_refused_without_echoing_it(bad):
+    with pytest.raises(SecretError) as exc:
+        resolve_master_key({"ENCLAVE_MASTER_KEY": bad})
+    assert bad not in str(exc.value)
+
+
+def test_missing_secret_file_is_an_error(tmp_path):
+    with pytest.raises(SecretError):
+        resolve_master_key({"ENCLAVE_SECRET_FILE": str(tmp_path / "nope")})
+
+
+def test_labels_and_projects_give_different_keys():
+    master = bytes(range(32))
+    keys = {project_key(master, p, label) for p in ("a", "b") for label in ("person", "record")}
+    assert len(keys) == 4
+
+
+def test_pseudonyms_are_fixed_length_hex_and_keep_nulls():
+    key = project_key(bytes(32), "demo", "person")
+    out = pseudonymise(pl.Series(["P1", None, "P2", "P1"]), key)
+    assert out[1] is None
+    assert out[0] == out[3] != out[2]
+    assert out.drop_nulls().str.contains(r"^[0-9a-f]{16}$").all()
+
+
+def test_pseudonym_is_the_truncated_hmac():
+    import hashlib
+    import hmac
+
+    key = b"k" * 32
+    expected = hmac.new(key, b"P000000000001", hashlib.sha256).hexdigest()[:16]
+    assert pseudonymise(pl.Series(["P000000000001"]), key).item() == expected
+
+
+def test_record_ids_are_truncated_aes_of_the_padded_key():
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = project_key(bytes(32), "demo", "record")
+    block = b"idhs-000000042".ljust(16, b"\0")
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    expected = (encryptor.update(block) + encryptor.finalize()).hex()[:16]
+    assert pseudonym.keyed_record_ids(pl.Series(["idhs-000000042"]), key).item() == expected
+
+
+def test_record_ids_keep_nulls_order_and_slices():
+    key = project_key(bytes(32), "demo", "record")
+    values = pl.Series(
+        ["hfs-000000001", None, "x" * 40, "isbe-000000007", "hfs-000000001", "é" * 8]
+    )
+    out = pseudonym.keyed_record_ids(values, key)
+    assert out[1] is None and out[0] == out[4]
+    assert out[2] == pseudonymise(pl.Series(["x" * 40]), key).item()  # long: HMAC fallback
+    assert out[5] == pseudonymise(pl.Series(["é" * 8]), key).item()  # not ASCII: HMAC
+    assert pseudonym.keyed_record_ids(values[3:], key).to_list() == out[3:].to_list()
+    assert pseudonym.keyed_record_ids(pl.Series([], dtype=pl.String), key).is_empty()
