@@ -6,6 +6,8 @@ the one way to read research-zone data.
 
 from __future__ import annotations
 
+from enclave.data import load
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "load"]

@@ -1,0 +1,89 @@
+"""Saving a study's protected tables and figures into its output directory.
+
+Only :class:`~enclave.disclosure.SafeTable` objects can be saved as tables, and
+figures are expected to come from :mod:`enclave.studies.plots`, which draws only
+protected numbers. Files are written deterministically (no timestamps or software
+versions in PNG metadata) so a re-run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from enclave.disclosure import SafeTable
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+
+#: PNG metadata without the software version, so files do not change with matplotlib
+PNG_METADATA = {"Software": None}
+
+
+def _target(output_dir: str | Path, kind: str, name: str, suffix: str) -> Path:
+    if not _NAME.fullmatch(name):
+        raise ValueError("output names are lower-case words joined by '_' or '-'")
+    return Path(output_dir) / kind / f"{name}{suffix}"
+
+
+def save_table(table: SafeTable, output_dir: str | Path | None, name: str) -> Path | None:
+    """Write ``tables/<name>.csv``; without an output directory, do nothing."""
+    if not isinstance(table, SafeTable):
+        raise TypeError("only tables protected by enclave.disclosure can be saved")
+    if output_dir is None:
+        return None
+    return table.write_csv(_target(output_dir, "tables", name, ".csv"))
+
+
+def _display(obj: object) -> None:
+    """Show an object in the running notebook; outside one, do nothing."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
+        return
+    if get_ipython() is not None:
+        display(obj)
+
+
+def show_table(table: SafeTable, output_dir: str | Path | None, name: str) -> None:
+    """Display a protected table in the notebook and save it as ``tables/<name>.csv``."""
+    save_table(table, output_dir, name)
+    _display(table)
+
+
+def show_figure(fig: Figure, output_dir: str | Path | None, name: str) -> None:
+    """Display a figure in the notebook, save it as ``figures/<name>.png``, then close it."""
+    _display(fig)
+    save_figure(fig, output_dir, name)
+
+
+def save_figure(fig: Figure, output_dir: str | Path | None, name: str) -> Path | None:
+    """Write ``figures/<name>.png`` (fixed dpi, no metadata) and close the figure."""
+    if output_dir is None:
+        return None
+    path = _target(output_dir, "figures", name, ".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata=PNG_METADATA)
+    plt.close(fig)
+    return path
+
+
+def share_sentence(table: SafeTable, level: str, label: str) -> str:
+    """The published share of ``level`` in a protected one-way table, as Markdown."""
+    from enclave.studies.overlap import share
+
+    value = share(table, level)
+    total = table.value(**{table.dims[0]: "Total"})
+    if value is None or total is None:
+        return f"**{label}:** suppressed (the counts behind it are too small to publish)."
+    return f"**{label}:** {100 * value:.1f}% of {total} persons."
+
+
+def show_share(table: SafeTable, level: str, label: str) -> None:
+    """Display :func:`share_sentence` in the notebook."""
+    from IPython.display import Markdown
+
+    _display(Markdown(share_sentence(table, level, label)))

@@ -1,0 +1,381 @@
+"""Service overlap: how many of the enclave's agencies each person touched in a period.
+
+Pure functions of the analytic tables (docs/INTERFACES.md). Counting functions
+return :class:`enclave.disclosure.SafeTable` objects, so nothing a study shows
+has skipped disclosure control.
+
+A person *touches* an agency in the period when one of their program spells
+from that agency overlaps it (spells linked with at least the minimum match
+probability), or, for Public Health (``idph``), when a birth of their child or
+their death is recorded in it (vital records give events, not spells; the
+person's weakest link must meet the minimum).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from enclave.config import AGENCIES
+from enclave.disclosure import (
+    TOTAL,
+    SafeTable,
+    hidden_cells,
+    hidden_margins,
+    margins_agree,
+    protect_1d,
+    protect_2d,
+)
+
+UNKNOWN = "unknown"
+_RANK = {a: i for i, a in enumerate(AGENCIES)}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed date interval ``[start, end]``."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> Period:
+        """From ISO strings, as params.yaml holds them.
+
+        >>> Period.parse("2019-01-01", "2019-12-31").end
+        datetime.date(2019, 12, 31)
+        """
+        period = cls(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+        if period.end < period.start:
+            raise ValueError("period ends before it starts")
+        return period
+
+
+def spells_in_period(
+    spells: pl.LazyFrame, period: Period, min_match_probability: float
+) -> pl.LazyFrame:
+    """Program spells overlapping the period, linked at or above the minimum probability."""
+    return spells.filter(
+        pl.col("start") <= period.end,
+        pl.col("end") >= period.start,
+        pl.col("match_probability") >= min_match_probability,
+    )
+
+
+def vital_events_in_period(
+    events: pl.LazyFrame, persons: pl.LazyFrame, period: Period, min_match_probability: float
+) -> pl.LazyFrame:
+    """Public Health events (births of a child, deaths) in the period, of well-linked persons."""
+    linked = persons.filter(pl.col("match_probability") >= min_match_probability).select("pid")
+    return events.filter(
+        pl.col("agency") == "idph", pl.col("date").is_between(period.start, period.end)
+    ).join(linked, on="pid", how="semi")
+
+
+def agencies_touched(
+    spells: pl.LazyFrame,
+    events: pl.LazyFrame,
+    persons: pl.LazyFrame,
+    period: Period,
+    min_match_probability: float,
+) -> pl.LazyFrame:
+    """One row per person who touched any agency in the period.
+
+    Columns: ``pid``, ``agencies`` (list, in the agreement's agency order),
+    ``n_agencies`` and ``combination`` (the agencies joined by ``" + "``).
+    """
+    contacts = pl.concat(
+        [
+            spells_in_period(spells, period, min_match_probability).select("pid", "agency"),
+            vital_events_in_period(events, persons, period, min_match_probability).select(
+                "pid", "agency"
+            ),
+        ]
+    )
+    return combine_agencies(contacts)
+
+
+def combine_agencies(contacts: pl.LazyFrame) -> pl.LazyFrame:
+    """``(pid, agency)`` contacts -> per person the set of agencies, ordered and labelled."""
+    rank = pl.col("agency").replace_strict(_RANK, return_dtype=pl.Int8)
+    return (
+        contacts.unique()
+        .sort("pid", rank)
+        .group_by("pid", maintain_order=True)
+        .agg(agencies=pl.col("agency"))
+        .with_columns(
+            n_agencies=pl.col("agencies").list.len().cast(pl.Int32),
+            combination=pl.col("agencies").list.join(" + "),
+        )
+    )
+
+
+def agency_count_levels() -> list[int]:
+    """Possible numbers of agencies touched: 1 .. number of agencies."""
+    return list(range(1, len(AGENCIES) + 1))
+
+
+def distribution(
+    touched: pl.LazyFrame, *, min_cell: int, also_hidden: Sequence[str] = ()
+) -> SafeTable:
+    """Persons by number of agencies touched, protected (``also_hidden``: see protect_1d)."""
+    counts = touched.group_by("n_agencies").agg(n=pl.len()).collect()
+    return protect_1d(
+        counts,
+        "n_agencies",
+        min_cell=min_cell,
+        levels=agency_count_levels(),
+        title="Persons by number of agencies touched",
+        also_hidden=also_hidden,
+    )
+
+
+OTHER = "Other combinations"
+
+
+def combination_table(
+    touched: pl.LazyFrame, top: int, *, min_cell: int, margins: SafeTable | None = None
+) -> SafeTable:
+    """Persons by combination (the ``top`` most common, the rest pooled as :data:`OTHER`)
+    and number of agencies, protected as a two-way table.
+
+    Each combination has one size, so its row holds a single non-zero cell; the
+    column totals are the :func:`distribution` (``margins``). Protecting the
+    combinations this way keeps a small combination from being worked out as the
+    persons with that many agencies minus the other combinations of that size.
+    Ranked by count (ties by label) before protection.
+    """
+    counts = (
+        touched.group_by("combination", "n_agencies")
+        .agg(n=pl.len().cast(pl.Int64))
+        .sort(pl.col("n"), pl.col("combination"), descending=[True, False])
+        .collect()
+    )
+    head, rest = counts.head(top), counts.slice(top)
+    listed = head.get_column("combination").to_list()
+    if rest.height:
+        pooled = rest.group_by("n_agencies").agg(pl.col("n").sum()).sort("n_agencies")
+        head = pl.concat(
+            [head, pooled.select(pl.lit(OTHER).alias("combination"), "n_agencies", "n")]
+        )
+        listed.append(OTHER)
+    return protect_2d(
+        head,
+        "combination",
+        "n_agencies",
+        min_cell=min_cell,
+        row_levels=listed,
+        col_levels=agency_count_levels(),
+        col_margins=margins or distribution(touched, min_cell=min_cell),
+        title=f"The {top} most common combinations of agencies",
+    )
+
+
+def row_totals(table: SafeTable) -> SafeTable:
+    """The one-way table of a protected two-way table's row totals (with the grand total)."""
+    rows, cols = table.dims
+    frame = table.frame.filter(pl.col(cols) == TOTAL).select(rows, "n", "suppressed")
+    return SafeTable(frame, (rows,), table.min_cell, table.title)
+
+
+def top_combinations(touched: pl.LazyFrame, top: int, *, min_cell: int) -> SafeTable:
+    """The ``top`` most common combinations and the pooled rest, with the total: the row
+    totals of :func:`combination_table`, in :func:`published_first` order."""
+    return published_first(row_totals(combination_table(touched, top, min_cell=min_cell)))
+
+
+def published_first(table: SafeTable) -> SafeTable:
+    """Published rows by count (largest first), then suppressed ones by label, then
+    :data:`OTHER` and the total. Ranking suppressed rows among published ones by their
+    true size would bound their values by their neighbours'."""
+    (dim,) = table.dims
+    label = pl.col(dim)
+    frame = table.frame.sort(
+        label == TOTAL, label == OTHER, pl.col("suppressed"), -pl.col("n"), label
+    )
+    return SafeTable(frame, table.dims, table.min_cell, table.title)
+
+
+def age_labels(bounds: Sequence[int]) -> list[str]:
+    """Labels of age groups given by their lower bounds.
+
+    >>> age_labels([0, 18, 65])
+    ['0-17', '18-64', '65+']
+    """
+    bounds = list(bounds)
+    if bounds != sorted(set(bounds)) or not bounds:
+        raise ValueError("age group bounds must be increasing")
+    return [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(bounds)] + [f"{bounds[-1]}+"]
+
+
+def with_age_group(persons: pl.LazyFrame, period: Period, bounds: Sequence[int]) -> pl.LazyFrame:
+    """Add ``age`` (whole years at period start) and ``age_group`` to the persons table.
+
+    Only birth year and month are known: a person born in the period's starting
+    month counts as having had their birthday; an unknown month is taken as July.
+    Ages below the first bound (born after the period started) join the first group;
+    an unknown birth year (withheld for k-anonymity) gives the group :data:`UNKNOWN`.
+    """
+    month = pl.col("birth_month").cast(pl.Int32).fill_null(7)
+    age = (
+        pl.lit(period.start.year)
+        - pl.col("birth_year").cast(pl.Int32)
+        - (month > period.start.month).cast(pl.Int32)
+    )
+    labels = age_labels(bounds)
+    group = pl.lit(labels[0])
+    for bound, label in zip(bounds[1:], labels[1:], strict=True):
+        group = pl.when(pl.col("age") >= bound).then(pl.lit(label)).otherwise(group)
+    group = pl.when(pl.col("age").is_null()).then(pl.lit(UNKNOWN)).otherwise(group)
+    return persons.with_columns(age=age).with_columns(age_group=group)
+
+
+def by_age_group(
+    touched: pl.LazyFrame,
+    persons: pl.LazyFrame,
+    period: Period,
+    bounds: Sequence[int],
+    *,
+    min_cell: int,
+    margins: SafeTable | None = None,
+) -> SafeTable:
+    """Persons by age group (rows) and number of agencies touched (columns), protected.
+
+    Its column totals are ``margins`` (default :func:`distribution`); publish the
+    tables of :func:`agency_count_tables` to keep the two consistent.
+    """
+    ages = with_age_group(persons, period, bounds).select("pid", "age_group")
+    counts = (
+        touched.join(ages, on="pid", how="left")
+        .with_columns(pl.col("age_group").fill_null(UNKNOWN))
+        .group_by("age_group", "n_agencies")
+        .agg(n=pl.len())
+        .collect()
+    )
+    levels = age_labels(bounds)
+    if UNKNOWN in counts.get_column("age_group"):
+        levels.append(UNKNOWN)
+    return protect_2d(
+        counts,
+        "age_group",
+        "n_agencies",
+        min_cell=min_cell,
+        row_levels=levels,
+        col_levels=agency_count_levels(),
+        col_margins=margins or distribution(touched, min_cell=min_cell),
+        title="Persons by age group and number of agencies touched",
+    )
+
+
+def by_county(
+    touched: pl.LazyFrame,
+    persons: pl.LazyFrame,
+    *,
+    min_cell: int,
+    margins: SafeTable | None = None,
+) -> SafeTable:
+    """Persons by county of residence (latest known) and number of agencies touched.
+
+    Its column totals are ``margins`` (default :func:`distribution`), as in
+    :func:`by_age_group`.
+    """
+    county = persons.select("pid", county=pl.col("county_fips").fill_null(UNKNOWN))
+    counts = (
+        touched.join(county, on="pid", how="left")
+        .with_columns(pl.col("county").fill_null(UNKNOWN))
+        .group_by("county", "n_agencies")
+        .agg(n=pl.len())
+        .sort("county", "n_agencies")
+        .collect()
+    )
+    levels = sorted(set(counts.get_column("county").to_list()) - {UNKNOWN})
+    if UNKNOWN in counts.get_column("county"):
+        levels.append(UNKNOWN)
+    return protect_2d(
+        counts,
+        "county",
+        "n_agencies",
+        min_cell=min_cell,
+        row_levels=levels,
+        col_levels=agency_count_levels(),
+        col_margins=margins or distribution(touched, min_cell=min_cell),
+        title="Persons by county and number of agencies touched",
+    )
+
+
+def agency_count_tables(
+    touched: pl.LazyFrame,
+    persons: pl.LazyFrame,
+    period: Period,
+    bounds: Sequence[int],
+    top: int,
+    *,
+    min_cell: int,
+) -> dict[str, SafeTable]:
+    """The tables counting persons by number of agencies, protected together.
+
+    Keys: ``distribution``, ``by_age_group``, ``by_county`` and ``top_combinations``
+    (the row totals of :func:`combination_table`). All count the same persons: the
+    distribution is the column totals of the others. A suppression one of them
+    needs is carried to the others until all show the same totals suppressed, so
+    no table undoes another's protection.
+    """
+    touched = touched.collect().lazy()  # counted three ways, several times
+    forced: list[str] = []
+    while True:
+        dist = distribution(touched, min_cell=min_cell, also_hidden=forced)
+        linked = {
+            "by_age_group": by_age_group(
+                touched, persons, period, bounds, min_cell=min_cell, margins=dist
+            ),
+            "by_county": by_county(touched, persons, min_cell=min_cell, margins=dist),
+            "combinations": combination_table(touched, top, min_cell=min_cell, margins=dist),
+        }
+        if all(margins_agree(dist, t) for t in linked.values()):
+            combos = published_first(row_totals(linked.pop("combinations")))
+            return {"distribution": dist, **linked, "top_combinations": combos}
+        forced = sorted(
+            {*hidden_cells(dist), *(m for t in linked.values() for m in hidden_margins(t))}
+        )
+
+
+ON, OFF = "also on Medicaid", "not on Medicaid"
+
+
+def snap_medicaid(
+    spells: pl.LazyFrame, period: Period, min_match_probability: float, *, min_cell: int
+) -> SafeTable:
+    """SNAP recipients in the period split by whether they also had Medicaid in it.
+
+    The total is the number of SNAP recipients; :func:`share` turns it into a rate.
+    """
+    active = spells_in_period(spells, period, min_match_probability)
+    snap = active.filter(pl.col("program") == "SNAP").select("pid").unique()
+    medicaid = active.filter(pl.col("program") == "MEDICAID").select("pid").unique()
+    counts = (
+        snap.join(medicaid.with_columns(on=pl.lit(True)), on="pid", how="left")
+        .select(medicaid=pl.when(pl.col("on")).then(pl.lit(ON)).otherwise(pl.lit(OFF)))
+        .group_by("medicaid")
+        .agg(n=pl.len())
+        .collect()
+    )
+    return protect_1d(
+        counts,
+        "medicaid",
+        min_cell=min_cell,
+        levels=[ON, OFF],
+        title="SNAP recipients by Medicaid coverage in the period",
+    )
+
+
+def share(table: SafeTable, level: str) -> float | None:
+    """The published share of one level in a protected one-way table (None if suppressed)."""
+    (dim,) = table.dims
+    part, total = table.value(**{dim: level}), table.value(**{dim: "Total"})
+    if part is None or not total:
+        return None
+    return part / total
