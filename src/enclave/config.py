@@ -103,8 +103,8 @@ class IngestParams:
 class LinkageParams:
     backend: Literal["duckdb", "spark"] = "duckdb"
     #: match probability at or above which two identity records are the same person
-    #: (0.8: best pairwise F1 on the 100k world with twins and Jr/Sr kept apart >= 0.95)
-    threshold: float = 0.8
+    #: (0.7: best pairwise F1 on the 100k world with twins and Jr/Sr kept apart >= 0.95)
+    threshold: float = 0.7
     #: threshold for a birth record's parent to be linked to a person
     family_threshold: float = 0.9
     em_max_iterations: int = 25
@@ -117,6 +117,8 @@ class LinkageParams:
     em_max_pairs: float = 2_000_000.0
     #: lowest match probability kept as an edge (the precision-recall curve starts here)
     edge_floor: float = 0.5
+    #: keep 9xx numbers (ITINs reported for workers without an SSN) instead of nulling them
+    keep_itin: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,104 @@
+"""Connected components of the match graph, vectorised (no per-node Python loop).
+
+Min-label propagation with pointer jumping: every node starts as its own label;
+each round, both ends of every edge take the smaller label of the pair, then
+labels jump to their label's label until stable. The result labels each node
+with the smallest node id of its component, so it is deterministic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Component label (smallest member id) of each node ``0..n-1``.
+
+    >>> connected_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
+    [0, 0, 2, 3, 3]
+    """
+    labels = np.arange(n, dtype=np.int64)
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    if left.size == 0:
+        return labels
+    while True:
+        low = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        labels = _jump(labels)
+        if np.array_equal(labels, before):
+            return labels
+
+
+def _jump(labels: np.ndarray) -> np.ndarray:
+    """Point every node at its root (labels only ever decrease, so this terminates)."""
+    while True:
+        nxt = labels[labels]
+        if np.array_equal(nxt, labels):
+            return labels
+        labels = nxt
+
+
+def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataFrame:
+    """Drop the weaker links of a record that links to clearly different people.
+
+    A record without DOB (a wage record: name and SSN only) can match a father by
+    SSN and his Jr by name alone, and would chain the two into one person; a record
+    without SSN can match two wage records of namesakes. So for each record, its
+    strongest dated link fixes a birth year and its strongest link with an SSN fixes
+    an SSN; its links to records born two or more years apart from that year, or with
+    an SSN differing in both the first five and the last four digits (more than a
+    typo), are dropped.
+
+    ``edges``: ``id_l``, ``id_r``, ``match_probability``; ``attrs``: ``identity_id``,
+    ``birth_year``, ``ssn_head``, ``ssn_tail`` (opaque codes of the SSN's parts).
+    """
+    both = pl.concat(
+        [
+            edges.select(pl.col("id_l").alias("v"), pl.col("id_r").alias("w"), "match_probability"),
+            edges.select(pl.col("id_r").alias("v"), pl.col("id_l").alias("w"), "match_probability"),
+        ]
+    ).join(attrs.rename({"identity_id": "w"}), on="w", how="left")
+    year_clash = (pl.col("birth_year") - pl.col("best_birth_year")).abs() >= 2
+    ssn_clash = (pl.col("ssn_head") != pl.col("best_ssn_head")) & (
+        pl.col("ssn_tail") != pl.col("best_ssn_tail")
+    )
+    drop = pl.concat(
+        [
+            _clashing(both, "birth_year", ["birth_year"], year_clash),
+            _clashing(both, "ssn_head", ["ssn_head", "ssn_tail"], ssn_clash),
+        ]
+    ).unique()
+    return edges.join(drop, on=["id_l", "id_r"], how="anti")
+
+
+def _clashing(both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr) -> pl.DataFrame:
+    """Links (sorted id pairs) clashing with the strongest link that carries ``present``."""
+    carrying = both.filter(pl.col(present).is_not_null())
+    best = (
+        carrying.sort(["v", "match_probability", "w"], descending=[False, True, False])
+        .group_by("v", maintain_order=True)
+        .first()
+        .select("v", *[pl.col(c).alias(f"best_{c}") for c in cols])
+    )
+    return (
+        carrying.join(best, on="v")
+        .filter(clash)
+        .select(
+            pl.min_horizontal("v", "w").alias("id_l"), pl.max_horizontal("v", "w").alias("id_r")
+        )
+    )
+
+
+def cluster_at(
+    n: int, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """(component label of each identity ``0..n-1``, the edges kept) at ``threshold``."""
+    kept = drop_ambiguous_bridges(pairs.filter(pl.col("match_probability") >= threshold), attrs)
+    labels = connected_components(
+        n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
+    )
+    return labels, kept

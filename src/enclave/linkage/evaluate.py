@@ -1,0 +1,288 @@
+"""Linkage accuracy against the synthetic world's truth (a separate stage, so that
+``link`` never reads the truth).
+
+Pairwise metrics never materialise record pairs: the pairs inside a set of ``n``
+records number ``n(n-1)/2``, so true positives are counted over the intersections
+of predicted clusters and true persons, predicted pairs over clusters and true pairs
+over persons. Only counts and rates are reported, never a row value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from enclave import io
+from enclave.linkage.cluster import cluster_at
+
+#: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
+PR_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+
+
+def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
+    """Read the linkage zone, staged identifiers and truth; write the metrics and PR curve."""
+    crosswalk = io.read_parquet(linkage / "crosswalk.parquet").collect()
+    family = io.read_parquet(linkage / "family.parquet").collect()
+    records = io.read_parquet(truth / "records.parquet").collect()
+    persons = io.read_parquet(truth / "persons.parquet").collect()
+    surnames = _read_optional(truth / "surnames.parquet")
+    identifiers = _read_staged(staged)
+    metrics = evaluate(crosswalk, family, records, persons, identifiers, surnames)
+    curve = pr_curve(
+        io.read_parquet(linkage / "identity_map.parquet").collect(),
+        io.read_parquet(linkage / "pairs.parquet").collect(),
+        records,
+    )
+    io.write_json(metrics, report)
+    plots.parent.mkdir(parents=True, exist_ok=True)
+    with io.atomic_file(plots) as tmp:
+        curve.write_csv(tmp)
+
+
+def _read_optional(path: Path) -> pl.DataFrame | None:
+    return io.read_parquet(path).collect() if path.exists() else None
+
+
+def _read_staged(staged: Path) -> pl.DataFrame:
+    """Staged identifier columns the hard cases need (agency, surname, DOB)."""
+    files = sorted(staged.glob("*/identifiers.parquet"))
+    cols = ["record_key", "agency", "last_name", "dob"]
+    if not files:
+        return pl.DataFrame(schema=dict.fromkeys(cols, pl.String) | {"dob": pl.Date})
+    return pl.concat([pl.read_parquet(f, columns=cols) for f in files])
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def _pairs(frame: pl.DataFrame, keys: list[str]) -> int:
+    """Number of record pairs sharing ``keys`` (sum of n(n-1)/2 over groups)."""
+    if frame.is_empty():
+        return 0
+    n = frame.group_by(keys).len().get_column("len").cast(pl.Int64)
+    return int((n * (n - 1) // 2).sum())
+
+
+def _prf(tp: int, predicted: int, actual: int) -> dict[str, float]:
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6)}
+
+
+def pairwise(joined: pl.DataFrame, cluster: str = "person_key") -> dict[str, float]:
+    """Pairwise precision/recall/F1 of ``cluster`` against ``person_id``."""
+    tp = _pairs(joined, [cluster, "person_id"])
+    return _prf(tp, _pairs(joined, [cluster]), _pairs(joined, ["person_id"])) | {
+        "true_pairs": _pairs(joined, ["person_id"]),
+        "predicted_pairs": _pairs(joined, [cluster]),
+    }
+
+
+def cluster_metrics(joined: pl.DataFrame) -> dict[str, float]:
+    """A predicted cluster is right when it holds exactly one true person's records."""
+    sizes = joined.group_by("person_key", "person_id").len()
+    n_key = joined.group_by("person_key").len().rename({"len": "n_key"})
+    n_pid = joined.group_by("person_id").len().rename({"len": "n_pid"})
+    exact = (
+        sizes.join(n_key, on="person_key")
+        .join(n_pid, on="person_id")
+        .filter((pl.col("len") == pl.col("n_key")) & (pl.col("len") == pl.col("n_pid")))
+        .height
+    )
+    return _prf(exact, n_key.height, n_pid.height) | {
+        "predicted_clusters": n_key.height,
+        "true_persons": n_pid.height,
+    }
+
+
+def by_agency_pair(joined: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """Pairwise metrics restricted to record pairs between two agencies (or within one)."""
+    out = {}
+    agencies = sorted(joined.get_column("agency").unique().to_list())
+    for i, a in enumerate(agencies):
+        for b in agencies[i:]:
+            out[f"{a}-{b}"] = _cross(joined, a, b)
+    return out
+
+
+def _cross(joined: pl.DataFrame, a: str, b: str) -> dict[str, float]:
+    if a == b:
+        sub = joined.filter(pl.col("agency") == a)
+        return _prf(
+            _pairs(sub, ["person_key", "person_id"]),
+            _pairs(sub, ["person_key"]),
+            _pairs(sub, ["person_id"]),
+        )
+
+    def cross(keys: list[str]) -> int:
+        counts = (
+            joined.filter(pl.col("agency").is_in([a, b]))
+            .group_by([*keys, "agency"])
+            .len()
+            .pivot(on="agency", index=keys, values="len")
+        )
+        if a not in counts.columns or b not in counts.columns:
+            return 0
+        return int((counts.get_column(a).fill_null(0) * counts.get_column(b).fill_null(0)).sum())
+
+    return _prf(cross(["person_key", "person_id"]), cross(["person_key"]), cross(["person_id"]))
+
+
+# --------------------------------------------------------------------------- hard cases
+
+
+def kept_apart(crosswalk_truth: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, float]:
+    """Share of person pairs (``a``, ``b``, both with records) never in one cluster."""
+    keys = crosswalk_truth.select("person_id", "person_key").unique()
+    both = pairs.join(keys.rename({"person_id": "a"}).group_by("a").agg("person_key"), on="a").join(
+        keys.rename({"person_id": "b"}).group_by("b").agg(pl.col("person_key").alias("kb")), on="b"
+    )
+    if both.is_empty():
+        return {"pairs": 0, "kept_apart": 1.0}
+    shared = both.select(
+        pl.col("person_key").list.set_intersection("kb").list.len().gt(0).alias("shared")
+    ).get_column("shared")
+    return {"pairs": both.height, "kept_apart": round(1 - shared.mean(), 6)}
+
+
+def twin_pairs(persons: pl.DataFrame) -> pl.DataFrame:
+    return persons.filter(
+        pl.col("twin_id").is_not_null() & (pl.col("person_id") < pl.col("twin_id"))
+    ).select(pl.col("person_id").alias("a"), pl.col("twin_id").alias("b"))
+
+
+def junior_senior_pairs(persons: pl.DataFrame) -> pl.DataFrame:
+    """A son with a suffix and his father when they share first and last name."""
+    father = persons.select(
+        pl.col("person_id").alias("b"),
+        pl.col("first_name").alias("f"),
+        pl.col("last_name").alias("l"),
+    )
+    return (
+        persons.filter(pl.col("suffix").is_not_null() & pl.col("father_id").is_not_null())
+        .join(father, left_on="father_id", right_on="b")
+        .filter((pl.col("first_name") == pl.col("f")) & (pl.col("last_name") == pl.col("l")))
+        .select(pl.col("person_id").alias("a"), pl.col("father_id").alias("b"))
+    )
+
+
+def surname_change_recall(joined: pl.DataFrame) -> dict[str, float]:
+    """Pairs of one person's records with different staged surnames: share linked."""
+    sub = joined.filter(pl.col("last_name").is_not_null())
+    sub = sub.with_columns(
+        last=pl.col("last_name").str.to_uppercase().str.replace_all(r"[^A-Z]", "")
+    )
+    actual = _pairs(sub, ["person_id"]) - _pairs(sub, ["person_id", "last"])
+    found = _pairs(sub, ["person_id", "person_key"]) - _pairs(
+        sub, ["person_id", "person_key", "last"]
+    )
+    return {"pairs": actual, "recall": round(found / actual, 6) if actual else 1.0}
+
+
+def ides_without_dob(joined: pl.DataFrame) -> dict[str, float]:
+    """IDES records without DOB whose person has other agencies' records: share linked
+    to at least one of them."""
+    other = (
+        joined.filter(pl.col("agency") != "ides")
+        .group_by("person_id", "person_key")
+        .len()
+        .rename({"len": "n_other"})
+    )
+    has_other = joined.filter(pl.col("agency") != "ides").select("person_id").unique()
+    target = joined.filter((pl.col("agency") == "ides") & pl.col("dob").is_null()).join(
+        has_other, on="person_id"
+    )
+    if target.is_empty():
+        return {"records": 0, "linked": 1.0}
+    linked = target.join(other, on=["person_id", "person_key"], how="left").get_column("n_other")
+    return {"records": target.height, "linked": round(linked.is_not_null().mean(), 6)}
+
+
+def family_metrics(
+    family: pl.DataFrame, records: pl.DataFrame, joined: pl.DataFrame
+) -> dict[str, dict[str, float]]:
+    """Family links against the parents each birth record names (by role)."""
+    if "mother_id" not in records.columns:
+        return {}
+    # the true person behind a parent person key: the person most of its records belong to
+    owner = (
+        joined.group_by("person_key", "person_id")
+        .len()
+        .sort(["person_key", "len", "person_id"], descending=[False, True, False])
+        .group_by("person_key", maintain_order=True)
+        .first()
+        .select(
+            pl.col("person_key").alias("parent_person_key"), pl.col("person_id").alias("linked_id")
+        )
+    )
+    linkable = joined.select("person_id").unique()
+    out = {}
+    for role, col in (("MOTHER", "mother_id"), ("FATHER", "father_id")):
+        named = records.filter(pl.col(col).is_not_null()).select(
+            "record_key", pl.col(col).alias("true_id")
+        )
+        predicted = family.filter(pl.col("role") == role).join(
+            owner, on="parent_person_key", how="left"
+        )
+        checked = predicted.join(named, on="record_key", how="left")
+        correct = checked.filter(pl.col("linked_id") == pl.col("true_id")).height
+        reachable = named.join(linkable, left_on="true_id", right_on="person_id").height
+        out[role.lower()] = _prf(correct, predicted.height, reachable) | {
+            "predicted": predicted.height,
+            "named_and_linkable": reachable,
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def evaluate(
+    crosswalk: pl.DataFrame,
+    family: pl.DataFrame,
+    records: pl.DataFrame,
+    persons: pl.DataFrame,
+    identifiers: pl.DataFrame,
+    surnames: pl.DataFrame | None = None,
+) -> dict:
+    """All linkage metrics as one JSON-ready mapping (counts and rates only)."""
+    joined = (
+        crosswalk.select("record_key", "person_key")
+        .join(records.select("record_key", "agency", "person_id"), on="record_key")
+        .join(identifiers.select("record_key", "last_name", "dob"), on="record_key", how="left")
+    )
+    return {
+        "records": joined.height,
+        "pairwise": pairwise(joined),
+        "cluster": cluster_metrics(joined),
+        "by_agency_pair": by_agency_pair(joined),
+        "hard_cases": {
+            "twins": kept_apart(joined, twin_pairs(persons)),
+            "junior_senior": kept_apart(joined, junior_senior_pairs(persons)),
+            "surname_change": surname_change_recall(joined),
+            "ides_without_dob": ides_without_dob(joined),
+        },
+        "family": family_metrics(family, records, joined),
+    }
+
+
+def pr_curve(
+    identity_map: pl.DataFrame, pairs: pl.DataFrame, records: pl.DataFrame
+) -> pl.DataFrame:
+    """Pairwise precision and recall when clustering at each of :data:`PR_THRESHOLDS`."""
+    people = identity_map.filter(pl.col("role").is_null())
+    parents = identity_map.filter(pl.col("role").is_not_null()).get_column("identity_id").implode()
+    pairs = pairs.filter(~pl.col("id_l").is_in(parents) & ~pl.col("id_r").is_in(parents))
+    n = int(identity_map.get_column("identity_id").max() or 0) + 1
+    attrs = identity_map.select("identity_id", "birth_year", "ssn_head", "ssn_tail").unique(
+        "identity_id"
+    )
+    truth = people.join(records.select("record_key", "person_id"), on="record_key")
+    rows = []
+    for t in PR_THRESHOLDS:
+        labels, _ = cluster_at(n, pairs, attrs, t)
+        joined = truth.with_columns(cluster=pl.Series(labels)[truth.get_column("identity_id")])
+        rows.append({"threshold": t, **pairwise(joined, cluster="cluster")})
+    return pl.DataFrame(rows).select("threshold", "precision", "recall", "f1")

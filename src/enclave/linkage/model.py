@@ -1,0 +1,256 @@
+"""The Splink model: comparisons, blocking, EM training and prediction.
+
+The input is one frame of distinct identity records (``unique_id`` + the
+standardised columns of :mod:`enclave.linkage.standardise`), linked with
+``dedupe_only`` over the union of all sources. Output: scored pairs of identity ids.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import polars as pl
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+
+from enclave.config import LinkageParams
+from enclave.linkage.backend import make_db_api
+
+for _name in ("splink", "duckdb"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def _null(col: str) -> cll.NullLevel:
+    return cll.NullLevel(col)
+
+
+def _rare(level, m: float):
+    """A level whose m probability is fixed from domain knowledge, not trained.
+
+    Used for the disagreement levels that keep apart people who share a household
+    (twins, Jr/Sr): EM on distinct identity records learns these from few pairs and
+    overstates them, and the model's independence assumption does not hold inside
+    a household (surname, ZIP and, for twins, DOB agree together).
+    """
+    return level.configure(m_probability=m, fix_m_probability=True)
+
+
+def first_name_comparison() -> cl.CustomComparison:
+    """Exact (tf), close spelling, nickname, initial only, first/last swapped, else."""
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_levels=[
+            _null("first_name"),
+            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.CustomLevel(
+                "list_has_any(first_equiv_l, first_equiv_r)", label_for_charts="nickname"
+            ),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.CustomLevel(
+                "(length(first_name_l) = 1 or length(first_name_r) = 1)"
+                " and first_initial_l = first_initial_r",
+                label_for_charts="initial",
+            ),
+            cll.CustomLevel(
+                "first_name_l = last_name_r or last_name_l = first_name_r"
+                " or first_name_l = alias_first_name_r or alias_first_name_l = first_name_r",
+                label_for_charts="swapped or alias",
+            ),
+            # conditional on a shared SSN (u is P(first names differ | non-match, same
+            # SSN) ~ 1), so the SSN's own weight is not counted twice
+            cll.CustomLevel("ssn_l = ssn_r", label_for_charts="differs, same SSN").configure(
+                m_probability=0.01, u_probability=0.98, fix_u_probability=True
+            ),
+            # twins share surname, DOB and address: a wholly different first name must
+            # outweigh all three
+            _rare(cll.ElseLevel(), 1e-4),
+        ],
+    )
+
+
+def last_name_comparison() -> cl.CustomComparison:
+    """Exact (tf), close spelling, a shared part (hyphenated, married, alias), else."""
+    return cl.CustomComparison(
+        output_column_name="last_name",
+        comparison_levels=[
+            _null("last_name"),
+            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("last_name", 0.92),
+            cll.CustomLevel(
+                "list_has_any(last_parts_l, last_parts_r)", label_for_charts="shared part"
+            ),
+            cll.CustomLevel(
+                "last_name_l = first_name_r or first_name_l = last_name_r",
+                label_for_charts="swapped",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def dob_comparison() -> cl.CustomComparison:
+    """Exact, day and month transposed, one digit off, else (Jr/Sr, twins' parents)."""
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_levels=[
+            _null("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                "year(dob_l) = year(dob_r) and month(dob_l) = day(dob_r)"
+                " and day(dob_l) = month(dob_r)",
+                label_for_charts="day/month swapped",
+            ),
+            cll.CustomLevel(
+                "damerau_levenshtein(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) <= 1",
+                label_for_charts="one digit",
+            ).configure(m_probability=0.01),
+            _rare(cll.ElseLevel(), 0.005),
+        ],
+    )
+
+
+def ssn_comparison() -> cl.CustomComparison:
+    """Exact, one edit, last four only agree, else; null unless both have a last four."""
+    return cl.CustomComparison(
+        output_column_name="ssn",
+        comparison_levels=[
+            _null("ssn4"),
+            cll.ExactMatchLevel("ssn"),
+            cll.CustomLevel(
+                "damerau_levenshtein(ssn_l, ssn_r) <= 1", label_for_charts="typo"
+            ).configure(m_probability=0.02, u_probability=1e-6),
+            cll.CustomLevel(
+                "(ssn_l is null or ssn_r is null) and ssn4_l = ssn4_r", label_for_charts="last4"
+            ),
+            _rare(cll.ElseLevel(), 0.02),
+        ],
+    )
+
+
+def _exact(col: str, tf: bool = False, else_m: float | None = None) -> cl.CustomComparison:
+    other = cll.ElseLevel() if else_m is None else _rare(cll.ElseLevel(), else_m)
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            _null(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=tf),
+            other,
+        ],
+    )
+
+
+def zip_comparison() -> cl.CustomComparison:
+    """ZIP agreement, with fixed modest weights: household members share a ZIP, so
+    the random-pair u overstates what agreement says about candidates that already
+    share a surname."""
+    return cl.CustomComparison(
+        output_column_name="zip",
+        comparison_levels=[
+            _null("zip"),
+            cll.ExactMatchLevel("zip").configure(
+                m_probability=0.7,
+                u_probability=0.05,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
+            cll.ElseLevel().configure(
+                m_probability=0.3,
+                u_probability=0.95,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
+        ],
+    )
+
+
+def blocking_rules() -> list:
+    """Rules that keep recall for records missing SSN, DOB or both."""
+    return [
+        block_on("ssn"),
+        block_on("dob", "last_sdx"),
+        block_on("first_name", "last_name", "birth_year"),
+        block_on("first_name", "dob"),
+        block_on("ssn4", "dob"),
+        block_on("ssn4", "last_sdx"),
+        block_on("last_name", "first_initial", "zip"),
+        # first and last name delivered the wrong way round
+        "l.dob = r.dob and l.first_name = r.last_name",
+        # wage records carry no DOB: their name pairs are enumerated by the join but
+        # kept only when a side lacks the DOB, so common names stay cheap
+        "l.first_name = r.first_name and l.last_name = r.last_name"
+        " and (l.dob is null or r.dob is null)",
+    ]
+
+
+def settings(params: LinkageParams) -> SettingsCreator:
+    """The Splink settings of the enclave model."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            first_name_comparison(),
+            last_name_comparison(),
+            dob_comparison(),
+            ssn_comparison(),
+            _exact("sex", else_m=0.01),
+            zip_comparison(),
+            _exact("middle_initial", else_m=0.03),
+            _exact("suffix", else_m=0.01),
+        ],
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        max_iterations=params.em_max_iterations,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def train(linker: Linker, params: LinkageParams) -> None:
+    """Prior from near-certain rules, u from seeded random pairs, m by EM in three passes."""
+    t = linker.training
+    t.estimate_probability_two_random_records_match(
+        [block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")], recall=0.8
+    )
+    t.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
+    for rule in (
+        # last four digits, not the full SSN: the first-name comparison reads ``ssn``
+        # and would otherwise be left out of this pass
+        block_on("ssn4"),
+        block_on("dob", "last_sdx"),
+        block_on("first_name", "last_name", "birth_year"),
+    ):
+        t.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=params.em_max_pairs
+        )
+
+
+def predict(identities: pl.DataFrame, params: LinkageParams) -> pl.DataFrame:
+    """Scored pairs ``unique_id_l < unique_id_r`` with ``match_probability`` at or above
+    ``params.edge_floor``, sorted; probabilities rounded so reruns give the same bytes."""
+    db_api = make_db_api(params.backend, params.threads)
+    table = db_api.register(identities, table_name="identities")
+    linker = Linker(table, settings(params), log_level=None)
+    train(linker, params)
+    scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
+    edges = pl.from_arrow(
+        scored.as_duckdbpyrelation()
+        .select("unique_id_l, unique_id_r, match_probability")
+        .to_arrow_table()
+    )
+    return _tidy_edges(edges)
+
+
+def _tidy_edges(edges: pl.DataFrame) -> pl.DataFrame:
+    lo = pl.min_horizontal("unique_id_l", "unique_id_r")
+    hi = pl.max_horizontal("unique_id_l", "unique_id_r")
+    return (
+        edges.select(
+            lo.cast(pl.Int64).alias("id_l"),
+            hi.cast(pl.Int64).alias("id_r"),
+            pl.col("match_probability").cast(pl.Float64).round(9),
+        )
+        .group_by("id_l", "id_r")
+        .agg(pl.col("match_probability").max())
+        .sort("id_l", "id_r")
+    )

@@ -1,0 +1,62 @@
+"""Linkage on the shared small synthetic world (synthesize -> validate -> link ->
+evaluate-linkage), checked against the world's truth; reruns give the same bytes."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from enclave import cli
+from enclave.config import AGENCIES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def root(small_world_upto):
+    return small_world_upto("evaluate_linkage")
+
+
+@pytest.fixture(scope="module")
+def metrics(root):
+    return json.loads((root / "reports" / "linkage.json").read_text())
+
+
+def test_linkage_accuracy_on_small_world(metrics):
+    assert metrics["pairwise"]["precision"] >= 0.99
+    assert metrics["pairwise"]["recall"] >= 0.95
+    assert metrics["hard_cases"]["twins"]["kept_apart"] >= 0.9
+    # ~20 Jr/Sr pairs in this world, so a loose bound (the 100k world measures 0.95)
+    assert metrics["hard_cases"]["junior_senior"]["kept_apart"] >= 0.8
+    assert metrics["family"]["mother"]["precision"] >= 0.97
+
+
+def test_pr_curve_written_for_dvc_plots(root):
+    curve = pl.read_csv(root / "reports" / "linkage_pr.csv")
+    assert curve.columns == ["threshold", "precision", "recall", "f1"]
+    assert curve.get_column("recall").is_sorted(descending=True)
+
+
+def test_crosswalk_covers_staged_records_and_reruns_identically(root, tmp_path):
+    staged = pl.concat(
+        pl.read_parquet(
+            root / "data" / "staged" / a / "identifiers.parquet", columns=["record_key"]
+        )
+        for a in AGENCIES
+    )
+    first = root / "data" / "linkage" / "crosswalk.parquet"
+    assert (
+        pl.read_parquet(first)
+        .get_column("record_key")
+        .sort()
+        .equals(staged.get_column("record_key").sort())
+    )
+    args = ["link", "--params", str(root / "params.yaml")]
+    args += [str(root / "data" / "staged" / a) for a in AGENCIES]
+    assert cli.main([*args, "--out", str(tmp_path / "again")]) == 0
+    for name in ("crosswalk.parquet", "family.parquet"):
+        assert (tmp_path / "again" / name).read_bytes() == (
+            root / "data" / "linkage" / name
+        ).read_bytes()
