@@ -10,6 +10,11 @@ Three checks, each on every row of every column:
   parent name (case-insensitive) and, in a date column, the birth date the same
   identity record pairs with that name.
 
+In a code column (one whose content contract closes its values with ``isin``) the
+codes themselves are exempt: ``KIN`` is a placement type and also somebody's surname,
+and a placement dated on a newborn's birthday would otherwise look like a name + DOB.
+Any other value in a code column is scanned like free text.
+
 A hit raises :class:`enclave.errors.LeakError` naming the file, the column and the
 kind. The value is never reported.
 """
@@ -75,13 +80,46 @@ class LeakReference:
         return cls(agency_ids=ids, name_dob=name_dob.sort("name", "dob"))
 
 
+def code_sets(agency: str) -> dict[str, frozenset[str]]:
+    """The closed code sets of an agency's content columns, from its contract."""
+    from enclave import contracts
+
+    contract = contracts.ALL.get(agency)
+    if contract is None:
+        return {}
+    sets = {}
+    for name, column in contract.content.to_schema().columns.items():
+        for check in column.checks:
+            allowed = check.statistics.get("allowed_values") if check.name == "isin" else None
+            if allowed is not None:
+                sets[name] = frozenset(str(v) for v in allowed)
+    return sets
+
+
 def scan_file(path: Path, reference: LeakReference, shown_as: Path | None = None) -> None:
-    """Scan one parquet file; raise :class:`LeakError` on the first hit."""
-    scan_frame(pl.read_parquet(path), reference, shown_as or path)
+    """Scan one parquet file; raise :class:`LeakError` on the first hit.
+
+    A file named after an agency (``<agency>.parquet``) has its code columns checked
+    against that agency's content contract.
+    """
+    shown = Path(shown_as or path)
+    scan_frame(pl.read_parquet(path), reference, shown, code_sets(shown.stem))
 
 
-def scan_frame(frame: pl.DataFrame, reference: LeakReference, path: Path | str) -> None:
+def scan_frame(
+    frame: pl.DataFrame,
+    reference: LeakReference,
+    path: Path | str,
+    codes: dict[str, frozenset[str]] | None = None,
+) -> None:
     """Scan a frame as if it were the file ``path``; raise :class:`LeakError` on a hit."""
+    for column, allowed in (codes or {}).items():
+        if frame.schema.get(column) == pl.String:
+            # a value from the column's closed code set is a code, never an identifier
+            known = pl.col(column).is_in(pl.Series(sorted(allowed), dtype=pl.String))
+            frame = frame.with_columns(
+                pl.when(known).then(None).otherwise(pl.col(column)).alias(column)
+            )
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
     for column in text:
