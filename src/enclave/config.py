@@ -20,6 +20,7 @@ enclave.config.ConfigError: params: unknown key 'synth.persns'
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import types
 import typing
 from collections.abc import Mapping
@@ -243,6 +244,9 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
 
 
 def _convert_scalar(tp: Any, value: Any, name: str) -> Any:
+    if tp is str and isinstance(value, datetime.date):
+        # YAML reads an unquoted 2019-01-01 (as `dvc exp run -S` writes it) as a date
+        return value.isoformat()
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp is int and isinstance(value, bool):

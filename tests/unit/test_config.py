@@ -59,3 +59,9 @@ def test_missing_file_and_bad_yaml(tmp_path):
 def test_to_mapping_round_trips():
     params = config.load(ROOT / "params.yaml")
     assert config.from_mapping(config.to_mapping(params)) == params
+
+
+def test_unquoted_yaml_dates_read_as_iso_strings(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("studies:\n  service_overlap:\n    period_start: 2015-01-01\n")
+    assert config.load(path).studies.service_overlap.period_start == "2015-01-01"
