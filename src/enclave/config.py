@@ -104,8 +104,9 @@ class IngestParams:
 class LinkageParams:
     backend: Literal["duckdb", "spark"] = "duckdb"
     #: match probability at or above which two identity records are the same person
-    #: (0.7: best pairwise F1 on the 100k world with twins and Jr/Sr kept apart >= 0.95)
-    threshold: float = 0.7
+    #: (0.6: best pairwise F1 on the 100k world, twins and Jr/Sr kept apart >= 0.95;
+    #: docs/linkage.md has the table by threshold)
+    threshold: float = 0.6
     #: threshold for a birth record's parent to be linked to a person
     family_threshold: float = 0.9
     em_max_iterations: int = 25
@@ -118,8 +119,6 @@ class LinkageParams:
     em_max_pairs: float = 2_000_000.0
     #: lowest match probability kept as an edge (the precision-recall curve starts here)
     edge_floor: float = 0.5
-    #: keep 9xx numbers (ITINs reported for workers without an SSN) instead of nulling them
-    keep_itin: bool = True
 
 
 @dataclass(frozen=True)

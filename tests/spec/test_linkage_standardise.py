@@ -36,10 +36,9 @@ def test_invalid_ssn_becomes_missing(ssn):
     assert row["ssn"] is None and row["ssn4"] is None
 
 
-def test_itin_kept_only_when_asked():
+def test_itin_range_is_not_an_ssn():
     frame = pl.LazyFrame({"record_key": ["x-1"], "agency": ["ides"], "ssn": ["912345678"]})
     assert standardise(frame).collect()["ssn"].item() is None
-    assert standardise(frame, keep_itin=True).collect()["ssn"].item() == "912345678"
 
 
 def test_valid_ssn_kept_and_last_four_derived():

@@ -71,7 +71,7 @@ def link(
     frame: pl.LazyFrame, params: LinkageParams, existing: pl.DataFrame | None = None
 ) -> LinkResult:
     """Pure core: standard identifier rows -> crosswalk, family links and scored pairs."""
-    rows, identities = identity.build(frame, params.keep_itin)
+    rows, identities = identity.build(frame)
     LOG.info("linking %d records as %d identity records", rows.height, identities.height)
     pairs = model.predict(identities, params) if identities.height > 1 else _no_pairs()
     persons = _person_clusters(identities, pairs, params.threshold)

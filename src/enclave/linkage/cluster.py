@@ -56,12 +56,26 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     ``edges``: ``id_l``, ``id_r``, ``match_probability``; ``attrs``: ``identity_id``,
     ``birth_year``, ``ssn_head``, ``ssn_tail`` (opaque codes of the SSN's parts).
     """
-    both = pl.concat(
-        [
-            edges.select(pl.col("id_l").alias("v"), pl.col("id_r").alias("w"), "match_probability"),
-            edges.select(pl.col("id_r").alias("v"), pl.col("id_l").alias("w"), "match_probability"),
-        ]
-    ).join(attrs.rename({"identity_id": "w"}), on="w", how="left")
+    own = attrs.select(
+        pl.col("identity_id").alias("v"),
+        pl.col("birth_year").is_null().alias("v_no_birth_year"),
+        pl.col("ssn_head").is_null().alias("v_no_ssn_head"),
+    )
+    both = (
+        pl.concat(
+            [
+                edges.select(
+                    pl.col("id_l").alias("v"), pl.col("id_r").alias("w"), "match_probability"
+                ),
+                edges.select(
+                    pl.col("id_r").alias("v"), pl.col("id_l").alias("w"), "match_probability"
+                ),
+            ]
+        )
+        .join(attrs.rename({"identity_id": "w"}), on="w", how="left")
+        .join(own, on="v", how="left")
+        .with_columns(weight=_weight(pl.col("match_probability")))
+    )
     year_clash = (pl.col("birth_year") - pl.col("best_birth_year")).abs() >= 2
     ssn_clash = (pl.col("ssn_head") != pl.col("best_ssn_head")) & (
         pl.col("ssn_tail") != pl.col("best_ssn_tail")
@@ -75,18 +89,49 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     return edges.join(drop, on=["id_l", "id_r"], how="anti")
 
 
+#: a record lacking a birth year (or an SSN) whose links to two clashing people are
+#: within this many bits of match weight cannot tell them apart: all such links go
+AMBIGUITY_BITS = 3.0
+
+
+def _weight(p: pl.Expr) -> pl.Expr:
+    """Match weight in bits (log2 odds); probabilities are rounded, so clip off 0 and 1."""
+    q = p.clip(1e-9, 1 - 1e-9)
+    return (q / (1 - q)).log(2)
+
+
 def _clashing(both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr) -> pl.DataFrame:
-    """Links (sorted id pairs) clashing with the strongest link that carries ``present``."""
+    """Links (sorted id pairs) clashing with the strongest link that carries ``present``.
+
+    When the record itself lacks ``present`` and its strongest clashing link is nearly
+    as strong as its strongest link (:data:`AMBIGUITY_BITS`), the record fits two
+    people equally (a DOB-less wage record for a Sr and his Jr, a school record for
+    either of two namesakes' wage records): then all its links carrying ``present``
+    go, and the record is left to its other links or alone.
+    """
     carrying = both.filter(pl.col(present).is_not_null())
     best = (
         carrying.sort(["v", "match_probability", "w"], descending=[False, True, False])
         .group_by("v", maintain_order=True)
         .first()
-        .select("v", *[pl.col(c).alias(f"best_{c}") for c in cols])
+        .select(
+            "v",
+            pl.col("weight").alias("best_weight"),
+            *[pl.col(c).alias(f"best_{c}") for c in cols],
+        )
+    )
+    flagged = carrying.join(best, on="v").with_columns(clash=clash.fill_null(False))
+    lacking = pl.col(f"v_no_{present}").fill_null(False)
+    ambiguous = (
+        flagged.filter(pl.col("clash") & lacking)
+        .group_by("v")
+        .agg(pl.col("weight").max().alias("rival"), pl.col("best_weight").first())
+        .filter(pl.col("rival") >= pl.col("best_weight") - AMBIGUITY_BITS)
+        .select("v", pl.lit(True).alias("ambiguous"))
     )
     return (
-        carrying.join(best, on="v")
-        .filter(clash)
+        flagged.join(ambiguous, on="v", how="left")
+        .filter(pl.col("clash") | pl.col("ambiguous").fill_null(False))
         .select(
             pl.min_horizontal("v", "w").alias("id_l"), pl.max_horizontal("v", "w").alias("id_r")
         )

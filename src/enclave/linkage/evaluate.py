@@ -56,11 +56,13 @@ def _read_staged(staged: Path) -> pl.DataFrame:
 # --------------------------------------------------------------------------- counting
 
 
-def _pairs(frame: pl.DataFrame, keys: list[str]) -> int:
-    """Number of record pairs sharing ``keys`` (sum of n(n-1)/2 over groups)."""
+def _pairs(frame: pl.DataFrame, keys: list[str], weight: str | None = None) -> int:
+    """Number of record pairs sharing ``keys`` (sum of n(n-1)/2 over groups); with
+    ``weight``, each row stands for that many records (pre-counted cells)."""
     if frame.is_empty():
         return 0
-    n = frame.group_by(keys).len().get_column("len").cast(pl.Int64)
+    size = pl.len() if weight is None else pl.col(weight).sum()
+    n = frame.group_by(keys).agg(size.alias("n")).get_column("n").cast(pl.Int64)
     return int((n * (n - 1) // 2).sum())
 
 
@@ -71,12 +73,17 @@ def _prf(tp: int, predicted: int, actual: int) -> dict[str, float]:
     return {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6)}
 
 
-def pairwise(joined: pl.DataFrame, cluster: str = "person_key") -> dict[str, float]:
-    """Pairwise precision/recall/F1 of ``cluster`` against ``person_id``."""
-    tp = _pairs(joined, [cluster, "person_id"])
-    return _prf(tp, _pairs(joined, [cluster]), _pairs(joined, ["person_id"])) | {
-        "true_pairs": _pairs(joined, ["person_id"]),
-        "predicted_pairs": _pairs(joined, [cluster]),
+def pairwise(
+    joined: pl.DataFrame, cluster: str = "person_key", weight: str | None = None
+) -> dict[str, float]:
+    """Pairwise precision/recall/F1 of ``cluster`` against ``person_id`` (``weight``: a
+    column of record counts when rows are pre-counted cells, see :func:`_pairs`)."""
+    tp = _pairs(joined, [cluster, "person_id"], weight)
+    true_pairs = _pairs(joined, ["person_id"], weight)
+    predicted = _pairs(joined, [cluster], weight)
+    return _prf(tp, predicted, true_pairs) | {
+        "true_pairs": true_pairs,
+        "predicted_pairs": predicted,
     }
 
 
@@ -100,27 +107,30 @@ def cluster_metrics(joined: pl.DataFrame) -> dict[str, float]:
 def by_agency_pair(joined: pl.DataFrame) -> dict[str, dict[str, float]]:
     """Pairwise metrics restricted to record pairs between two agencies (or within one)."""
     out = {}
-    agencies = sorted(joined.get_column("agency").unique().to_list())
+    # records counted once per (cluster, person, agency) cell: every agency pair below
+    # then works on the cells, far fewer than the records
+    cells = joined.group_by("person_key", "person_id", "agency").len()
+    agencies = sorted(cells.get_column("agency").unique().to_list())
     for i, a in enumerate(agencies):
         for b in agencies[i:]:
-            out[f"{a}-{b}"] = _cross(joined, a, b)
+            out[f"{a}-{b}"] = _cross(cells, a, b)
     return out
 
 
-def _cross(joined: pl.DataFrame, a: str, b: str) -> dict[str, float]:
+def _cross(cells: pl.DataFrame, a: str, b: str) -> dict[str, float]:
     if a == b:
-        sub = joined.filter(pl.col("agency") == a)
+        sub = cells.filter(pl.col("agency") == a)
         return _prf(
-            _pairs(sub, ["person_key", "person_id"]),
-            _pairs(sub, ["person_key"]),
-            _pairs(sub, ["person_id"]),
+            _pairs(sub, ["person_key", "person_id"], "len"),
+            _pairs(sub, ["person_key"], "len"),
+            _pairs(sub, ["person_id"], "len"),
         )
 
     def cross(keys: list[str]) -> int:
         counts = (
-            joined.filter(pl.col("agency").is_in([a, b]))
+            cells.filter(pl.col("agency").is_in([a, b]))
             .group_by([*keys, "agency"])
-            .len()
+            .agg(pl.col("len").sum())
             .pivot(on="agency", index=keys, values="len")
         )
         if a not in counts.columns or b not in counts.columns:
@@ -279,10 +289,15 @@ def pr_curve(
     attrs = identity_map.select("identity_id", "birth_year", "ssn_head", "ssn_tail").unique(
         "identity_id"
     )
-    truth = people.join(records.select("record_key", "person_id"), on="record_key")
+    # records counted per (identity, person) cell: clusters are unions of identities
+    truth = (
+        people.join(records.select("record_key", "person_id"), on="record_key")
+        .group_by("identity_id", "person_id")
+        .len()
+    )
     rows = []
     for t in PR_THRESHOLDS:
         labels, _ = cluster_at(n, pairs, attrs, t)
         joined = truth.with_columns(cluster=pl.Series(labels)[truth.get_column("identity_id")])
-        rows.append({"threshold": t, **pairwise(joined, cluster="cluster")})
+        rows.append({"threshold": t, **pairwise(joined, cluster="cluster", weight="len")})
     return pl.DataFrame(rows).select("threshold", "precision", "recall", "f1")

@@ -23,7 +23,7 @@ RAW_COLUMNS: list[str] = list(
 )
 
 
-def build(frame: pl.LazyFrame, keep_itin: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+def build(frame: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Standard identifier rows -> (``rows``, ``identities``).
 
     ``rows``: ``record_key``, ``role`` (null for the person the record is about,
@@ -50,9 +50,7 @@ def build(frame: pl.LazyFrame, keep_itin: bool = False) -> tuple[pl.DataFrame, p
         pl.lit("").alias("agency"),
         *RAW_COLUMNS,
     )
-    standard = pl.concat(
-        [standardise(distinct, keep_itin), parent_rows(distinct)], how="vertical_relaxed"
-    )
+    standard = pl.concat([standardise(distinct), parent_rows(distinct)], how="vertical_relaxed")
     first_keys = raw.lazy().select(
         pl.col("raw_id").cast(pl.String).alias("record_key"), "first_key"
     )

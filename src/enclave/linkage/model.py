@@ -21,6 +21,10 @@ for _name in ("splink", "duckdb"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
+#: chance that identity records of two different people carry the same valid SSN
+SSN_CHANCE_AGREEMENT = 1e-6
+
+
 def _null(col: str) -> cll.NullLevel:
     return cll.NullLevel(col)
 
@@ -71,13 +75,17 @@ def first_name_comparison() -> cl.CustomComparison:
 
 
 def last_name_comparison() -> cl.CustomComparison:
-    """Exact (tf), close spelling, a shared part (hyphenated, married, alias), else."""
+    """Exact (tf), close spelling, one edit, a shared part (hyphenated, married, alias),
+    swapped, different with the same SSN, different between two women, else."""
     return cl.CustomComparison(
         output_column_name="last_name",
         comparison_levels=[
             _null("last_name"),
             cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("last_name", 0.92),
+            # one keystroke (a substitution, a transposition, a dropped letter) early in
+            # a short surname falls below the Jaro-Winkler cut: EHNIS/ENNIS, CILNARD/CLINARD
+            cll.DamerauLevenshteinLevel("last_name", 1),
             cll.CustomLevel(
                 "list_has_any(last_parts_l, last_parts_r)", label_for_charts="shared part"
             ),
@@ -85,6 +93,16 @@ def last_name_comparison() -> cl.CustomComparison:
                 "last_name_l = first_name_r or first_name_l = last_name_r",
                 label_for_charts="swapped",
             ),
+            # surnames change over a life (marriage, divorce), and a wage record carries
+            # the current one while older records keep the old; among non-matches that
+            # share an SSN (a family's shared number) the surname mostly agrees, so a
+            # different surname says little once the SSN is shared
+            cll.CustomLevel("ssn_l = ssn_r", label_for_charts="differs, same SSN").configure(
+                m_probability=0.05, u_probability=0.3, fix_u_probability=True
+            ),
+            # women change surname at marriage far more often than men, so a different
+            # surname between two women's records is weaker evidence against a match
+            cll.CustomLevel("sex_l = 'F' and sex_r = 'F'", label_for_charts="differs, both female"),
             cll.ElseLevel(),
         ],
     )
@@ -117,14 +135,23 @@ def ssn_comparison() -> cl.CustomComparison:
         output_column_name="ssn",
         comparison_levels=[
             _null("ssn4"),
-            cll.ExactMatchLevel("ssn"),
+            # u fixed: random sampling counts the true matches among random pairs as
+            # non-matches, and for a number unique to a person they are a large share
+            # of the pairs that agree (prior ~6e-6 against a sampled u ~1e-5), so the
+            # sampled u overstates chance agreement several fold. Different people share
+            # a number only through a family's shared SSN or a typo landing on another.
+            cll.ExactMatchLevel("ssn").configure(
+                u_probability=SSN_CHANCE_AGREEMENT, fix_u_probability=True
+            ),
             cll.CustomLevel(
                 "damerau_levenshtein(ssn_l, ssn_r) <= 1", label_for_charts="typo"
             ).configure(m_probability=0.02, u_probability=1e-6),
             cll.CustomLevel(
                 "(ssn_l is null or ssn_r is null) and ssn4_l = ssn4_r", label_for_charts="last4"
             ),
-            _rare(cll.ElseLevel(), 0.02),
+            # one person's records carry numbers differing by more than a typo only when
+            # a record was filed under a relative's number (a fraction of a percent)
+            _rare(cll.ElseLevel(), 0.005),
         ],
     )
 
@@ -174,6 +201,11 @@ def blocking_rules() -> list:
         block_on("first_name", "dob"),
         block_on("ssn4", "dob"),
         block_on("ssn4", "last_sdx"),
+        # a typo in the SSN's last four, where the other rules need the DOB a wage
+        # record lacks
+        block_on("substr(ssn, 1, 5)", "last_sdx"),
+        # a typo in the year of birth, where no SSN is at hand
+        block_on("first_name", "last_name", "month(dob)", "day(dob)"),
         block_on("last_name", "first_initial", "zip"),
         # first and last name delivered the wrong way round
         "l.dob = r.dob and l.first_name = r.last_name",

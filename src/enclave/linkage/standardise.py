@@ -116,12 +116,12 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def valid_ssn(ssn: pl.Expr, keep_itin: bool = False) -> pl.Expr:
+def valid_ssn(ssn: pl.Expr) -> pl.Expr:
     """The SSN if it could have been issued, else null (000/666/9xx area, 00 group,
     0000 serial, one repeated digit, 123456789).
 
-    With ``keep_itin``, a 9xx number is kept: it is never an SSN but is the ITIN range,
-    which employers report for workers without an SSN, one number per person.
+    A 9xx number is never an SSN (it is the ITIN range), so it is nulled too: the
+    synthetic wage records carry SSNs only, as UI wage reports are keyed on them.
     """
     digits = ssn.str.replace_all(r"\D", "")
     bad = (
@@ -131,9 +131,8 @@ def valid_ssn(ssn: pl.Expr, keep_itin: bool = False) -> pl.Expr:
         | (digits.str.slice(5, 4) == "0000")
         | digits.is_in([d * 9 for d in "0123456789"])
         | (digits == "123456789")
+        | digits.str.starts_with("9")
     )
-    if not keep_itin:
-        bad = bad | digits.str.starts_with("9")
     return pl.when(bad).then(None).otherwise(digits)
 
 
@@ -143,7 +142,7 @@ def _split_suffix(name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return name.str.replace(_SUFFIX_TAIL, "").replace("", None), tail
 
 
-def standardise(frame: pl.LazyFrame, keep_itin: bool = False) -> pl.LazyFrame:
+def standardise(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Standard identifier rows (any agency) -> one standardised row per record.
 
     Output columns: ``record_key``, ``agency`` and :data:`IDENTITY_COLUMNS`.
@@ -151,7 +150,7 @@ def standardise(frame: pl.LazyFrame, keep_itin: bool = False) -> pl.LazyFrame:
     f = conform_identifiers(frame)
     f = f.with_columns(
         [clean_text(pl.col(c)).alias(c) for c in _TEXT_COLUMNS],
-        ssn=valid_ssn(pl.col("ssn"), keep_itin),
+        ssn=valid_ssn(pl.col("ssn")),
         ssn_last4=pl.col("ssn_last4").str.replace_all(r"\D", ""),
         zip=pl.col("zip").str.slice(0, 5),
         sex=pl.col("sex").str.to_uppercase(),
