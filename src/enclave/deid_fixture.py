@@ -44,12 +44,12 @@ class Zone:
         return staged, linkage
 
 
-def _persons(n: int, rng: np.random.Generator) -> pl.DataFrame:
+def _persons(n: int, rng: np.random.Generator, first: int = 0) -> pl.DataFrame:
     dob_days = rng.integers(-10_957, 18_262, n)  # 1940 .. 2019
     return pl.DataFrame(
         {
-            "pidx": np.arange(n),
-            "person_key": [f"P{i:012x}" for i in range(n)],
+            "pidx": np.arange(first, first + n),
+            "person_key": [f"P{i:012x}" for i in range(first, first + n)],
             "first_name": np.array(FIRST)[rng.integers(0, len(FIRST), n)],
             "last_name": np.array(LAST)[rng.integers(0, len(LAST), n)],
             "dob": pl.Series(dob_days, dtype=pl.Int32).cast(pl.Date),
@@ -82,24 +82,36 @@ def _month(offset: pl.Expr) -> pl.Expr:
     return pl.date(2010 + offset // 12, offset % 12 + 1, 1)
 
 
+#: (share of persons, longest run) of the IDHS, IDES, ISBE and HFS runs in the ``world``
+#: mix: about 30 member-months, 37 wage quarters, 3 school years and 1.5 eligibility
+#: spans a person, as the synthetic world's staged zone has (about 73 records a person)
+WORLD_RUNS = {"idhs": (0.55, 108), "ides": (0.7, 105), "isbe": (0.4, 14), "hfs": (0.6, 4)}
+MIXES = ("fixture", "world")
+
+
 def _agency_records(
-    persons: pl.DataFrame, rng: np.random.Generator, scale: int
+    persons: pl.DataFrame, rng: np.random.Generator, scale: int, mix: str = "fixture"
 ) -> dict[str, pl.DataFrame]:
     """Content rows with ``pidx`` (the true person), per agency."""
     n = persons.height
+    world = mix == "world"
     span = _runs(persons, 0.4, 1, rng)
-    idhs = _runs(persons, 0.25 + 0.05 * scale, 14 * scale, rng)
-    ides = _runs(persons, 0.5 + 0.05 * scale, 12 * scale, rng)
-    isbe = _runs(persons, 0.2, 8, rng)
+    idhs = _runs(
+        persons, *(WORLD_RUNS["idhs"] if world else (0.25 + 0.05 * scale, 14 * scale)), rng
+    )
+    ides = _runs(persons, *(WORLD_RUNS["ides"] if world else (0.5 + 0.05 * scale, 12 * scale)), rng)
+    isbe = _runs(persons, *(WORLD_RUNS["isbe"] if world else (0.2, 8)), rng)
     stays = _runs(persons, 0.04, 1, rng)
+    # drawn last, so the fixture mix keeps its random stream
+    hfs = _runs(persons, *WORLD_RUNS["hfs"], rng) if world else span
     start = _month(pl.col("offset"))
     return {
-        "hfs": span.select(
+        "hfs": hfs.with_columns(pl.col("offset") + 12 * pl.col("step")).select(
             "pidx",
-            (start + pl.duration(days=pl.col("pidx") % 27)).alias("elig_start"),
+            (_month(pl.col("offset")) + pl.duration(days=pl.col("pidx") % 27)).alias("elig_start"),
             pl.when(pl.col("pidx") % 5 == 0)
             .then(None)
-            .otherwise(start.dt.offset_by("9mo"))
+            .otherwise(_month(pl.col("offset")).dt.offset_by("9mo"))
             .alias("elig_end"),
             pl.lit("ADULT").alias("elig_category"),
             pl.lit(None, pl.String).alias("zip"),
@@ -190,23 +202,38 @@ def _zip_column(agency: str, frame: pl.DataFrame, persons: pl.DataFrame) -> pl.D
     return frame.drop("zip").join(persons.select("pidx", "zip"), on="pidx", how="left")
 
 
-def make_zone(n: int, seed: int = 1, scale: int = 1) -> Zone:
+def make_zone(
+    n: int,
+    seed: int = 1,
+    scale: int = 1,
+    mix: str = "fixture",
+    first_person: int = 0,
+    first_records: dict[str, int] | None = None,
+) -> Zone:
     """A zone of ``n`` persons (deterministic in its arguments).
 
     ``scale`` lengthens the monthly (IDHS) and quarterly (IDES) runs: about 7 records
-    a person at 1, about 40 (the synthetic world's density) at 5.
+    a person at 1, about 40 at 5. ``mix="world"`` instead gives the synthetic world's
+    agency mix and density (:data:`WORLD_RUNS`, about 73 records a person).
+    ``first_person`` and ``first_records`` (per agency) number persons and records
+    from there, so that zones can be generated block by block (:func:`write_zone`).
     """
+    if mix not in MIXES:
+        raise ValueError(f"mix must be one of {MIXES}")
     rng = np.random.default_rng(seed)
-    persons = _persons(n, rng)
+    persons = _persons(n, rng, first_person)
+    first_records = first_records or {}
     identifiers, content, links = {}, {}, []
-    for agency, rows in _agency_records(persons, rng, scale).items():
+    for agency, rows in _agency_records(persons, rng, scale, mix).items():
         order = [*rows.columns[1:]]
         rows = _zip_column(agency, rows, persons).sort("pidx", *order[:1])
         rows = rows.with_columns(
             pl.format(
                 "{}-{}",
                 pl.lit(agency),
-                (pl.int_range(1, pl.len() + 1)).cast(pl.String).str.zfill(9),
+                (pl.int_range(1, pl.len() + 1) + first_records.get(agency, 0))
+                .cast(pl.String)
+                .str.zfill(9),
             ).alias("record_key"),
             pl.lit(agency).alias("agency"),
         )
@@ -255,3 +282,46 @@ def _family(idph: pl.DataFrame, crosswalk: pl.DataFrame, persons: pl.DataFrame) 
         pl.lit(0.97).alias("match_probability"),
         "record_key",
     ).sort("child_person_key", "record_key")
+
+
+def write_zone(
+    n: int, root: Path, seed: int = 1, mix: str = "world", block: int = 50_000
+) -> dict[str, int]:
+    """Generate a zone of ``n`` persons block by block and write it, in bounded memory.
+
+    Block ``i`` is :func:`make_zone` with seed ``seed + i``, numbering on from the
+    blocks before, so the files are what the pipeline writes: each agency's files in
+    record-key order and the crosswalk sorted on ``record_key``. Returns records per
+    agency.
+    """
+    staged, linkage = Path(root) / "staged", Path(root) / "linkage"
+    counts: dict[str, int] = {}
+    sinks: dict[str, io.ParquetSink] = {}
+
+    def put(name: str, path: Path, frame: pl.DataFrame) -> None:
+        if name not in sinks:
+            sinks[name] = io.ParquetSink(path, frame.schema)
+        sinks[name].write(frame)
+
+    try:
+        for index, first in enumerate(range(0, n, block)):
+            zone = make_zone(min(block, n - first), seed + index, 1, mix, first, dict(counts))
+            for agency, frame in zone.content.items():
+                counts[agency] = counts.get(agency, 0) + frame.height
+                folder = staged / agency
+                put(f"{agency}/c", folder / "content.parquet", frame)
+                put(f"{agency}/i", folder / "identifiers.parquet", zone.identifiers[agency])
+                part = zone.crosswalk.filter(pl.col("record_key").str.starts_with(f"{agency}-"))
+                put(f"{agency}/x", linkage / f".crosswalk-{agency}.parquet", part)
+            put("family", linkage / "family.parquet", zone.family)
+    finally:
+        for sink in sinks.values():
+            sink.close()
+    # agency names sort as their record keys do: the parts in name order are sorted
+    parts = [linkage / f".crosswalk-{a}.parquet" for a in sorted(counts)]
+    with io.ParquetSink(linkage / "crosswalk.parquet", pl.read_parquet_schema(parts[0])) as sink:
+        for part in parts:
+            for batch in pl.read_parquet(part).iter_slices(1_000_000):
+                sink.write(batch)
+            part.unlink()
+    return counts

@@ -21,16 +21,16 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from enclave import geography, io, log
+from enclave import deid_stream, geography, io, log
 from enclave.analytic.records import CONTENT_COLUMNS, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.errors import InputError
-from enclave.leakscan import LeakReference, scan_file
 from enclave.pseudonym import (
     keyed_record_ids,
     project_key,
@@ -81,37 +81,104 @@ def run(
     out: Path,
     report: Path,
 ) -> None:
-    """Write ``out`` (``data/research/<project>/base``) and the project's risk report."""
+    """Write ``out`` (``data/research/<project>/base``) and the project's risk report.
+
+    File to file in bounded memory (:mod:`enclave.deid_stream`); the tables equal
+    those of :func:`deidentify` on the same inputs.
+    """
     del landing  # the leak scan reads the staged identifiers, parsed from the landing
     keys = ProjectKeys.derive(resolve_master_key(), project)
-    agencies = [a for a in AGENCIES if (Path(staged) / a / "content.parquet").exists()]
+    staged, linkage, out = Path(staged), Path(linkage), Path(out)
+    agencies = [a for a in AGENCIES if (staged / a / "content.parquet").exists()]
     if not agencies:
         raise InputError("all", staged, "no staged content found")
-    contents = {a: pl.read_parquet(Path(staged) / a / "content.parquet") for a in agencies}
-    identifiers = pl.concat(
-        [pl.scan_parquet(Path(staged) / a / "identifiers.parquet") for a in agencies],
-        how="diagonal_relaxed",
-    )
-    crosswalk = _read_required(Path(linkage) / "crosswalk.parquet")
-    family_path = Path(linkage) / "family.parquet"
+    crosswalk = linkage / "crosswalk.parquet"
+    if not crosswalk.exists():
+        raise InputError("linkage", crosswalk, "missing")
+    contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
+    for agency, scan in contents.items():  # fail before any work on a missing column
+        _check_columns(agency, scan.collect_schema().names())
+    family_path = linkage / "family.parquet"
     family = pl.read_parquet(family_path) if family_path.exists() else None
-    zone = deidentify(contents, identifiers, crosswalk, family, params, keys)
-    reference = LeakReference.from_identifiers(identifiers)
-    with io.atomic_dir(Path(out)) as tmp:
-        for name, frame in zone.tables.items():
-            io.write_parquet(frame, tmp / f"{name}.parquet")
-        for name in zone.tables:
-            scan_file(tmp / f"{name}.parquet", reference, shown_as=Path(out) / f"{name}.parquet")
-    io.write_json({"project": project, **zone.risk}, Path(report))
-    LOG.info(
-        "research zone of %s: %d files, %d persons", project, len(zone.tables), zone.risk["persons"]
+    person_keys = (
+        pl.scan_parquet(crosswalk).select("person_key").unique().collect().get_column("person_key")
+    )
+    persons = pl.DataFrame(
+        {"person_key": person_keys, "pid": pseudonymise(person_keys, keys.person)}
     )
 
+    def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+        return _pseudonymise_content(agency, frame, links, keys, params)
 
-def _read_required(path: Path) -> pl.DataFrame:
-    if not path.exists():
-        raise InputError("linkage", path, "missing")
-    return pl.read_parquet(path)
+    with io.atomic_dir(out) as tmp:
+        work = tmp / "_work"
+        reference, linked = deid_stream.spill_records(
+            agencies, staged, crosswalk, persons, content, work
+        )
+        qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
+        generalised, risk = k_anonymise(qi, params.k_min)
+        written = deid_stream.write_tables(
+            agencies, generalised, _apply_person_generalisation, reference, work, tmp, out
+        )
+        shutil.rmtree(work)
+        for agency in agencies:  # an agency with no linked record: an empty table
+            if not (tmp / f"{agency}.parquet").exists():
+                empty = contents[agency].head(0).collect()
+                table = _pseudonymise_content(agency, empty, _NO_LINKS, keys, params)
+                io.write_parquet(
+                    _apply_person_generalisation(agency, table, generalised),
+                    tmp / f"{agency}.parquet",
+                )
+        tables = {
+            "demographics": generalised.select("pid", "birth_year", "birth_month", "sex").sort(
+                "pid"
+            ),
+            "family_links": family_links(family, keys),
+        }
+        for name, frame in tables.items():
+            deid_stream.scan_chunk(frame, reference, out / f"{name}.parquet")
+            io.write_parquet(frame, tmp / f"{name}.parquet")
+    totals = {a: contents[a].select(pl.len()).collect().item() for a in agencies}
+    schemas = {a: contents[a].collect_schema().names() for a in agencies}
+    risk |= _risk_counts(schemas, totals, linked, written, qi.height, params)
+    io.write_json({"project": project, **risk}, Path(report))
+    LOG.info("research zone of %s: %d files, %d persons", project, len(agencies) + 2, qi.height)
+
+
+_NO_LINKS = pl.DataFrame(
+    schema={"record_key": pl.String, "pid": pl.String, "match_probability": pl.Float64}
+)
+
+
+def _check_columns(agency: str, columns: list[str]) -> None:
+    missing = [c for c in ("record_key", *CONTENT_COLUMNS[agency]) if c not in columns]
+    if missing:
+        raise InputError(agency, "content.parquet", f"missing content columns {missing}")
+
+
+def _risk_counts(
+    schemas: dict[str, list[str]],
+    totals: dict[str, int],
+    linked: dict[str, int],
+    written: dict[str, int],
+    persons: int,
+    params: DeidParams,
+) -> dict:
+    """The risk report's record counts (the k-anonymity section comes separately)."""
+    known = {"record_key", "agency"}
+    dropped = {a: sorted(set(c) - known - set(CONTENT_COLUMNS[a])) for a, c in schemas.items()}
+    return {
+        "content_columns_dropped": {a: cols for a, cols in dropped.items() if cols},
+        "records_suppressed": {a: linked[a] - written[a] for a in schemas},
+        "persons": persons,
+        "records": {a: written[a] for a in schemas},
+        "records_without_link": {a: totals[a] - linked[a] for a in schemas},
+        "params": {
+            "dob_precision": params.dob_precision,
+            "geography": params.geography,
+            "keep_service_dates": params.keep_service_dates,
+        },
+    }
 
 
 # --------------------------------------------------------------------------- pure core

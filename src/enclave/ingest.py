@@ -240,32 +240,32 @@ def parse_delimited(lines: pl.Series, columns: list[str], delimiter: str) -> pl.
     quarantined row still holds everything delivered.
     """
     frame = pl.DataFrame(lines).with_row_index("row", offset=1)
-    line, quoted = pl.col("line"), pl.col("line").str.contains(QUOTE, literal=True)
+    line = pl.col("line")
+    has_quote = frame.get_column("line").str.contains(QUOTE, literal=True)
     # Drop every whole quoted field; a quote left over is bad quoting. Delimiters are
     # doubled first so two quoted fields in a row can each match with their delimiters.
+    # Only the (few) lines holding a quote pay for this regex pass.
     bare = line.str.replace_all(delimiter, delimiter * 2, literal=True).str.replace_all(
         QUOTED_FIELD.format(d=re.escape(delimiter)), "${1}${2}"
     )
-    separators = (
-        pl.when(quoted)
-        .then(bare.str.count_matches(delimiter, literal=True) // 2)
-        .otherwise(line.str.count_matches(delimiter, literal=True))
-    )
-    structure = (
-        pl.when(line.str.strip_chars() == "")
-        .then(pl.lit("blank_line:row"))
-        .when(quoted & bare.str.contains(QUOTE, literal=True))
-        .then(pl.lit("quoting:row"))
-        .when(separators != len(columns) - 1)
+    blank = pl.when(line.str.strip_chars() == "").then(pl.lit("blank_line:row"))
+    plain = frame.filter(~has_quote).with_columns(
+        structure=blank.when(line.str.count_matches(delimiter, literal=True) != len(columns) - 1)
         .then(pl.lit("field_count:row"))
+        .otherwise(None)
     )
-    frame = frame.with_columns(structure=structure)
-    good = frame.filter(pl.col("structure").is_null())
-    quoted = good["line"].str.contains(QUOTE, literal=True)
+    quoted = frame.filter(has_quote).with_columns(
+        structure=blank.when(bare.str.contains(QUOTE, literal=True))
+        .then(pl.lit("quoting:row"))
+        .when(bare.str.count_matches(delimiter, literal=True) // 2 != len(columns) - 1)
+        .then(pl.lit("field_count:row"))
+        .otherwise(None)
+    )
+    ok = pl.col("structure").is_null()
     parts = [
-        _split(good.filter(~quoted), columns, delimiter, exact=True),
-        _read_quoted(good.filter(quoted), columns, delimiter),
-        _split(frame.filter(pl.col("structure").is_not_null()), columns, delimiter, exact=False),
+        _split(plain.filter(ok), columns, delimiter, exact=True),
+        _read_quoted(quoted.filter(ok), columns, delimiter),
+        _split(pl.concat([plain.filter(~ok), quoted.filter(~ok)]), columns, delimiter, exact=False),
     ]
     return _empty_as_null(pl.concat(parts).sort("row"), columns)
 
@@ -343,7 +343,8 @@ def split(
 ) -> IngestResult:
     """Route each parsed row to staged or quarantine and build the report."""
     columns = contract.columns
-    raw = raw.with_columns(duplicate=repeats(raw))
+    # the raw line has served (structure, repeats): dropping it halves what is held
+    raw = raw.with_columns(duplicate=repeats(raw)).drop("line", strict=False)
     value_bad, frame_codes = value_failures(
         contract.raw, raw.filter(pl.col("structure").is_null()), columns
     )

@@ -77,3 +77,48 @@ def atomic_file(target: Path) -> Iterator[Path]:
         raise
     os.replace(tmp, target)
     os.chmod(target, 0o644)
+
+
+#: rows per row group of a :class:`ParquetSink` file (polars' own default)
+SINK_ROW_GROUP = 512 * 512
+
+
+class ParquetSink:
+    """Write one parquet file from frames arriving in order (bounded memory).
+
+    Same compression and statistics as :func:`write_parquet`; the bytes depend only
+    on the frames given, so a rerun writes the same file. A sink given no rows
+    still writes a valid empty file with ``schema``.
+    """
+
+    def __init__(self, path: Path, schema: dict[str, pl.DataType] | pl.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.schema = pl.Schema(schema)
+        empty = pl.DataFrame(schema=self.schema).to_arrow(compat_level=pl.CompatLevel.oldest())
+        self._arrow_schema = empty.schema
+        self._writer = pq.ParquetWriter(
+            self.path, self._arrow_schema, compression="zstd", write_statistics=True
+        )
+        self.rows = 0
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append ``frame`` (its columns must match the sink's schema, in order)."""
+        if frame.schema != self.schema:
+            raise ValueError(f"{self.path.name}: frame schema differs from the sink's")
+        if frame.height == 0:
+            return
+        table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        self._writer.write_table(table.cast(self._arrow_schema), row_group_size=SINK_ROW_GROUP)
+        self.rows += frame.height
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -8,18 +8,19 @@ tables"): ``persons``, ``program_spells``, ``person_quarters``, ``life_events`` 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandera.errors
 import polars as pl
 
 from enclave import io, log
-from enclave.analytic.events import build_events
+from enclave.analytic.events import build_events, child_births
 from enclave.analytic.family import build_family
 from enclave.analytic.panel import build_panel
 from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
-from enclave.analytic.spells import program_spells
+from enclave.analytic.spells import observation_end, program_records, program_spells
 from enclave.config import AGENCIES, BuildParams
 from enclave.errors import EnclaveError, InputError
 
@@ -35,15 +36,21 @@ def build(
     base: dict[str, pl.DataFrame],
     demographics: pl.DataFrame,
     family: pl.DataFrame,
+    window_end: date | None = None,
+    births: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """All analytic tables from the research zone's base tables (pure)."""
-    spells = program_spells(base, params.spell_gap_months)
+    """All analytic tables from the research zone's base tables (pure).
+
+    ``window_end`` and ``births`` default to what ``base`` itself gives; :func:`run`
+    passes them computed over all persons when it builds one bucket of persons.
+    """
+    spells = program_spells(base, params.spell_gap_months, window_end)
     links = build_family(family)
     return {
         "persons": build_persons(demographics, base),
         "program_spells": spells,
         "person_quarters": build_panel(spells, base),
-        "life_events": build_events(base, links),
+        "life_events": build_events(base, links, births),
         "family_links": links,
     }
 
@@ -57,14 +64,47 @@ def validate(name: str, frame: pl.DataFrame) -> pl.DataFrame:
         raise SchemaViolation(f"analytic table {name}: schema checks failed {counts}") from None
 
 
-def run(params: BuildParams, base: Path, out: Path) -> None:
-    """Read ``base``, build every table, validate, write ``out`` atomically."""
+def pid_buckets(count: int) -> list[tuple[str | None, str | None]]:
+    """``count`` (1, 16 or 256) consecutive ranges ``[low, high)`` of hex pids, in order.
+
+    A pid is hex, so its leading characters split persons into buckets whose
+    concatenation in order is sorted on pid. ``None`` is an open end.
+    """
+    if count not in (1, 16, 256):
+        raise ValueError("bucket count must be 1, 16 or 256")
+    if count == 1:
+        return [(None, None)]
+    width = 1 if count == 16 else 2
+    bounds = [f"{i:0{width}x}" for i in range(count)]
+    return [(low, high) for low, high in zip([None, *bounds[1:]], [*bounds[1:], None], strict=True)]
+
+
+def in_bucket(column: str, bucket: tuple[str | None, str | None]) -> pl.Expr:
+    """Rows whose ``column`` lies in ``bucket`` (a range predicate parquet can prune on)."""
+    low, high = bucket
+    keep = pl.lit(True)
+    if low is not None:
+        keep = keep & (pl.col(column) >= low)
+    if high is not None:
+        keep = keep & (pl.col(column) < high)
+    return keep
+
+
+def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
+    """Read ``base``, build every table, validate, write ``out`` atomically.
+
+    Persons are built in ``buckets`` ranges of pid, one at a time, and each table is
+    streamed to its file: memory follows one bucket, not the project. Every table is
+    per person except two global inputs, computed first over all files: the end of
+    observation (where open spells stop) and children's births (a parent's
+    ``BIRTH_OF_CHILD`` event). The files equal those of one in-memory :func:`build`.
+    """
     base = Path(base)
     demographics_path = base / "demographics.parquet"
     if not demographics_path.exists():
         raise InputError("research", demographics_path, "missing")
-    agencies = {
-        a: pl.read_parquet(base / f"{a}.parquet")
+    scans = {
+        a: pl.scan_parquet(base / f"{a}.parquet")
         for a in AGENCIES
         if (base / f"{a}.parquet").exists()
     }
@@ -72,8 +112,34 @@ def run(params: BuildParams, base: Path, out: Path) -> None:
     family = (
         pl.read_parquet(family_path) if family_path.exists() else MODELS["family_links"].empty()
     )
-    tables = build(params, agencies, pl.read_parquet(demographics_path), family)
+    demographics = pl.read_parquet(demographics_path)
+    window_end = observation_end(scans, program_records(scans))
+    births = child_births(scans.get("idph"))
+    links = validate("family_links", build_family(family))
+    rows = {"family_links": links.height}
     with io.atomic_dir(Path(out)) as tmp:
-        for name, frame in tables.items():
-            io.write_parquet(validate(name, frame), tmp / f"{name}.parquet")
-    LOG.info("analytic tables: %s", {n: t.height for n, t in tables.items()})
+        io.write_parquet(links, tmp / "family_links.parquet")
+        sinks = {}
+        try:
+            for bucket in pid_buckets(buckets):
+                part = {
+                    a: scan.filter(in_bucket("pid", bucket)).collect() for a, scan in scans.items()
+                }
+                tables = build(
+                    params,
+                    part,
+                    demographics.filter(in_bucket("pid", bucket)),
+                    links.filter(in_bucket("parent_pid", bucket)),
+                    window_end,
+                    births,
+                )
+                del tables["family_links"]
+                for name, frame in tables.items():
+                    if name not in sinks:
+                        sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
+                    sinks[name].write(validate(name, frame))
+        finally:
+            for sink in sinks.values():
+                sink.close()
+        rows |= {name: sink.rows for name, sink in sinks.items()}
+    LOG.info("analytic tables: %s", rows)

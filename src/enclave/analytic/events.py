@@ -27,15 +27,26 @@ def _events(
     )
 
 
-def _births_of_children(base: dict[str, pl.DataFrame], family: pl.DataFrame) -> pl.DataFrame:
-    idph = base.get("idph")
+def child_births(idph: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
+    """``pid, date``: each person's earliest IDPH birth record (``idph`` may be lazy)."""
     if idph is None:
-        return pl.DataFrame(schema=SCHEMA)
-    births = (
-        idph.filter(pl.col("record_type") == "BIRTH")
+        return pl.DataFrame(schema={"pid": pl.String, "date": pl.Date})
+    return (
+        idph.lazy()
+        .filter(pl.col("record_type") == "BIRTH")
         .group_by("pid")
         .agg(pl.col("event_date").min().alias("date"))
+        .collect()
     )
+
+
+def _births_of_children(
+    base: dict[str, pl.DataFrame], family: pl.DataFrame, births: pl.DataFrame | None
+) -> pl.DataFrame:
+    if births is None:
+        if base.get("idph") is None:
+            return pl.DataFrame(schema=SCHEMA)
+        births = child_births(base["idph"])
     return family.join(births, left_on="child_pid", right_on="pid", how="inner").select(
         pl.col("parent_pid").alias("pid"),
         pl.lit("BIRTH_OF_CHILD").alias("event"),
@@ -55,13 +66,19 @@ def _deaths(idph: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def build_events(base: dict[str, pl.DataFrame], family: pl.DataFrame) -> pl.DataFrame:
-    """All life events, deduplicated and sorted on (pid, date, event)."""
+def build_events(
+    base: dict[str, pl.DataFrame], family: pl.DataFrame, births: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """All life events, deduplicated and sorted on (pid, date, event).
+
+    ``births`` (:func:`child_births`) defaults to the births of ``base``; ``build`` in
+    buckets passes every child's birth, as a parent's child may be in another bucket.
+    """
     lit, col = pl.lit, pl.col
     exit_status = col("exit_status")
     june = pl.date(col("school_year") + 1, 6, 30)
     parts = [
-        _births_of_children(base, family),
+        _births_of_children(base, family, births),
         _events(
             base.get("dcfs"),
             "dcfs",

@@ -114,24 +114,36 @@ def program_records(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def observation_end(base: dict[str, pl.DataFrame], records: pl.DataFrame) -> date | None:
-    """The last day of the latest month any record reaches: where open spells are cut."""
-    latest = records.select(pl.max_horizontal(pl.col("start").max(), pl.col("end").max()))
+def observation_end(
+    base: dict[str, pl.DataFrame] | dict[str, pl.LazyFrame],
+    records: pl.DataFrame | pl.LazyFrame,
+) -> date | None:
+    """The last day of the latest month any record reaches: where open spells are cut.
+
+    Frames may be lazy (``build`` in buckets computes this once over whole files).
+    """
+    latest = records.lazy().select(pl.max_horizontal(pl.col("start").max(), pl.col("end").max()))
     idph = base.get("idph")
-    candidates = [latest.item()]
-    if idph is not None and not idph.is_empty():
-        candidates.append(idph.get_column("event_date").max())
+    candidates = [latest.collect().item()]
+    if idph is not None:
+        candidates.append(idph.lazy().select(pl.col("event_date").max()).collect().item())
     known = [c for c in candidates if c is not None]
     if not known:
         return None
     return pl.select(pl.lit(max(known)).dt.month_end()).item()
 
 
-def program_spells(base: dict[str, pl.DataFrame], gap_months: int) -> pl.DataFrame:
-    """The ``program_spells`` table; open spells end at :func:`observation_end`."""
+def program_spells(
+    base: dict[str, pl.DataFrame], gap_months: int, window_end: date | None = None
+) -> pl.DataFrame:
+    """The ``program_spells`` table; open spells end at ``window_end``.
+
+    ``window_end`` defaults to :func:`observation_end` of ``base``.
+    """
     records = program_records(base)
     spells = merge_spells(records, gap_months)
-    window_end = observation_end(base, records)
+    if window_end is None:
+        window_end = observation_end(base, records)
     return spells.with_columns(pl.col("end").fill_null(window_end)).select(
         "pid", "program", "agency", "start", "end", "n_records", "match_probability"
     )

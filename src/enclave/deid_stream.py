@@ -1,0 +1,296 @@
+"""De-identification file to file in bounded memory: the research zone of
+:func:`enclave.deidentify.deidentify`, computed in slices and pid buckets.
+
+The in-memory core holds every staged record of a project at once (tens of
+millions at a million persons). Here:
+
+1. the crosswalk is read in slices of record keys (it is sorted on ``record_key``, so
+   each slice prunes the content and identifier files to a few row groups); each
+   slice's records are pseudonymised and spilled to temporary files, one per agency
+   and pid bucket (the first hex character of ``pid``), with per-person counts of
+   dates of birth and sexes for the consensus, and the slice's leak reference;
+2. per bucket, the consensus demographics and latest county give the
+   quasi-identifiers; k-anonymity runs once over all persons (one row each);
+3. per agency and bucket, in pid order, the generalisation is applied, the rows
+   sorted, leak-scanned and appended to the agency's file, so each file is sorted
+   on ``pid, record_pid`` as the in-memory path writes it.
+
+The tables equal the in-memory path's (tests/pipeline/test_deid_stream.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from enclave import io, leakscan
+from enclave.analytic.records import CONTENT_COLUMNS, latest_county
+from enclave.errors import LeakError
+from enclave.leakscan import LeakReference
+
+#: crosswalk rows per slice: bounds the memory of step 1
+SLICE_ROWS = 4_000_000
+BUCKET_CHARS = "0123456789abcdef"
+_SPILL = {"compression": "lz4", "statistics": False}
+_DTYPES = {"dob": pl.Date, "sex": pl.String}
+
+
+def _key_range(column: str, low: str | None, high: str | None) -> pl.Expr:
+    """``low <= column < high``; ``None`` is an open end."""
+    keep = pl.lit(True)
+    if low is not None:
+        keep = keep & (pl.col(column) >= low)
+    if high is not None:
+        keep = keep & (pl.col(column) < high)
+    return keep
+
+
+def sorted_crosswalk(path: Path, work: Path) -> Path:
+    """The crosswalk, sorted on ``record_key`` (as ``link`` writes it; else a sorted copy)."""
+    ordered = pl.col("record_key").ge(pl.col("record_key").shift(1)).all()
+    if pl.scan_parquet(path).select(ordered).collect().item() is not False:
+        return path
+    copy = work / "_crosswalk.parquet"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    pl.scan_parquet(path).sort("record_key").sink_parquet(copy, **_SPILL)
+    return copy
+
+
+def _slices(
+    crosswalk: pl.LazyFrame, rows: int
+) -> Iterator[tuple[pl.DataFrame, str | None, str | None]]:
+    """Consecutive slices of the sorted crosswalk, each with the key range it stands for.
+
+    The ranges tile the whole key space (the first is open below, the last above),
+    so every content and identifier row falls in exactly one slice's range.
+    """
+    total = crosswalk.select(pl.len()).collect().item()
+    starts = list(range(0, total, rows)) or [0]
+    chunk = crosswalk.slice(0, rows).collect()
+    low = None
+    for index in range(len(starts)):
+        following = (
+            crosswalk.slice(starts[index + 1], rows).collect() if index + 1 < len(starts) else None
+        )
+        high = following.get_column("record_key").min() if following is not None else None
+        yield chunk, low, high
+        chunk, low = following, high
+
+
+def _spill(frame: pl.DataFrame, folder: Path, name: str) -> None:
+    """Write ``frame`` split by pid bucket: ``folder/<bucket>/<name>.parquet``."""
+    if frame.is_empty():
+        return
+    keyed = frame.with_columns(pl.col("pid").str.head(1).alias("_b"))
+    for (bucket,), part in keyed.partition_by("_b", as_dict=True, include_key=False).items():
+        target = folder / str(bucket) / f"{name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(target, **_SPILL)
+
+
+def _read_bucket(folder: Path, bucket: str) -> pl.DataFrame | None:
+    files = sorted((folder / bucket).glob("*.parquet"))
+    if not files:
+        return None
+    return pl.concat([pl.read_parquet(f) for f in files])
+
+
+def _counts(linked: pl.DataFrame, column: str) -> pl.DataFrame:
+    return linked.drop_nulls(column).group_by("pid", column).agg(pl.len().alias("n"))
+
+
+def _mode(counts: pl.DataFrame, column: str) -> pl.DataFrame:
+    """As ``deidentify._mode``, over summed partial counts."""
+    return (
+        counts.group_by("pid", column)
+        .agg(pl.col("n").sum())
+        .sort(["pid", "n", column], descending=[False, True, False])
+        .group_by("pid", maintain_order=True)
+        .agg(pl.col(column).first())
+    )
+
+
+def _in_sorted(values: pl.Series, pool: pl.Series, lengths: pl.Series) -> bool:
+    """Whether any of ``values`` is in the sorted ``pool``, by binary search.
+
+    ``leakscan`` hashes the pool on every call; called per column and bucket on a
+    pool of millions of ids, that hashing dominated the whole stage. Only values of
+    a length some pool entry has (``lengths``, in bytes) can match, so a column of
+    pseudonyms is usually dismissed by length alone.
+    """
+    values = values.drop_nulls()
+    values = values.filter(values.str.len_bytes().is_in(lengths.implode()))
+    if values.is_empty() or pool.is_empty():
+        return False
+    at = pool.search_sorted(values).clip(0, pool.len() - 1)
+    return bool((pool.gather(at) == values).any())
+
+
+def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) -> None:
+    """:func:`enclave.leakscan.scan_frame` on part of a file, with the same three checks.
+
+    ``reference`` must be sorted (:func:`_merge_reference`): the agency-id and name
+    lookups binary-search it, and only a name hit goes on to the (name, birth date)
+    pair check of ``leakscan``.
+    """
+    ids, names = reference.agency_ids, reference.name_dob.get_column("name")
+    id_lengths, name_lengths = ids.str.len_bytes().unique(), names.str.len_bytes().unique()
+    # the SSN pattern, as leakscan checks it (empty pools skip its other two checks)
+    leakscan.scan_frame(
+        frame, LeakReference(agency_ids=ids.clear(), name_dob=reference.name_dob.clear()), path
+    )
+    for column, dtype in frame.schema.items():
+        if dtype.is_nested():
+            continue
+        values = frame.get_column(column)
+        if dtype != pl.String:  # numbers and dates repeat: cast each distinct value once
+            values = values.unique()
+        text = values.cast(pl.String).str.strip_chars()
+        if _in_sorted(text, ids, id_lengths):
+            raise LeakError(path, column, "agency_id")
+    dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    for column, dtype in frame.schema.items():
+        if dtype != pl.String or not dates:
+            continue
+        upper = frame.get_column(column).str.strip_chars().str.to_uppercase()
+        if _in_sorted(upper, names, name_lengths) and leakscan._holds_name_with_dob(
+            frame, column, dates, reference.name_dob
+        ):
+            raise LeakError(path, column, "name_with_birth_date")
+
+
+def _merge_reference(parts: list[LeakReference]) -> LeakReference:
+    if not parts:
+        return LeakReference.from_identifiers(
+            pl.LazyFrame(schema={"agency_id": pl.String, "first_name": pl.String, "dob": pl.Date})
+        )
+    ids = pl.concat([p.agency_ids for p in parts]).unique().sort()
+    name_dob = pl.concat([p.name_dob for p in parts]).unique().sort("name", "dob")
+    return LeakReference(agency_ids=ids, name_dob=name_dob)
+
+
+def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.DataFrame:
+    return scan.filter(_key_range("record_key", low, high)).collect()
+
+
+def spill_records(
+    agencies: list[str],
+    staged: Path,
+    crosswalk: Path,
+    persons: pl.DataFrame,
+    pseudonymise_content,  # deidentify._pseudonymise_content, keys bound
+    work: Path,
+) -> tuple[LeakReference, dict[str, int]]:
+    """Step 1: pseudonymised records per agency and bucket, birth/sex counts, leak reference.
+
+    Returns the leak reference and the linked records per agency.
+    """
+    contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
+    identifiers = {a: pl.scan_parquet(staged / a / "identifiers.parquet") for a in agencies}
+    references, linked = [], dict.fromkeys(agencies, 0)
+    scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
+        "record_key", "person_key", "match_probability"
+    )
+    for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
+        links = chunk.join(persons, on="person_key", how="inner").select(
+            "record_key", "pid", "match_probability"
+        )
+        name = f"{index:06d}"
+        for agency in agencies:
+            content = contents[agency].filter(_key_range("record_key", low, high)).collect()
+            if not content.is_empty():
+                records = pseudonymise_content(agency, content, links)
+                linked[agency] += records.height
+                _spill(records, work / agency, name)
+            ids = _identifiers(identifiers[agency], low, high)
+            if ids.is_empty():
+                continue
+            references.append(LeakReference.from_identifiers(ids.lazy()))
+            demo = ids.select("record_key", pl.col("dob").cast(pl.Date), "sex").join(
+                links.select("record_key", "pid"), on="record_key", how="inner"
+            )
+            _spill(_counts(demo, "dob"), work / "_dob", f"{agency}-{name}")
+            _spill(_counts(demo, "sex"), work / "_sex", f"{agency}-{name}")
+    return _merge_reference(references), linked
+
+
+def quasi_identifiers(
+    agencies: list[str], persons: pl.DataFrame, dob_precision: str, work: Path
+) -> pl.DataFrame:
+    """Step 2: ``demographics`` joined to the latest county, per bucket, in pid order."""
+    month = pl.col("dob").dt.month().cast(pl.Int8)
+    parts = []
+    for bucket in BUCKET_CHARS:
+        pids = persons.filter(pl.col("pid").str.head(1) == bucket).select("pid").sort("pid")
+        if pids.is_empty():
+            continue
+        found = {}
+        for column in ("dob", "sex"):
+            counts = _read_bucket(work / f"_{column}", bucket)
+            found[column] = (
+                _mode(counts, column)
+                if counts is not None
+                else pl.DataFrame(schema={"pid": pl.String, column: _DTYPES[column]})
+            )
+        demographics = (
+            pids.join(found["dob"], on="pid", how="left")
+            .join(found["sex"], on="pid", how="left")
+            .select(
+                "pid",
+                pl.col("dob").dt.year().cast(pl.Int32).alias("birth_year"),
+                (month if dob_precision == "year_month" else pl.lit(None, pl.Int8)).alias(
+                    "birth_month"
+                ),
+                "sex",
+            )
+            .sort("pid")
+        )
+        records = {}
+        for agency in agencies:
+            if "county_fips" not in _kept_columns(agency):
+                continue
+            frame = _read_bucket(work / agency, bucket)
+            if frame is not None:
+                records[agency] = frame
+        parts.append(demographics.join(latest_county(records), on="pid", how="left"))
+    return pl.concat(parts)
+
+
+def _kept_columns(agency: str) -> list[str]:
+    return [("county_fips" if c == "zip" else c) for c in CONTENT_COLUMNS[agency]]
+
+
+def write_tables(
+    agencies: list[str],
+    generalised: pl.DataFrame,
+    apply_generalisation,  # deidentify._apply_person_generalisation
+    reference: LeakReference,
+    work: Path,
+    out: Path,
+    shown: Path,
+) -> dict[str, int]:
+    """Step 3: each agency's file, bucket by bucket in pid order, leak-scanned first."""
+    written = {}
+    for agency in agencies:
+        path = out / f"{agency}.parquet"
+        sink = None
+        try:
+            for bucket in BUCKET_CHARS:
+                frame = _read_bucket(work / agency, bucket)
+                if frame is None:
+                    continue
+                persons = generalised.filter(pl.col("pid").str.head(1) == bucket)
+                table = apply_generalisation(agency, frame, persons)
+                scan_chunk(table, reference, shown / f"{agency}.parquet")
+                if sink is None:
+                    sink = io.ParquetSink(path, table.schema)
+                sink.write(table)
+        finally:
+            if sink is not None:
+                sink.close()
+        written[agency] = sink.rows if sink is not None else 0
+        shutil.rmtree(work / agency, ignore_errors=True)
+    return written
