@@ -203,7 +203,12 @@ WORLD_ROWS = {
     "aging": lambda w: w["ccp"].height,
     "dcfs": lambda w: w["dcfs"].height,
     "isbe": lambda w: w["school"].height,
-    "ides": lambda w: w["wages"].height,
+    # covered wages only: workers without any SSN are not in UI wage records
+    "ides": lambda w: (
+        w["wages"]
+        .filter(pl.col("person_id").is_in(w["persons"].drop_nulls("ssn")["person_id"].implode()))
+        .height
+    ),
     "idoc": lambda w: w["prison"].height,
     "idph": lambda w: w["births"].height + w["deaths"].height,
 }

@@ -31,7 +31,9 @@ def _close(world, name, value):
 
 
 def _worked_quarters(world) -> set[tuple[int, int]]:
-    w = world["wages"]
+    # UI wage records exist only for workers with an SSN
+    with_ssn = world["persons"].filter(pl.col("ssn").is_not_null()).select("person_id")
+    w = world["wages"].join(with_ssn, on="person_id", how="semi")
     return set(
         zip(w["person_id"].to_list(), (w["year"] * 4 + w["quarter"] - 1).to_list(), strict=True)
     )

@@ -63,7 +63,7 @@ def test_a_failure_leaves_no_partial_output(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("emitter failed")
 
-    monkeypatch.setattr(emit, "emit_all", broken)
+    monkeypatch.setattr(emit, "write_extracts", broken)
     with pytest.raises(RuntimeError):
         run(
             SynthParams(persons=300, seed=1), landing=tmp_path / "landing", truth=tmp_path / "truth"

@@ -107,7 +107,7 @@ def simulate(params: SynthParams) -> World:
 def run(params: SynthParams, landing: Path, truth: Path) -> None:
     """Simulate, then write the truth tables and every agency extract, all or nothing."""
     from enclave.io import atomic_dir, write_json, write_parquet
-    from enclave.synth.emit import emit_all
+    from enclave.synth import emit
 
     world = simulate(params)
     with atomic_dir(Path(truth)) as truth_tmp, atomic_dir(Path(landing)) as landing_tmp:
@@ -116,5 +116,9 @@ def run(params: SynthParams, landing: Path, truth: Path) -> None:
         for name in PROGRAM_TABLES:
             write_parquet(world[name], truth_tmp / "programs" / f"{name}.parquet")
         write_json(world.effects, truth_tmp / "effects.json")
-        records = emit_all(world, params, landing_tmp)
-        write_parquet(records, truth_tmp / "records.parquet")
+        # extracts are written a piece at a time, their records truth set aside in
+        # pieces and merged once the world is freed: memory stays bounded at 1M persons
+        parts = truth_tmp / ".records_parts"
+        emit.write_extracts(world, params, landing_tmp, parts)
+        del world
+        emit.merge_records(parts, truth_tmp / "records.parquet")

@@ -19,6 +19,7 @@ from enclave.synth.state import day
 from enclave.synth.tables import conform
 
 TANF_MONTHS = 60  # federal lifetime limit for adults
+MONTHS_PER_PIECE = 4_000_000  # member-months built at a time (bounded memory)
 CCP_SERVICES = ("HOMEMAKER", "ADULT_DAY", "EMERGENCY_HOME_RESPONSE", "IN_HOME_SERVICE")
 
 
@@ -40,8 +41,10 @@ def medicaid(rng, py: pl.DataFrame, births_df: pl.DataFrame, p) -> pl.DataFrame:
         .when(pl.col("year") >= 2014).then(0.8)
         .otherwise(1.2)
     )  # fmt: skip
-    elig = py.with_columns(cat.alias("cat")).filter(
-        (pl.col("h") + noise > thr) & pl.col("jailed").is_null()
+    elig = (
+        py.with_columns(cat.alias("cat"))
+        .filter((pl.col("h") + noise > thr) & pl.col("jailed").is_null())
+        .select("person_id", "cat", "year", "entry", "death")  # what the spells keep
     )
     spells = year_spells(elig, ["person_id", "cat"], p.start_year, p.end_year, rng)
     spells = clip_to_life(spells, day(p.end_year + 1))
@@ -80,7 +83,7 @@ def medicaid(rng, py: pl.DataFrame, births_df: pl.DataFrame, p) -> pl.DataFrame:
     return conform(frame, "medicaid", ["person_id", "start", "category"])
 
 
-def _roles(members: pl.DataFrame) -> pl.Expr:
+def _roles() -> pl.Expr:
     """HEAD (oldest adult of the unit-year), SPOUSE, CHILD (of either), OTHER."""
     return (
         pl.when(pl.col("person") == pl.col("head")).then(pl.lit("HEAD"))
@@ -112,9 +115,13 @@ def snap_tanf(rng, py: pl.DataFrame, p) -> pl.DataFrame:
     # case ids: a fixed random 9-digit number per unit
     n_units = int(py["unit"].max()) + 1
     ids = rng.choice(900_000_000, size=n_units, replace=False) + 100_000_000
-    members = py.filter(pl.col("jailed").is_null()).select(
-        "person", "person_id", "unit", "year", "age", "mother", "father", "spouse",
-        "entry", "death",
+    members = (
+        py.lazy()
+        .filter(pl.col("jailed").is_null())
+        .select(
+            "person", "person_id", "unit", "year", "age", "mother", "father", "spouse",
+            "entry", "death",
+        )
     )  # fmt: skip
     # the head (applicant): the oldest adult under 65, else the oldest adult
     head = (
@@ -126,24 +133,50 @@ def snap_tanf(rng, py: pl.DataFrame, p) -> pl.DataFrame:
         .group_by("unit", "year", maintain_order=True)
         .agg(pl.col("person").first().alias("head"))
     )
-    rows = (
-        cases.join(members, on=["unit", "year"])
-        .join(head, on=["unit", "year"], how="left")
-        .with_columns((pl.col("spouse") == pl.col("head")).fill_null(False).alias("spouse_of_head"))
-    )
+    spouse_of_head = (pl.col("spouse") == pl.col("head")).fill_null(False).alias("spouse_of_head")
     # only the columns the member-months need, before multiplying rows by months
-    rows = rows.select(
-        "person_id", "unit", "year", "program", _roles(rows).alias("relationship"),
-        month_index(pl.col("entry")).alias("first_month"), "death",
-        pl.int_ranges("m0", pl.col("m1") + 1, dtype=pl.Int8).alias("m"),
-    ).explode("m")  # fmt: skip
+    rows = (
+        cases.lazy()
+        .join(members, on=["unit", "year"])
+        .join(head, on=["unit", "year"], how="left")
+        .with_columns(spouse_of_head)
+        .select(
+            "person_id",
+            "unit",
+            "year",
+            "program",
+            _roles().alias("relationship"),
+            month_index(pl.col("entry")).alias("first_month"),
+            "death",
+            "m0",
+            "m1",
+        )
+        .collect()
+    )
+    case = pl.DataFrame({"unit": np.arange(n_units), "case_id": ids.astype(str)})
+    case = case.cast({"unit": rows.schema["unit"]})
+    # member-months of a range of people at a time: the table is the largest of the
+    # world (tens of millions of rows at 1M persons), its intermediates larger still
+    months = int(rows.select((pl.col("m1") - pl.col("m0") + 1).cast(pl.Int64).sum()).item() or 0)
+    edges = np.linspace(0, int(py["person_id"].max() or 0) + 1, months // MONTHS_PER_PIECE + 2)
+    pieces = [
+        _member_months(rows.filter(pl.col("person_id").is_between(lo, hi, closed="left")), case)
+        for lo, hi in zip(edges[:-1].astype(np.int64), edges[1:].astype(np.int64), strict=True)
+    ]
+    return pl.concat(pieces, rechunk=True)
+
+
+def _member_months(rows: pl.DataFrame, case: pl.DataFrame) -> pl.DataFrame:
+    """Member-years of some people -> their member-months, as the snap_tanf table."""
+    rows = rows.with_columns(
+        pl.int_ranges("m0", pl.col("m1") + 1, dtype=pl.Int8).alias("m")
+    ).explode("m")
     month = pl.date(pl.col("year"), pl.col("m"), 1)
     rows = rows.filter(
         (pl.col("year") * 12 + pl.col("m") >= pl.col("first_month"))
         & (month.cast(pl.Int32) < pl.col("death"))
     ).select("person_id", "unit", month.alias("month"), "program", "relationship")
-    case = pl.DataFrame({"unit": np.arange(n_units), "case_id": ids.astype(str)})
-    rows = rows.join(case.cast({"unit": rows.schema["unit"]}), on="unit", how="left")
+    rows = rows.join(case, on="unit", how="left")
     return conform(
         _tanf_time_limit(rows), "snap_tanf", ["person_id", "month", "program"], unique=True
     )

@@ -74,11 +74,23 @@ def _quarters(frame: pl.DataFrame, date: str) -> pl.Expr:
     return pl.col(date).dt.year() * 4 + (pl.col(date).dt.month() - 1) // 3
 
 
+def covered_wages(t: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Wages that reach UI wage records: employers report covered wages by SSN, so
+    the work of a person without one is off the books (see emit, IDES)."""
+    with_ssn = t["persons"].filter(pl.col("ssn").is_not_null()).select("person_id")
+    return t["wages"].join(with_ssn, on="person_id", how="semi")
+
+
 def _employment_after(events: pl.DataFrame, wages: pl.DataFrame) -> pl.DataFrame:
     """Per event (person_id, q = event quarter index): share of q+1..q+4 with any wages."""
-    worked = wages.select(
-        "person_id", (pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1).alias("wq")
-    ).unique()
+    # only the people with an event: wages have tens of millions of rows at 1M persons
+    worked = (
+        wages.join(events.select("person_id").unique(), on="person_id", how="semi")
+        .select(
+            "person_id", (pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1).alias("wq")
+        )
+        .unique()
+    )
     ev = events.with_row_index("event").with_columns(pl.int_ranges(1, 5).alias("k")).explode("k")
     ev = ev.with_columns((pl.col("q") + pl.col("k")).alias("wq"))
     ev = ev.join(worked.with_columns(pl.lit(1.0).alias("w")), on=["person_id", "wq"], how="left")
@@ -104,7 +116,7 @@ def employment_after_tanf_exit(t: dict[str, pl.DataFrame], p: SynthParams) -> di
         pl.col("death_date").is_null()
         | (pl.col("death_date") > pl.col("month").dt.offset_by("13mo")),
     ).select("person_id", _quarters(exits, "month").alias("q"))
-    rates = _employment_after(exits, t["wages"])
+    rates = _employment_after(exits, covered_wages(t))
     n = rates.height
     value = float(rates["rate"].mean()) if n else 0.0
     return _effect(
@@ -129,7 +141,7 @@ def post_release_employment(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
         pl.col("death_date").is_null()
         | (pl.col("death_date") > pl.col("release_date").dt.offset_by("13mo")),
     ).select("person_id", _quarters(rel, "release_date").alias("q"))
-    rates = _employment_after(rel, t["wages"])
+    rates = _employment_after(rel, covered_wages(t))
     n = rates.height
     value = float(rates["rate"].mean()) if n else 0.0
     return _effect(

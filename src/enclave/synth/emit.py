@@ -13,6 +13,8 @@ Everything is pure except :func:`emit_all`, which writes the files.
 
 from __future__ import annotations
 
+import itertools
+import shutil
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +28,17 @@ from enclave import contracts
 from enclave.config import AGENCIES, SynthParams
 from enclave.contracts import aging, dcfs, hfs, idhs, idoc, idph, isbe
 from enclave.contracts.base import Contract, FixedWidth
-from enclave.io import atomic_file
+from enclave.io import atomic_file, write_parquet
 from enclave.synth import noise
+from enclave.synth.tables import sort_nulls_last
 from enclave.synth.world import World, empty
 
 #: records truth columns before the ``err_<kind>`` flags
 TRUTH_COLUMNS = ("record_key", "agency", "person_id", "mother_id", "father_id")
+
+
+#: records per piece when an extract is built in pieces: memory stays bounded at any size
+CHUNK_ROWS = 1_000_000
 
 
 def emit_all(world: World, params: SynthParams, landing: Path) -> pl.DataFrame:
@@ -40,34 +47,129 @@ def emit_all(world: World, params: SynthParams, landing: Path) -> pl.DataFrame:
     ``father_id`` and one ``err_<kind>`` boolean per error kind)."""
     truths = []
     for agency in AGENCIES:
-        contract = contracts.get(agency)
-        raw, truth = build_extract(world, params, agency)
-        with atomic_file(Path(landing) / agency / contract.filename) as tmp:
-            tmp.write_bytes(render(contract, raw))
-        truths.append(truth)
+        pieces: list[pl.DataFrame] = []
+        write_extract(world, params, agency, landing, pieces.append)
+        truths.append(pl.concat(pieces, how="vertical", rechunk=True))
     return pl.concat(truths, how="vertical")
+
+
+def write_extracts(
+    world: World, params: SynthParams, landing: Path, parts: Path, chunk_rows: int | None = None
+) -> None:
+    """Write every agency's extract, and the records truth in pieces under ``parts``
+    (for :func:`merge_records`, once the world is no longer held)."""
+    for agency in AGENCIES:
+        write_extract(world, params, agency, landing, _numbered(Path(parts) / agency), chunk_rows)
+
+
+def _numbered(folder: Path) -> Callable[[pl.DataFrame], None]:
+    """Write each frame given to the next numbered parquet file in ``folder``."""
+    count = itertools.count()
+    return lambda frame: write_parquet(frame, folder / f"{next(count):06d}.parquet")
+
+
+def merge_records(parts: Path, path: Path) -> None:
+    """The records truth from the pieces :func:`write_extracts` wrote (removed after):
+    the same file as writing :func:`emit_all`'s frame (one chunk per agency)."""
+    frames = []
+    for agency in AGENCIES:
+        files = sorted((Path(parts) / agency).glob("*.parquet"))
+        frames.append(pl.concat([pl.read_parquet(f) for f in files], rechunk=True))
+    write_parquet(pl.concat(frames, how="vertical"), path)
+    del frames
+    shutil.rmtree(parts)
+
+
+def write_extract(
+    world: World,
+    params: SynthParams,
+    agency: str,
+    landing: Path,
+    keep: Callable[[pl.DataFrame], None],
+    chunk_rows: int | None = None,
+) -> None:
+    """Write one agency's extract to ``landing/<agency>/<filename>`` a piece of records
+    at a time, handing each piece's records truth to ``keep``. Pieces give the bytes
+    the whole extract built at once would give."""
+    plan = _plan(world, params, agency)
+    step = max(plan.n, 1) if plan.spec.whole else (chunk_rows or CHUNK_ROWS)
+    with atomic_file(Path(landing) / agency / plan.contract.filename) as tmp, tmp.open("wb") as out:
+        for start in range(0, max(plan.n, 1), step):
+            raw, truth = _piece(plan, start, min(start + step, plan.n))
+            out.write(render(plan.contract, raw, header=start == 0))
+            keep(truth)
 
 
 def build_extract(
     world: World, params: SynthParams, agency: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One agency's extract rows (text, the contract's columns) and their records truth."""
-    contract = contracts.get(agency)
+    plan = _plan(world, params, agency)
+    return _piece(plan, 0, plan.n)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an extract's pieces share: the sorted canonical records, their identity
+    units, and every random draw, made over the whole extract in one fixed order."""
+
+    agency: str
+    contract: Contract
+    spec: Spec
+    records: pl.DataFrame
+    units: np.ndarray
+    identity: _Identity
+    draws: noise.Draws
+    parents: list[noise.Draws] | None
+    invalid: np.ndarray
+    choice: np.ndarray
+    repeat: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.records.height
+
+
+def _plan(world: World, params: SynthParams, agency: str) -> _Plan:
+    """Sort the agency's records, find their units, make every draw in the order
+    building the extract at once made them, and add the whole-extract numbers."""
     spec = SPECS[agency]
     rng = np.random.default_rng([params.seed, AGENCIES.index(agency)])
     rates = noise.rates_for(params, agency)
-    records = spec.records(world)
-    records = _identify(world, records).sort(["date", "person_id", *spec.order], nulls_last=True)
-    noisy, flags = noise.apply_identifier_errors(
-        records, rates, rng, _units(records, spec.unit), spec.carries
-    )
+    records = sort_nulls_last(spec.records(world), ["date", "person_id", *spec.order])
+    n = records.height
+    units = _units(records, spec.unit)
+    draws = noise.draw_identifier_errors(rates, rng, units, spec.carries)
+    parents = noise.draw_parent_errors(rates, rng, n) if "mother_first" in records.columns else None
+    invalid = rng.random(n) < rates.invalid_row
+    choice = rng.integers(0, len(spec.invalid), n)
+    repeat = rng.random(n) < rates.duplicate_row
+    identity = _identity(world)
+    for c in spec.ranked:
+        records = _with_dense_rank(records, c)
+    if spec.numbering is not None:
+        dob = _delivered_dob(identity, records, units, draws)
+        records = spec.numbering(records.with_columns(dob)).drop("dob")
+    return _Plan(
+        agency, contracts.get(agency), spec, records, units, identity, draws, parents,
+        invalid, choice, repeat,
+    )  # fmt: skip
+
+
+def _piece(plan: _Plan, start: int, stop: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records ``start:stop`` of the extract as rows (text, the contract's columns,
+    repeats included) and their records truth."""
+    spec, contract = plan.spec, plan.contract
+    records = _identify(plan.identity, plan.records.slice(start, stop - start))
+    noisy, flags = noise.apply_drawn(records, plan.draws, plan.units[start:stop], start)
     parent_flag = pl.Series(f"err_{noise.PARENT_KIND}", np.zeros(noisy.height, dtype=bool))
-    if "mother_first" in noisy.columns:
-        noisy, parent_flag = noise.apply_parent_errors(noisy, rates, rng)
+    if plan.parents is not None:
+        noisy, parent_flag = noise.apply_parent_drawn(noisy, plan.parents, start)
     raw = spec.format(noisy).select(contract.columns)
+    del noisy
     raw = _fit_widths(contract, raw)
-    invalid = rng.random(raw.height) < rates.invalid_row
-    raw = _break_rows(raw, invalid, spec.invalid, rng)
+    invalid = plan.invalid[start:stop]
+    raw = _break_rows(raw, invalid, spec.invalid, plan.choice[start:stop])
     truth = records.select(
         "person_id",
         pl.col("mother_id")
@@ -79,21 +181,24 @@ def build_extract(
     ).with_columns(
         *flags.get_columns(), parent_flag, err_invalid_row=pl.Series(invalid, dtype=pl.Boolean)
     )
-    repeat = rng.random(raw.height) < rates.duplicate_row
-    return _with_duplicates(agency, raw, truth, repeat)
+    first_key = start + int(plan.repeat[:start].sum()) + 1
+    return _with_duplicates(plan.agency, raw, truth, plan.repeat[start:stop], first_key)
 
 
-def render(contract: Contract, raw: pl.DataFrame) -> bytes:
-    """The bytes of a landing file: delimited with a header, or fixed-width lines."""
+def render(contract: Contract, raw: pl.DataFrame, header: bool = True) -> bytes:
+    """The bytes of a landing file (or of a run of its rows, ``header`` for the first):
+    delimited with a header, or fixed-width lines."""
     if isinstance(contract.layout, FixedWidth):
         padded = raw.select(
             pl.col(c).fill_null("").str.pad_end(w)
             for c, w in zip(raw.columns, contract.widths, strict=True)
         )
-        lines = padded.select(pl.concat_str(pl.all())).to_series()
-        text = "".join(f"{line}\n" for line in lines)
+        line = pl.concat_str([*(pl.col(c) for c in padded.columns), pl.lit("\n")])
+        text = padded.select(line.str.join("")).item() if raw.height else ""
     else:
-        text = raw.write_csv(separator=contract.layout.delimiter, line_terminator="\n")
+        text = raw.write_csv(
+            separator=contract.layout.delimiter, line_terminator="\n", include_header=header
+        )
     return text.encode(contract.layout.encoding)
 
 
@@ -109,8 +214,17 @@ def _units(records: pl.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
     return joined["_unit"].to_numpy().astype(np.int64)
 
 
-def _identify(world: World, records: pl.DataFrame) -> pl.DataFrame:
-    """Attach the person's identifiers as of the record's ``date``."""
+@dataclass(frozen=True)
+class _Identity:
+    """Everyone's identifiers, ready to attach to records: fixed ones per person, and
+    the surname and residence histories ordered for as-of joins."""
+
+    people: pl.DataFrame
+    surnames: pl.DataFrame
+    residences: pl.DataFrame
+
+
+def _identity(world: World) -> _Identity:
     persons = _table(world, "persons")
     parents = persons.select(pl.col("person_id").alias("_pid"), pl.col("ssn").alias("_pssn"))
     people = (
@@ -129,17 +243,67 @@ def _identify(world: World, records: pl.DataFrame) -> pl.DataFrame:
             pl.coalesce("_mssn", "_pssn").alias("family_ssn"),
         )
     )
-    out = records.with_row_index("_row").join(people, on="person_id", how="left")
-    out = _as_of(out, _table(world, "surnames"), ["last_name"])
-    out = _as_of(out, _table(world, "residences"), ["street_address", "city", "zip"])
-    out = out.with_columns(pl.coalesce("last_name", "birth_last_name").alias("last_name"))
-    return out.sort("_row").drop("_row")
+    return _Identity(
+        people,
+        _history(_table(world, "surnames"), ["last_name"]),
+        _history(_table(world, "residences"), ["street_address", "city", "zip"]),
+    )
+
+
+def _with_dense_rank(records: pl.DataFrame, col: str) -> pl.DataFrame:
+    """Add ``_rank_<col>``: the column's dense rank (``rank("dense")``, by a join: many
+    times faster on strings)."""
+    values = records.select(pl.col(col).drop_nulls().unique().sort())
+    values = values.with_row_index(f"_rank_{col}", offset=1)
+    return records.join(values, on=col, how="left", maintain_order="left")
+
+
+def _identify(identity: _Identity, records: pl.DataFrame) -> pl.DataFrame:
+    """Attach the person's identifiers as of the record's ``date`` (records in date
+    order, as an extract's are: the as-of joins then keep the row order)."""
+    out = records.join(identity.people, on="person_id", how="left", maintain_order="left")
+    out = _join_as_of(out, identity.surnames, presorted=True)
+    out = _join_as_of(out, identity.residences, presorted=True)
+    return out.with_columns(pl.coalesce("last_name", "birth_last_name").alias("last_name"))
+
+
+def _delivered_dob(
+    identity: _Identity, records: pl.DataFrame, units: np.ndarray, draws: noise.Draws
+) -> pl.Series:
+    """Each record's date of birth as the agency delivers it (the errors of its unit).
+
+    A unit is one person, and errors are drawn per unit, so the delivered date of
+    birth is the unit's: found here once per unit, ahead of the pieces, for
+    numbering that spans the whole extract.
+    """
+    _, first = np.unique(units, return_index=True)
+    ids = records["person_id"].gather(first).to_frame()
+    dobs = ids.join(identity.people.select("person_id", "dob"), on="person_id", how="left",
+                    maintain_order="left")  # fmt: skip
+    blank = pl.lit(None, pl.String)
+    frame = dobs.select(
+        *(blank.alias(c) for c in ("first_name", "middle_name", "last_name", "birth_last_name")),
+        "dob",
+        *(blank.alias(c) for c in ("ssn", "family_ssn")),
+    )
+    noisy, _ = noise.apply_drawn(frame, draws, np.arange(len(first)))
+    return noisy["dob"].gather(units)
+
+
+def _history(table: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """A dated history (``valid_from``) ordered for :func:`_join_as_of`."""
+    return table.select("person_id", pl.col("valid_from").alias("_from"), *cols).sort("_from")
 
 
 def _as_of(records: pl.DataFrame, table: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     """Join the row of ``table`` valid at each record's date (latest ``valid_from``)."""
-    right = table.select("person_id", pl.col("valid_from").alias("_from"), *cols).sort("_from")
-    left = records.sort("date")
+    return _join_as_of(records, _history(table, cols))
+
+
+def _join_as_of(
+    records: pl.DataFrame, right: pl.DataFrame, presorted: bool = False
+) -> pl.DataFrame:
+    left = records if presorted else records.sort("date")
     return left.join_asof(
         right,
         left_on="date",
@@ -177,7 +341,8 @@ def _encodable(raw: pl.DataFrame, encoding: str) -> pl.DataFrame:
     out = []
     for c in raw.columns:
         # only non-ASCII values can fail to encode; names are the only such values
-        values = raw[c].filter(raw[c].str.contains(r"[^\x00-\x7F]")).unique().sort()
+        ascii_only = raw[c].str.len_bytes() == raw[c].str.len_chars()
+        values = raw[c].filter(~ascii_only).unique().sort()
         mapping = {v: fix(v) for v in values.to_list() if fix(v) != v}
         out.append(pl.col(c).replace(mapping) if mapping else pl.col(c))
     return raw.select(out)
@@ -187,10 +352,9 @@ def _break_rows(
     raw: pl.DataFrame,
     invalid: np.ndarray,
     options: tuple[tuple[str, str], ...],
-    rng: np.random.Generator,
+    choice: np.ndarray,
 ) -> pl.DataFrame:
-    """Rows drawn ``invalid`` get one value their contract rejects."""
-    choice = rng.integers(0, len(options), raw.height)
+    """Rows drawn ``invalid`` get one value their contract rejects (option ``choice``)."""
     return raw.with_columns(
         pl.when(pl.Series(invalid & (choice == i)))
         .then(pl.lit(bad))
@@ -201,15 +365,17 @@ def _break_rows(
 
 
 def _with_duplicates(
-    agency: str, raw: pl.DataFrame, truth: pl.DataFrame, repeat: np.ndarray
+    agency: str, raw: pl.DataFrame, truth: pl.DataFrame, repeat: np.ndarray, first_key: int = 1
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Repeat the drawn rows right after themselves; give every row its record key."""
+    """Repeat the drawn rows right after themselves; give every row its record key
+    (numbered on from ``first_key``)."""
     order = np.sort(np.concatenate([np.arange(raw.height), np.flatnonzero(repeat)]), kind="stable")
     is_copy = np.zeros(len(order), dtype=bool)
     is_copy[1:] = order[1:] == order[:-1]
     raw = raw[order]
     truth = truth[order].with_columns(err_duplicate_row=pl.Series(is_copy))
-    rows = pl.int_range(1, len(order) + 1, eager=True).cast(pl.String).str.zfill(9)
+    rows = pl.int_range(first_key, first_key + len(order), eager=True)
+    rows = rows.cast(pl.String).str.zfill(9)
     keys = f"{agency}-" + rows
     truth = truth.select(
         pl.lit(keys).alias("record_key"),
@@ -261,8 +427,10 @@ def _initial(col: str) -> pl.Expr:
 
 
 def _ranked(expr: pl.Expr, width: int, prefix: str) -> pl.Expr:
-    """A dense rank rendered as an agency number (``prefix`` + zero-padded digits)."""
-    return prefix + expr.rank("dense").cast(pl.String).str.zfill(width)
+    """A column's dense rank over the whole extract rendered as an agency number
+    (``prefix`` + zero-padded digits); the column must be in its spec's ``ranked``."""
+    rank = pl.col(f"_rank_{expr.meta.output_name()}")
+    return prefix + rank.cast(pl.String).str.zfill(width)
 
 
 # --------------------------------------------------------------------------- per-agency specs
@@ -284,6 +452,13 @@ class Spec:
     invalid: tuple[tuple[str, str], ...]
     #: extra sort keys after date and person, for a stable row order
     order: tuple[str, ...] = ()
+    #: columns numbered by their dense rank over the whole extract (see ``_ranked``)
+    ranked: tuple[str, ...] = ()
+    #: numbering over the whole extract that needs the delivered ``dob``: sorted
+    #: records with ``dob`` -> the records with the numbers added
+    numbering: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    #: rows depend on other rows (alias names, serial numbers): built in one piece
+    whole: bool = False
 
 
 NAME_DOB_SSN = frozenset({"name", "dob", "ssn"})
@@ -319,17 +494,21 @@ def _idhs_records(world: World) -> pl.DataFrame:
     )
 
 
-def _idhs_format(df: pl.DataFrame) -> pl.DataFrame:
-    f = idhs.DATE_FORMAT
+def _idhs_members(records: pl.DataFrame) -> pl.DataFrame:
+    """Member numbers within a case, in order of (delivered) date of birth."""
     members = (
-        df.select("case_id", "person_id", "dob")
+        records.select("case_id", "person_id", "dob")
         .unique(["case_id", "person_id"])
         .sort(["case_id", "dob", "person_id"], nulls_last=True)
         .with_columns(member_no=(pl.int_range(1, pl.len() + 1).over("case_id") % 100))
     )
-    df = df.join(
+    return records.join(
         members.drop("dob"), on=["case_id", "person_id"], how="left", maintain_order="left"
     )
+
+
+def _idhs_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = idhs.DATE_FORMAT
     return df.select(
         _ranked(pl.col("case_id"), 9, "C").alias("case_no"),
         pl.col("member_no").cast(pl.String).str.zfill(2).alias("member_no"),
@@ -433,7 +612,12 @@ def _isbe_format(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ides_records(world: World) -> pl.DataFrame:
-    wages = _table(world, "wages")
+    """Covered wages: UI wage records are keyed on the SSN (employers report covered
+    wages by SSN), so a worker without any SSN, paid off the books, is not in them."""
+    with_ssn = _table(world, "persons").filter(pl.col("ssn").is_not_null())
+    wages = _table(world, "wages").filter(
+        pl.col("person_id").is_in(with_ssn.get_column("person_id").implode())
+    )
     return wages.select(
         "person_id",
         pl.date(pl.col("year"), (pl.col("quarter").cast(pl.Int32) - 1) * 3 + 1, 1).alias("date"),
@@ -445,10 +629,8 @@ def _ides_records(world: World) -> pl.DataFrame:
 
 
 def _ides_format(df: pl.DataFrame) -> pl.DataFrame:
-    # employers must report a number: workers without an SSN appear under an ITIN (9xx...)
-    itin = "9" + _affine_id(8, 7873, 4_242, 0)
     return df.select(
-        pl.coalesce("ssn", itin).alias("SSN"),
+        pl.col("ssn").alias("SSN"),
         _upper("last_name").alias("LAST_NAME"),
         _upper("first_name").alias("FIRST_NAME"),
         pl.col("year").cast(pl.String).alias("YEAR"),
@@ -578,6 +760,8 @@ SPECS: dict[str, Spec] = {
         NAME_DOB_SSN,
         (("birth_date", "02/30/1990"), ("program", "XX"), ("zip", "6060")),
         ("case_id", "program"),
+        ranked=("case_id",),
+        numbering=_idhs_members,
     ),
     "aging": Spec(
         _aging_records,
@@ -609,6 +793,7 @@ SPECS: dict[str, Spec] = {
         frozenset({"name", "ssn"}),
         (("WAGES", "-250.00"), ("QTR", "5")),
         ("employer_id",),
+        ranked=("employer_id",),
     ),
     "idoc": Spec(
         _idoc_records,
@@ -616,6 +801,7 @@ SPECS: dict[str, Spec] = {
         ("person_id", "date"),
         frozenset({"name", "dob", "ssn", "alias"}),
         (("ADMIT_DATE", "13/01/2015"), ("OFFENSE_CLASS", "Z")),
+        whole=True,
     ),
     "idph": Spec(
         _idph_records,
@@ -624,5 +810,6 @@ SPECS: dict[str, Spec] = {
         NAME_DOB_SSN,
         (("EVENT_DATE", "2015-13-01"), ("SEX", "Q")),
         ("record_type",),
+        whole=True,
     ),
 }

@@ -62,6 +62,10 @@ _NEEDS = {
     "ssn_missing": "ssn",
 }
 
+#: chance that a keystroke error in a first name hits its first letter (names average
+#: about six letters), i.e. survives when the agency delivers the initial only
+INITIAL_TYPO_SHARE = 1 / 6
+
 #: US keyboard neighbours of each letter, for substitution typos
 KEYBOARD = {
     "a": "qwsz",
@@ -238,6 +242,55 @@ def digit_typo(ssn: pl.Expr, u_pos: pl.Expr, u_digit: pl.Expr) -> pl.Expr:
 # --------------------------------------------------------------------------- orchestration
 
 
+@dataclasses.dataclass(frozen=True)
+class KindDraws:
+    """One error kind's draws: which units it hits, and their three extra uniforms."""
+
+    #: per unit: the kind hits it
+    hit: np.ndarray
+    #: per unit: its row in ``u`` (meaningful where ``hit``)
+    pos: np.ndarray
+    #: per hit unit: the uniforms ``u1``, ``u2``, ``u3`` the kind's change uses
+    u: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class Draws:
+    """Every random draw :func:`apply_identifier_errors` makes for one frame, made up
+    front so that the errors can be applied to the frame's rows in pieces
+    (:func:`apply_drawn`) with the result of applying them all at once."""
+
+    #: rows of the frame
+    n: int
+    kinds: dict[str, KindDraws]
+    #: per row, the row the alias error borrows names from (only when alias applies)
+    perm: np.ndarray | None
+
+
+def draw_identifier_errors(
+    rates: ErrorRates,
+    rng: np.random.Generator,
+    units: np.ndarray,
+    carries: Collection[str],
+) -> Draws:
+    """The draws for a frame whose rows belong to ``units`` (see :func:`apply_identifier_errors`).
+
+    The generator is used exactly as applying the errors at once would use it: a
+    permutation of the rows, then four uniforms per unit for each kind in order.
+    """
+    n = len(units)
+    perm = rng.permutation(n) if n else np.zeros(0, dtype=np.int64)
+    kinds = {}
+    for kind in IDENTIFIER_KINDS:
+        rate = getattr(rates, kind) if _NEEDS[kind] in carries else 0.0
+        n_units = int(units.max()) + 1 if n else 0
+        u = rng.random((n_units, 4))  # per kind, so memory stays at four draws a unit
+        hit = u[:, 0] < rate
+        kinds[kind] = KindDraws(hit, np.cumsum(hit) - 1, u[hit, 1:])
+    alias = "alias" in carries and rates.alias > 0
+    return Draws(n, kinds, perm if alias else None)
+
+
 def apply_identifier_errors(
     frame: pl.DataFrame,
     rates: ErrorRates,
@@ -254,19 +307,34 @@ def apply_identifier_errors(
     Returns the noisy frame (same columns, plus ``alias_first_name`` and
     ``alias_last_name``) and a frame of ``err_<kind>`` booleans, row-aligned.
     """
-    n = frame.height
-    perm = rng.permutation(n) if n else np.zeros(0, dtype=np.int64)
+    return apply_drawn(frame, draw_identifier_errors(rates, rng, units, carries), units)
+
+
+def apply_drawn(
+    frame: pl.DataFrame, draws: Draws, units: np.ndarray, offset: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply drawn errors to ``frame``, rows ``offset`` onwards of the frame they were
+    drawn for (``units``: those rows' units). Errors change a row from its own values
+    and draws only, so pieces give the rows of the whole; the alias error borrows
+    names from other rows, so it needs the whole frame in one piece."""
+    if draws.perm is not None and (offset, frame.height) != (0, draws.n):
+        raise ValueError("the alias error needs the whole frame in one piece")
     work = frame.with_columns(
         alias_first_name=pl.lit(None, dtype=pl.String),
         alias_last_name=pl.lit(None, dtype=pl.String),
     )
     flags: dict[str, np.ndarray] = {}
-    for kind in IDENTIFIER_KINDS:
-        rate = getattr(rates, kind) if _NEEDS[kind] in carries else 0.0
-        u = unit_draws(rng, units, 4)  # per kind, so memory stays at four draws a row
-        rows = np.flatnonzero(u[:, 0] < rate)
+    for kind, d in draws.kinds.items():
+        rows = np.flatnonzero(d.hit[units])
+        u = d.u[d.pos[units[rows]]]
+        perm = draws.perm[rows] if draws.perm is not None else rows
         work, flags[f"err_{kind}"] = _apply_to_rows(kind, work, rows, u, perm)
     return work, pl.DataFrame({k: pl.Series(k, v, dtype=pl.Boolean) for k, v in flags.items()})
+
+
+def draw_parent_errors(rates: ErrorRates, rng: np.random.Generator, n: int) -> list[Draws]:
+    """The draws of :func:`apply_parent_errors` for ``n`` records: the mother's, the father's."""
+    return [draw_identifier_errors(rates, rng, np.arange(n), {"name", "dob"}) for _ in range(2)]
 
 
 def apply_parent_errors(
@@ -276,8 +344,16 @@ def apply_parent_errors(
     ``mother_last``, ``mother_maiden``, ``mother_dob``, and the father's): the informant
     misspells, uses a nickname, gives the maiden name as the surname... Returns the frame
     and ``err_parent_identifiers``, true where any parent identifier changed."""
+    return apply_parent_drawn(frame, draw_parent_errors(rates, rng, frame.height))
+
+
+def apply_parent_drawn(
+    frame: pl.DataFrame, draws: list[Draws], offset: int = 0
+) -> tuple[pl.DataFrame, pl.Series]:
+    """:func:`apply_parent_errors` with the draws made, for rows ``offset`` onwards."""
     changed = np.zeros(frame.height, dtype=bool)
-    for role in ("mother", "father"):
+    units = np.arange(offset, offset + frame.height)
+    for role, drawn in zip(("mother", "father"), draws, strict=True):
         maiden = f"{role}_maiden" if f"{role}_maiden" in frame.columns else f"{role}_last"
         parent = frame.select(
             pl.col(f"{role}_first").alias("first_name"),
@@ -288,8 +364,7 @@ def apply_parent_errors(
             pl.lit(None, pl.String).alias("ssn"),
             pl.lit(None, pl.String).alias("family_ssn"),
         )
-        units = np.arange(frame.height)
-        noisy, flags = apply_identifier_errors(parent, rates, rng, units, {"name", "dob"})
+        noisy, flags = apply_drawn(parent, drawn, units, offset)
         changed |= flags.select(pl.any_horizontal(pl.all())).to_series().to_numpy()
         frame = frame.with_columns(
             noisy["first_name"].alias(f"{role}_first"),
@@ -303,15 +378,16 @@ def _apply_to_rows(
     kind: str, work: pl.DataFrame, rows: np.ndarray, u: np.ndarray, perm: np.ndarray
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """Apply one kind to the drawn rows only (a few percent), scatter the result back,
-    and return the flag: drawn and really changed."""
+    and return the flag: drawn and really changed. ``u``: the rows' uniforms u1-u3;
+    ``perm``: the rows whose names the alias error borrows."""
     flag = np.zeros(work.height, dtype=bool)
     if len(rows) == 0:
         return work, flag
     before = work[rows]
     sub = before.with_columns(
-        pl.lit(True).alias("_hit"), *(pl.Series(f"_u{j}", u[rows, j]) for j in range(1, 4))
+        pl.lit(True).alias("_hit"), *(pl.Series(f"_u{j + 1}", u[:, j]) for j in range(3))
     )
-    after = _apply(kind, sub, perm[rows], work).select(before.columns)
+    after = _apply(kind, sub, perm, work).select(before.columns)
     changed = np.zeros(len(rows), dtype=bool)
     updated = {}
     for col in before.columns:
@@ -343,8 +419,11 @@ def _apply(kind: str, w: pl.DataFrame, perm: np.ndarray, whole: pl.DataFrame) ->
         return w.with_columns(where("first_name", first.str.slice(0, 1)))
     if kind == "typo":
         on_first = u3 < 0.5
+        # a keystroke error falls on one letter of the name as keyed: when only the
+        # initial is delivered, it survives only if it hit the first letter
+        keyed = (first.str.len_chars() > 1) | (u1 < INITIAL_TYPO_SHARE)
         return w.with_columns(
-            where("first_name", pl.when(on_first).then(typo(first, u1, u2, u3 * 2))),
+            where("first_name", pl.when(on_first & keyed).then(typo(first, u1, u2, u3 * 2))),
             where("last_name", pl.when(~on_first).then(typo(last, u1, u2, u3 * 2 - 1))),
         )
     if kind == "diacritics_case_spacing":

@@ -24,7 +24,16 @@ def conform(frame: pl.DataFrame, name: str, keys: list[str], unique: bool = Fals
     """
     cols = [pl.col(c).cast(t) for c, t in SCHEMAS[name].items()]
     order = keys if unique else [*keys, *(c for c in SCHEMAS[name] if c not in keys)]
-    return frame.select(cols).sort(order, nulls_last=True)
+    return sort_nulls_last(frame.select(cols), order)
+
+
+def sort_nulls_last(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """``frame.sort(order, nulls_last=True)``, several times faster: polars' nulls-last
+    multi-column sort is slow, so columns with nulls sort on ``is_null`` first instead."""
+    by: list[pl.Expr] = []
+    for c in order:
+        by += [pl.col(c).is_null(), pl.col(c)] if frame[c].null_count() else [pl.col(c)]
+    return frame.sort(by)
 
 
 def _ids(a: np.ndarray) -> pl.Series:
