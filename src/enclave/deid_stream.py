@@ -134,28 +134,30 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
 
     ``reference`` must be sorted (:func:`_merge_reference`): the agency-id and name
     lookups binary-search it, and only a name hit goes on to the (name, birth date)
-    pair check of ``leakscan``.
+    pair check of ``leakscan``. Each check needs only a column's distinct values
+    (pids, codes and dates repeat across a person's records), taken once. As in
+    :func:`enclave.leakscan.scan_file`, a file named after an agency has the codes of
+    its code columns exempted (:func:`enclave.leakscan.mask_codes`).
     """
+    frame = leakscan.mask_codes(frame, leakscan.code_sets(Path(path).stem))
     ids, names = reference.agency_ids, reference.name_dob.get_column("name")
     id_lengths, name_lengths = ids.str.len_bytes().unique(), names.str.len_bytes().unique()
-    # the SSN pattern, as leakscan checks it (empty pools skip its other two checks)
-    leakscan.scan_frame(
-        frame, LeakReference(agency_ids=ids.clear(), name_dob=reference.name_dob.clear()), path
-    )
-    for column, dtype in frame.schema.items():
-        if dtype.is_nested():
-            continue
-        values = frame.get_column(column)
-        if dtype != pl.String:  # numbers and dates repeat: cast each distinct value once
-            values = values.unique()
-        text = values.cast(pl.String).str.strip_chars()
-        if _in_sorted(text, ids, id_lengths):
+    distinct = {
+        column: frame.get_column(column).unique()
+        for column, dtype in frame.schema.items()
+        if not dtype.is_nested()
+    }
+    text = [c for c, values in distinct.items() if values.dtype == pl.String]
+    for column in text:  # the SSN pattern first, as leakscan checks it
+        if distinct[column].str.contains(leakscan.SSN_PATTERN).any():
+            raise LeakError(path, column, "ssn_pattern")
+    for column, values in distinct.items():
+        stripped = values.cast(pl.String).str.strip_chars()
+        if _in_sorted(stripped, ids, id_lengths):
             raise LeakError(path, column, "agency_id")
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
-    for column, dtype in frame.schema.items():
-        if dtype != pl.String or not dates:
-            continue
-        upper = frame.get_column(column).str.strip_chars().str.to_uppercase()
+    for column in text if dates else []:
+        upper = distinct[column].str.strip_chars().str.to_uppercase()
         if _in_sorted(upper, names, name_lengths) and leakscan._holds_name_with_dob(
             frame, column, dates, reference.name_dob
         ):

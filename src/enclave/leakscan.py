@@ -96,6 +96,18 @@ def code_sets(agency: str) -> dict[str, frozenset[str]]:
     return sets
 
 
+def mask_codes(frame: pl.DataFrame, codes: dict[str, frozenset[str]]) -> pl.DataFrame:
+    """Blank the values of code columns that are codes of their column's closed set."""
+    for column, allowed in codes.items():
+        if frame.schema.get(column) == pl.String:
+            # a value from the column's closed code set is a code, never an identifier
+            known = pl.col(column).is_in(pl.Series(sorted(allowed), dtype=pl.String))
+            frame = frame.with_columns(
+                pl.when(known).then(None).otherwise(pl.col(column)).alias(column)
+            )
+    return frame
+
+
 def scan_file(path: Path, reference: LeakReference, shown_as: Path | None = None) -> None:
     """Scan one parquet file; raise :class:`LeakError` on the first hit.
 
@@ -113,13 +125,7 @@ def scan_frame(
     codes: dict[str, frozenset[str]] | None = None,
 ) -> None:
     """Scan a frame as if it were the file ``path``; raise :class:`LeakError` on a hit."""
-    for column, allowed in (codes or {}).items():
-        if frame.schema.get(column) == pl.String:
-            # a value from the column's closed code set is a code, never an identifier
-            known = pl.col(column).is_in(pl.Series(sorted(allowed), dtype=pl.String))
-            frame = frame.with_columns(
-                pl.when(known).then(None).otherwise(pl.col(column)).alias(column)
-            )
+    frame = mask_codes(frame, codes or {})
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
     for column in text:

@@ -8,6 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from enclave.deid_stream import scan_chunk
 from enclave.errors import LeakError
 from enclave.leakscan import LeakReference, code_sets, scan_frame
 
@@ -51,3 +52,9 @@ def test_a_name_in_a_code_column_is_a_leak():
 def test_without_code_sets_the_name_check_still_applies():
     with pytest.raises(LeakError, match="name_with_birth_date"):
         scan_frame(_placement("KIN"), _reference(), "other.parquet")
+
+
+def test_the_streamed_scan_exempts_codes_too():
+    scan_chunk(_placement("KIN"), _reference(), "research/demo/base/dcfs.parquet")
+    with pytest.raises(LeakError, match="name_with_birth_date"):
+        scan_chunk(_placement("Ana"), _reference(), "research/demo/base/dcfs.parquet")
