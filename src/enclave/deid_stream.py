@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -129,6 +130,25 @@ def _in_sorted(values: pl.Series, pool: pl.Series, lengths: pl.Series) -> bool:
     return bool((pool.gather(at) == values).any())
 
 
+@dataclass(frozen=True)
+class SortedReference(LeakReference):
+    """A sorted reference with the byte lengths its entries have, computed once: on a
+    pool of tens of millions of ids, per chunk scanned, they cost as much as the scan."""
+
+    id_lengths: pl.Series
+    name_lengths: pl.Series
+
+    @classmethod
+    def of(cls, reference: LeakReference) -> SortedReference:
+        ids, name_dob = reference.agency_ids, reference.name_dob
+        return cls(
+            agency_ids=ids,
+            name_dob=name_dob,
+            id_lengths=ids.str.len_bytes().unique(),
+            name_lengths=name_dob.get_column("name").str.len_bytes().unique(),
+        )
+
+
 def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) -> None:
     """:func:`enclave.leakscan.scan_frame` on part of a file, with the same three checks.
 
@@ -141,7 +161,9 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
     """
     frame = leakscan.mask_codes(frame, leakscan.code_sets(Path(path).stem))
     ids, names = reference.agency_ids, reference.name_dob.get_column("name")
-    id_lengths, name_lengths = ids.str.len_bytes().unique(), names.str.len_bytes().unique()
+    if not isinstance(reference, SortedReference):
+        reference = SortedReference.of(reference)
+    id_lengths, name_lengths = reference.id_lengths, reference.name_lengths
     distinct = {
         column: frame.get_column(column).unique()
         for column, dtype in frame.schema.items()
@@ -166,12 +188,26 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
 
 def _merge_reference(parts: list[LeakReference]) -> LeakReference:
     if not parts:
-        return LeakReference.from_identifiers(
-            pl.LazyFrame(schema={"agency_id": pl.String, "first_name": pl.String, "dob": pl.Date})
+        empty = pl.LazyFrame(
+            schema={"agency_id": pl.String, "first_name": pl.String, "dob": pl.Date}
         )
+        return SortedReference.of(LeakReference.from_identifiers(empty))
     ids = pl.concat([p.agency_ids for p in parts]).unique().sort()
     name_dob = pl.concat([p.name_dob for p in parts]).unique().sort("name", "dob")
-    return LeakReference(agency_ids=ids, name_dob=name_dob)
+    return SortedReference.of(LeakReference(agency_ids=ids, name_dob=name_dob))
+
+
+def _covering(links: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """The rows of ``links`` (sorted on ``record_key``) from the least to the greatest of
+    ``keys``: all that can join them. Joining each agency to the whole slice probed
+    every agency's links once per agency.
+    """
+    if keys.null_count() == keys.len():
+        return links.clear()
+    column = links.get_column("record_key")
+    low = column.search_sorted(keys.min(), side="left")
+    high = column.search_sorted(keys.max(), side="right")
+    return links.slice(low, high - low)
 
 
 def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.DataFrame:
@@ -197,14 +233,17 @@ def spill_records(
         "record_key", "person_key", "match_probability"
     )
     for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
-        links = chunk.join(persons, on="person_key", how="inner").select(
+        # kept in record_key order, so each agency's links are one slice of them
+        links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
             "record_key", "pid", "match_probability"
         )
         name = f"{index:06d}"
         for agency in agencies:
             content = contents[agency].filter(_key_range("record_key", low, high)).collect()
             if not content.is_empty():
-                records = pseudonymise_content(agency, content, links)
+                records = pseudonymise_content(
+                    agency, content, _covering(links, content.get_column("record_key"))
+                )
                 linked[agency] += records.height
                 _spill(records, work / agency, name)
             ids = _identifiers(identifiers[agency], low, high)
@@ -212,7 +251,9 @@ def spill_records(
                 continue
             references.append(LeakReference.from_identifiers(ids.lazy()))
             demo = ids.select("record_key", pl.col("dob").cast(pl.Date), "sex").join(
-                links.select("record_key", "pid"), on="record_key", how="inner"
+                _covering(links, ids.get_column("record_key")).select("record_key", "pid"),
+                on="record_key",
+                how="inner",
             )
             _spill(_counts(demo, "dob"), work / "_dob", f"{agency}-{name}")
             _spill(_counts(demo, "sex"), work / "_sex", f"{agency}-{name}")

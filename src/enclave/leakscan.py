@@ -101,7 +101,7 @@ def mask_codes(frame: pl.DataFrame, codes: dict[str, frozenset[str]]) -> pl.Data
     for column, allowed in codes.items():
         if frame.schema.get(column) == pl.String:
             # a value from the column's closed code set is a code, never an identifier
-            known = pl.col(column).is_in(pl.Series(sorted(allowed), dtype=pl.String))
+            known = pl.col(column).is_in(pl.Series(sorted(allowed), dtype=pl.String).implode())
             frame = frame.with_columns(
                 pl.when(known).then(None).otherwise(pl.col(column)).alias(column)
             )

@@ -44,8 +44,8 @@ def merge_spells(
     """
     k = list(keys)
     end = pl.max_horizontal("start", pl.col("end").fill_null(OPEN_END))
-    frame = records.with_columns(end.alias("end")).sort([*k, "start", "end"])
-    first = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in k)
+    frame = _with_key(records.with_columns(end.alias("end")), k).sort("_key", "start", "end")
+    first = pl.col("_key").ne_missing(pl.col("_key").shift(1))
     frame = frame.with_columns(first.fill_null(True).alias("_first"))
     reach = _reach_before(frame)
     allowed = reach.dt.offset_by("1d").dt.offset_by(f"{gap_months}mo")
@@ -64,8 +64,21 @@ def merge_spells(
             pl.when(pl.col("end") == OPEN_END).then(None).otherwise(pl.col("end")).alias("end")
         )
         .drop("_spell")
-        .sort([*k, "start"])
-    )
+    )  # already in (keys, start) order: spells of one key start on distinct days
+
+
+def _with_key(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``frame`` with ``_key``: one integer that sorts as ``keys`` do (nulls first).
+
+    Sorting on several string columns (a 16-character pid first) dominated the merge;
+    each column's distinct values, sorted, are numbered and the numbers combined.
+    """
+    key = pl.lit(0, pl.UInt64)
+    for index, column in enumerate(keys):
+        values = frame.select(pl.col(column).unique().sort()).with_row_index(f"_c{index}")
+        frame = frame.join(values, on=column, how="left", nulls_equal=True)
+        key = key * values.height + pl.col(f"_c{index}").cast(pl.UInt64)
+    return frame.with_columns(key.alias("_key")).drop(f"_c{i}" for i in range(len(keys)))
 
 
 def _reach_before(frame: pl.DataFrame) -> pl.Expr:
