@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from enclave import io, leakscan
+from enclave.analytic import in_bucket
 from enclave.analytic.records import CONTENT_COLUMNS, latest_county
 from enclave.errors import LeakError
 from enclave.leakscan import LeakReference
@@ -37,16 +38,6 @@ SLICE_ROWS = 4_000_000
 BUCKET_CHARS = "0123456789abcdef"
 _SPILL = {"compression": "lz4", "statistics": False}
 _DTYPES = {"dob": pl.Date, "sex": pl.String}
-
-
-def _key_range(column: str, low: str | None, high: str | None) -> pl.Expr:
-    """``low <= column < high``; ``None`` is an open end."""
-    keep = pl.lit(True)
-    if low is not None:
-        keep = keep & (pl.col(column) >= low)
-    if high is not None:
-        keep = keep & (pl.col(column) < high)
-    return keep
 
 
 def sorted_crosswalk(path: Path, work: Path) -> Path:
@@ -211,7 +202,7 @@ def _covering(links: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
 
 
 def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.DataFrame:
-    return scan.filter(_key_range("record_key", low, high)).collect()
+    return scan.filter(in_bucket("record_key", (low, high))).collect()
 
 
 def spill_records(
@@ -239,7 +230,7 @@ def spill_records(
         )
         name = f"{index:06d}"
         for agency in agencies:
-            content = contents[agency].filter(_key_range("record_key", low, high)).collect()
+            content = contents[agency].filter(in_bucket("record_key", (low, high))).collect()
             if not content.is_empty():
                 records = pseudonymise_content(
                     agency, content, _covering(links, content.get_column("record_key"))
