@@ -97,6 +97,14 @@ def _employment_after(events: pl.DataFrame, wages: pl.DataFrame) -> pl.DataFrame
     return ev.group_by("event").agg(pl.col("w").fill_null(0.0).mean().alias("rate"))
 
 
+def _mean_rate_effect(rates: pl.DataFrame, description: str, definition: str) -> dict:
+    """An effect that is the mean of per-event rates, with its standard error."""
+    n = rates.height
+    value = float(rates["rate"].mean()) if n else 0.0
+    se = math.sqrt(max(float(rates["rate"].var() or 0.0), 1e-12) / max(n, 1))
+    return _effect(value, se, description, definition)
+
+
 def employment_after_tanf_exit(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
     tanf = (
         t["snap_tanf"]
@@ -116,12 +124,8 @@ def employment_after_tanf_exit(t: dict[str, pl.DataFrame], p: SynthParams) -> di
         pl.col("death_date").is_null()
         | (pl.col("death_date") > pl.col("month").dt.offset_by("13mo")),
     ).select("person_id", _quarters(exits, "month").alias("q"))
-    rates = _employment_after(exits, covered_wages(t))
-    n = rates.height
-    value = float(rates["rate"].mean()) if n else 0.0
-    return _effect(
-        value,
-        math.sqrt(max(float(rates["rate"].var() or 0.0), 1e-12) / max(n, 1)),
+    return _mean_rate_effect(
+        _employment_after(exits, covered_wages(t)),
         "Adults leaving TANF mostly find work within a year.",
         "TANF exits: the last month of each run of consecutive TANF member-months of a "
         f"person aged 18-64 that month, exit month on or before {p.end_year - 1}-12, the "
@@ -141,12 +145,8 @@ def post_release_employment(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
         pl.col("death_date").is_null()
         | (pl.col("death_date") > pl.col("release_date").dt.offset_by("13mo")),
     ).select("person_id", _quarters(rel, "release_date").alias("q"))
-    rates = _employment_after(rel, covered_wages(t))
-    n = rates.height
-    value = float(rates["rate"].mean()) if n else 0.0
-    return _effect(
-        value,
-        math.sqrt(max(float(rates["rate"].var() or 0.0), 1e-12) / max(n, 1)),
+    return _mean_rate_effect(
+        _employment_after(rel, covered_wages(t)),
         "People released from prison work less than other adults in the year after.",
         "Prison releases (release date before "
         f"{p.end_year}-01-01) of persons aged 18-64 at release and alive 13 months "
