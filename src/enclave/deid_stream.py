@@ -22,20 +22,24 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from enclave import io, leakscan
 from enclave.analytic import in_bucket
-from enclave.analytic.records import CONTENT_COLUMNS, latest_county
+from enclave.analytic.records import CONTENT_COLUMNS, latest_county, reference_date
+from enclave.analytic.writer import BackgroundWrites
 from enclave.errors import LeakError
 from enclave.leakscan import LeakReference
 
 #: crosswalk rows per slice: bounds the memory of step 1
 SLICE_ROWS = 4_000_000
 BUCKET_CHARS = "0123456789abcdef"
+_BUCKET_ENUM = pl.Enum(list(BUCKET_CHARS))
 _SPILL = {"compression": "lz4", "statistics": False}
 _DTYPES = {"dob": pl.Date, "sex": pl.String}
 
@@ -76,18 +80,24 @@ def _spill(frame: pl.DataFrame, folder: Path, name: str) -> None:
     """Write ``frame`` split by pid bucket: ``folder/<bucket>/<name>.parquet``."""
     if frame.is_empty():
         return
-    keyed = frame.with_columns(pl.col("pid").str.head(1).alias("_b"))
+    try:  # partitioning on a small integer code is cheaper than on a string
+        bucket = pl.col("pid").str.head(1).cast(_BUCKET_ENUM)
+        keyed = frame.with_columns(bucket.alias("_b"))
+    except pl.exceptions.InvalidOperationError:  # not a hex pid: bucket on its text
+        keyed = frame.with_columns(pl.col("pid").str.head(1).alias("_b"))
     for (bucket,), part in keyed.partition_by("_b", as_dict=True, include_key=False).items():
         target = folder / str(bucket) / f"{name}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         part.write_parquet(target, **_SPILL)
 
 
-def _read_bucket(folder: Path, bucket: str) -> pl.DataFrame | None:
+def _read_bucket(
+    folder: Path, bucket: str, columns: list[str] | None = None
+) -> pl.DataFrame | None:
     files = sorted((folder / bucket).glob("*.parquet"))
     if not files:
         return None
-    return pl.concat([pl.read_parquet(f) for f in files])
+    return pl.concat([pl.read_parquet(f, columns=columns) for f in files])
 
 
 def _counts(linked: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -121,6 +131,20 @@ def _in_sorted(values: pl.Series, pool: pl.Series, lengths: pl.Series) -> bool:
     return bool((pool.gather(at) == values).any())
 
 
+#: values sampled to tell a column of (nearly) all-distinct values
+_SAMPLE = 4096
+
+
+def _distinct(values: pl.Series) -> pl.Series:
+    """``values`` without repeats, or all of them where few repeat (record pseudonyms):
+    the checks give the same answer either way, and hashing every value of a column
+    of distinct values cost more than checking them."""
+    head = values.head(_SAMPLE)
+    if head.n_unique() * 2 > head.len():
+        return values
+    return values.unique()
+
+
 @dataclass(frozen=True)
 class SortedReference(LeakReference):
     """A sorted reference with the byte lengths its entries have, computed once: on a
@@ -150,13 +174,15 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
     :func:`enclave.leakscan.scan_file`, a file named after an agency has the codes of
     its code columns exempted (:func:`enclave.leakscan.mask_codes`).
     """
-    frame = leakscan.mask_codes(frame, leakscan.code_sets(Path(path).stem))
+    codes = leakscan.code_sets(Path(path).stem)
     ids, names = reference.agency_ids, reference.name_dob.get_column("name")
     if not isinstance(reference, SortedReference):
         reference = SortedReference.of(reference)
     id_lengths, name_lengths = reference.id_lengths, reference.name_lengths
+    # a code column's codes are dropped from its distinct values, as masking them to
+    # null in every row would (the checks pass over nulls), at the cost of the few
     distinct = {
-        column: frame.get_column(column).unique()
+        column: _without_codes(_distinct(frame.get_column(column)), codes.get(column))
         for column, dtype in frame.schema.items()
         if not dtype.is_nested()
     }
@@ -172,9 +198,16 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
     for column in text if dates else []:
         upper = distinct[column].str.strip_chars().str.to_uppercase()
         if _in_sorted(upper, names, name_lengths) and leakscan._holds_name_with_dob(
-            frame, column, dates, reference.name_dob
+            leakscan.mask_codes(frame, codes), column, dates, reference.name_dob
         ):
             raise LeakError(path, column, "name_with_birth_date")
+
+
+def _without_codes(values: pl.Series, codes: frozenset[str] | None) -> pl.Series:
+    """``values`` less those of the closed code set ``codes`` (text columns only)."""
+    if not codes or values.dtype != pl.String:
+        return values
+    return values.filter(~values.is_in(pl.Series(sorted(codes), dtype=pl.String).implode()))
 
 
 def _merge_reference(parts: list[LeakReference]) -> LeakReference:
@@ -201,6 +234,85 @@ def _covering(links: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     return links.slice(low, high - low)
 
 
+def _record_numbers(keys: pl.Series, stem: str, width: int) -> np.ndarray | None:
+    """``keys``, each ``<stem>`` then ``width`` digits, as their numbers; None if one is not.
+
+    Keys of one stem and width number in the order they sort, one number per key.
+    """
+    if keys.null_count():
+        return None
+    shaped = keys.str.starts_with(stem) & (keys.str.len_bytes() == len(stem.encode()) + width)
+    if not shaped.all():
+        return None
+    digits = keys.str.slice(len(stem))
+    # to_integer reads a sign too: "+0001" must not number like "00001"
+    if (digits.str.starts_with("+") | digits.str.starts_with("-")).any():
+        return None
+    numbers = digits.str.to_integer(strict=False)
+    return None if numbers.null_count() else numbers.to_numpy()
+
+
+def link_rows(keys: pl.Series, link_keys: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each of ``keys``, whether ``link_keys`` holds it and at which row.
+
+    A hash join on record-key strings was most of the cost of pseudonymising: record
+    keys are ``<agency>-<row number>`` (docs/INTERFACES.md), so they are found by
+    binary search on their numbers instead. None when the keys are not all of one
+    such form, or ``link_keys`` are not strictly increasing: then join on strings.
+    """
+    first = keys[0] if keys.len() else None
+    if first is None or link_keys.is_empty():
+        return None
+    stem = first.rstrip("0123456789")
+    width = len(first) - len(stem)
+    if not 0 < width <= 18:  # an int64 holds every 18-digit number
+        return None
+    numbers = _record_numbers(keys, stem, width)
+    pool = _record_numbers(link_keys, stem, width) if numbers is not None else None
+    if pool is None or not bool(np.all(pool[1:] > pool[:-1])):
+        return None
+    rows = np.searchsorted(pool, numbers).clip(max=len(pool) - 1)
+    return pool[rows] == numbers, rows
+
+
+def join_links(frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
+    """``frame`` inner-joined to ``links`` (unique ``record_key``) on ``record_key``.
+
+    By :func:`link_rows` where it applies, keeping ``frame``'s row order; else a
+    hash join. Either way the same rows and columns (row order aside). ``rows``, if
+    given, is :func:`link_rows` of these keys, computed before.
+    """
+    others = [c for c in links.columns if c != "record_key"]
+    if set(others) & set(frame.columns):
+        rows = None
+    elif rows is ...:
+        rows = link_rows(frame.get_column("record_key"), links.get_column("record_key"))
+    if rows is None:
+        return frame.join(links, on="record_key", how="inner")
+    found, at = rows
+    if not found.all():
+        frame, at = frame.filter(pl.Series(found)), at[found]
+    return frame.hstack(links.select(others)[at])
+
+
+#: the identifier columns deidentify reads: the join key, the consensus demographics,
+#: and what the leak reference is made of
+_IDENTIFIER_COLUMNS = (
+    "record_key",
+    "agency_id",
+    "dob",
+    "sex",
+    *dict.fromkeys(c for pair in leakscan.NAME_DOB_PAIRS for c in pair),
+)
+
+
+def _identifier_scan(path: Path) -> pl.LazyFrame:
+    """The identifier file, only the columns :data:`_IDENTIFIER_COLUMNS` it has."""
+    scan = pl.scan_parquet(path)
+    names = scan.collect_schema().names()
+    return scan.select([c for c in names if c in _IDENTIFIER_COLUMNS])
+
+
 def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.DataFrame:
     return scan.filter(in_bucket("record_key", (low, high))).collect()
 
@@ -218,7 +330,7 @@ def spill_records(
     Returns the leak reference and the linked records per agency.
     """
     contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
-    identifiers = {a: pl.scan_parquet(staged / a / "identifiers.parquet") for a in agencies}
+    identifiers = {a: _identifier_scan(staged / a / "identifiers.parquet") for a in agencies}
     references, linked = [], dict.fromkeys(agencies, 0)
     scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
         "record_key", "person_key", "match_probability"
@@ -229,25 +341,36 @@ def spill_records(
             "record_key", "pid", "match_probability"
         )
         name = f"{index:06d}"
+        counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
         for agency in agencies:
             content = contents[agency].filter(in_bucket("record_key", (low, high))).collect()
+            keys = content.get_column("record_key")
+            cover, rows = None, ...
             if not content.is_empty():
-                records = pseudonymise_content(
-                    agency, content, _covering(links, content.get_column("record_key"))
-                )
+                cover = _covering(links, keys)
+                rows = link_rows(keys, cover.get_column("record_key"))
+                records = pseudonymise_content(agency, content, cover, rows=rows)
                 linked[agency] += records.height
                 _spill(records, work / agency, name)
             ids = _identifiers(identifiers[agency], low, high)
             if ids.is_empty():
                 continue
             references.append(LeakReference.from_identifiers(ids.lazy()))
-            demo = ids.select("record_key", pl.col("dob").cast(pl.Date), "sex").join(
-                _covering(links, ids.get_column("record_key")).select("record_key", "pid"),
-                on="record_key",
-                how="inner",
+            id_keys = ids.get_column("record_key")
+            if cover is None or not id_keys.equals(keys):  # else: found already
+                cover, rows = _covering(links, id_keys), ...
+            demo = join_links(
+                ids.select("record_key", pl.col("dob").cast(pl.Date), "sex"),
+                cover.select("record_key", "pid"),
+                rows,
             )
-            _spill(_counts(demo, "dob"), work / "_dob", f"{agency}-{name}")
-            _spill(_counts(demo, "sex"), work / "_sex", f"{agency}-{name}")
+            counts["dob"].append(_counts(demo, "dob"))
+            counts["sex"].append(_counts(demo, "sex"))
+        # one file per slice and bucket for all agencies: each spill file costs
+        # writing, reading and, above all, deleting (a few ms each)
+        for column, parts in counts.items():
+            if parts:
+                _spill(pl.concat(parts), work / f"_{column}", name)
     return _merge_reference(references), linked
 
 
@@ -286,7 +409,9 @@ def quasi_identifiers(
         for agency in agencies:
             if "county_fips" not in _kept_columns(agency):
                 continue
-            frame = _read_bucket(work / agency, bucket)
+            # the latest county needs three columns of the agency's nine or so
+            needed = ["pid", *reference_date(agency).meta.root_names(), "county_fips"]
+            frame = _read_bucket(work / agency, bucket, list(dict.fromkeys(needed)))
             if frame is not None:
                 records[agency] = frame
         parts.append(demographics.join(latest_county(records), on="pid", how="left"))
@@ -307,24 +432,43 @@ def write_tables(
     shown: Path,
 ) -> dict[str, int]:
     """Step 3: each agency's file, bucket by bucket in pid order, leak-scanned first."""
-    written = {}
-    for agency in agencies:
-        path = out / f"{agency}.parquet"
-        sink = None
-        try:
+    persons = {b: generalised.filter(pl.col("pid").str.head(1) == b) for b in BUCKET_CHARS}
+    # an agency's spill files are deleted while the next agency is written: deleting
+    # thousands of files is slow, and a thread waiting on the file system costs no CPU
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-delete") as cleanup:
+        written = {}
+        for agency in agencies:
+            written[agency] = _write_agency(
+                agency, persons, apply_generalisation, reference, work, out, shown
+            )
+            cleanup.submit(shutil.rmtree, work / agency, ignore_errors=True)
+    return written
+
+
+def _write_agency(
+    agency: str,
+    persons: dict[str, pl.DataFrame],
+    apply_generalisation,
+    reference: LeakReference,
+    work: Path,
+    out: Path,
+    shown: Path,
+) -> int:
+    """One agency's file from its spill, bucket by bucket; the rows written."""
+    path = out / f"{agency}.parquet"
+    sink = None
+    try:
+        with BackgroundWrites() as writes:
             for bucket in BUCKET_CHARS:
                 frame = _read_bucket(work / agency, bucket)
                 if frame is None:
                     continue
-                persons = generalised.filter(pl.col("pid").str.head(1) == bucket)
-                table = apply_generalisation(agency, frame, persons)
+                table = apply_generalisation(agency, frame, persons[bucket])
                 scan_chunk(table, reference, shown / f"{agency}.parquet")
                 if sink is None:
                     sink = io.ParquetSink(path, table.schema)
-                sink.write(table)
-        finally:
-            if sink is not None:
-                sink.close()
-        written[agency] = sink.rows if sink is not None else 0
-        shutil.rmtree(work / agency, ignore_errors=True)
-    return written
+                writes.write(sink, table)
+    finally:
+        if sink is not None:
+            sink.close()
+    return sink.rows if sink is not None else 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -107,8 +108,8 @@ def run(
         {"person_key": person_keys, "pid": pseudonymise(person_keys, keys.person)}
     )
 
-    def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-        return _pseudonymise_content(agency, frame, links, keys, params)
+    def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
+        return _pseudonymise_content(agency, frame, links, keys, params, rows)
 
     with io.atomic_dir(out) as tmp:
         work = tmp / "_work"
@@ -233,17 +234,19 @@ def _pseudonymise_content(
     links: pl.DataFrame,
     keys: ProjectKeys,
     params: DeidParams,
+    rows=...,
 ) -> pl.DataFrame:
     """One agency's content joined to its pseudonyms, with generalised geography and dates.
 
     Only the content columns of docs/INTERFACES.md are carried: a column an agency
     adds is dropped (it could hold free text), a missing one is an input error.
+    ``rows``: the join's :func:`enclave.deid_stream.link_rows`, if known.
     """
     columns = CONTENT_COLUMNS[agency]
     missing = [c for c in ("record_key", *columns) if c not in content.columns]
     if missing:
         raise InputError(agency, "content.parquet", f"missing content columns {missing}")
-    frame = content.join(links, on="record_key", how="inner")
+    frame = deid_stream.join_links(content, links, rows)
     frame = frame.with_columns(
         keyed_record_ids(frame.get_column("record_key"), keys.record).alias("record_pid"),
         *(
@@ -253,13 +256,44 @@ def _pseudonymise_content(
         ),
     )
     if "zip" in columns:
-        frame = frame.with_columns(geography.zip_to_county_expr("zip").alias("county_fips"))
+        frame = frame.with_columns(_county_of_zip(frame.get_column("zip")))
     if params.geography == "region" and "county_fips" in frame.columns:
         frame = frame.with_columns(geography.county_to_region_expr("county_fips"))
     if not params.keep_service_dates:
         frame = frame.with_columns(pl.col(pl.Date).dt.truncate("1mo"))
     kept = [("county_fips" if c == "zip" else c) for c in columns]
     return frame.select("record_pid", "pid", "match_probability", "agency", *kept)
+
+
+@cache
+def _county_by_zip_number() -> pl.Series | None:
+    """County FIPS at the index of each Illinois ZIP's number; None unless every ZIP is
+    five ASCII digits from 10000 (then only a string of its five digits names it)."""
+    table = geography.zip_county()
+    if not all(z.isascii() and z.isdigit() and len(z) == 5 and z[0] != "0" for z in table):
+        return None
+    counties: list[str | None] = [None] * 100_000
+    for zip_code, county in table.items():
+        counties[int(zip_code)] = county
+    return pl.Series(counties, dtype=pl.String)
+
+
+def _county_of_zip(zips: pl.Series) -> pl.Series:
+    """``geography.zip_to_county_expr`` on ``zips``, as ``county_fips``.
+
+    Mapping the ZIP strings cost a hash per record; the ZIP's number indexes a table
+    instead. A value of 5 bytes that reads as a number from 10000 is exactly that
+    number's digits (a sign or a leading zero would leave fewer), so it is found
+    under its number; any other value is no Illinois ZIP, and gets null as before.
+    """
+    table = _county_by_zip_number()
+    if table is None or zips.dtype != pl.String:
+        county = geography.zip_to_county_expr("zip").alias("county_fips")
+        return zips.to_frame("zip").select(county).to_series()
+    number = zips.str.to_integer(strict=False)
+    valid = (zips.str.len_bytes() == 5) & (number >= 10_000)
+    index = number.zip_with(valid.fill_null(False), pl.Series([None], dtype=number.dtype))
+    return table.gather(index).alias("county_fips")
 
 
 def _mode(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
@@ -388,15 +422,7 @@ def _apply_person_generalisation(
     people = persons.select("pid", "level", pl.col("birth_month").alias("_month")).sort("pid")
     frame = records.join(people.with_row_index("_order"), on="pid", how="left")
     if "county_fips" in frame.columns:
-        level = pl.col("level")
-        frame = frame.with_columns(
-            pl.when(level >= 3)
-            .then(pl.lit(None, pl.String))
-            .when(level == 2)
-            .then(geography.county_to_region_expr("county_fips"))
-            .otherwise(pl.col("county_fips"))
-            .alias("county_fips")
-        )
+        frame = _generalise_counties(frame)
     if agency == "idph":
         birth = pl.col("record_type") == "BIRTH"
         # a birth record dates its own person's birth: gone once the birth year is withheld
@@ -408,12 +434,56 @@ def _apply_person_generalisation(
             .otherwise(pl.col("event_date"))
             .alias("event_date")
         )
-    order = (
-        ["_order", "record_pid"]
-        if frame.get_column("_order").null_count() == 0
-        else ["pid", "record_pid"]
+    if frame.get_column("_order").null_count():
+        return frame.sort("pid", "record_pid").drop("level", "_month", "_order")
+    return _sort_records(frame).drop("level", "_month", "_order")
+
+
+def _generalise_counties(frame: pl.DataFrame) -> pl.DataFrame:
+    """Records' counties as their person's level says: region at 2, suppressed from 3.
+
+    Few persons are generalised: only their rows are mapped (mapping every row's
+    county to its region, to keep most of them, cost as much as the sort).
+    """
+    rows = frame.get_column("level").ge(2).fill_null(False).arg_true()
+    if rows.is_empty():
+        return frame
+    level = pl.col("level")
+    changed = (
+        frame[rows]
+        .select(
+            pl.when(level >= 3)
+            .then(pl.lit(None, pl.String))
+            .when(level == 2)
+            .then(geography.county_to_region_expr("county_fips"))
+            .otherwise(pl.col("county_fips"))
+            .alias("county_fips")
+        )
+        .get_column("county_fips")
     )
-    return frame.sort(order).drop("level", "_month", "_order")
+    return frame.with_columns(frame.get_column("county_fips").clone().scatter(rows, changed))
+
+
+def _sort_records(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted on ``_order, record_pid``.
+
+    A sort on a text column goes through a row encoding that cost most of writing a
+    table; a record pseudonym is 16 hex digits, which sort as the 64-bit number they
+    spell. The result is checked to be in text order, else sorted on the text.
+    """
+    if frame.height < 2:
+        return frame.sort("_order", "record_pid")
+    number = pl.col("record_pid").str.to_integer(base=16, dtype=pl.UInt64, strict=False)
+    numbered = frame.with_columns(number.alias("_rid"))
+    if numbered.get_column("_rid").null_count() == 0:
+        ordered = numbered.sort("_order", "_rid").drop("_rid")
+        pids, orders = ordered.get_column("record_pid"), ordered.get_column("_order")
+        later = (pids.slice(1) >= pids.slice(0, pids.len() - 1)) | (
+            orders.slice(1) != orders.slice(0, orders.len() - 1)
+        )
+        if later.all():
+            return ordered
+    return frame.sort("_order", "record_pid")
 
 
 def family_links(family: pl.DataFrame | None, keys: ProjectKeys) -> pl.DataFrame:

@@ -21,6 +21,7 @@ from enclave.analytic.panel import build_panel
 from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
 from enclave.analytic.spells import observation_end, program_records, program_spells
+from enclave.analytic.writer import BackgroundWrites
 from enclave.config import AGENCIES, BuildParams
 from enclave.errors import EnclaveError, InputError
 
@@ -121,23 +122,26 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
         io.write_parquet(links, tmp / "family_links.parquet")
         sinks = {}
         try:
-            for bucket in pid_buckets(buckets):
-                part = {
-                    a: scan.filter(in_bucket("pid", bucket)).collect() for a, scan in scans.items()
-                }
-                tables = build(
-                    params,
-                    part,
-                    demographics.filter(in_bucket("pid", bucket)),
-                    links.filter(in_bucket("parent_pid", bucket)),
-                    window_end,
-                    births,
-                )
-                del tables["family_links"]
-                for name, frame in tables.items():
-                    if name not in sinks:
-                        sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
-                    sinks[name].write(validate(name, frame))
+            # a bucket's four tables may wait while the next bucket is built
+            with BackgroundWrites(depth=4) as writes:
+                for bucket in pid_buckets(buckets):
+                    part = {
+                        a: scan.filter(in_bucket("pid", bucket)).collect()
+                        for a, scan in scans.items()
+                    }
+                    tables = build(
+                        params,
+                        part,
+                        demographics.filter(in_bucket("pid", bucket)),
+                        links.filter(in_bucket("parent_pid", bucket)),
+                        window_end,
+                        births,
+                    )
+                    del tables["family_links"]
+                    for name, frame in tables.items():
+                        if name not in sinks:
+                            sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
+                        writes.write(sinks[name], validate(name, frame))
         finally:
             for sink in sinks.values():
                 sink.close()

@@ -21,9 +21,13 @@ def _deaths(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 def _record_summary(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Per pid: agencies holding a record (sorted) and the lowest match probability."""
+    # one row per person and agency first: listing the agencies of every record was
+    # most of the cost
     stacked = pl.concat(
         [
-            frame.select("pid", pl.lit(agency).alias("agency"), "match_probability")
+            frame.group_by("pid")
+            .agg(pl.col("match_probability").min())
+            .select("pid", pl.lit(agency).alias("agency"), "match_probability")
             for agency, frame in base.items()
         ]
     )

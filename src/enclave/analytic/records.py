@@ -37,6 +37,17 @@ def _quarter_start() -> pl.Expr:
     return pl.date(pl.col("year"), (pl.col("quarter").cast(pl.Int32) - 1) * 3 + 1, 1)
 
 
+def _quarter_end(start: pl.Expr) -> pl.Expr:
+    """The last day of the quarter ``start`` begins: the day before the next quarter.
+
+    Date arithmetic in months, per row, cost most of reading wage records. ``start``
+    is null or valid (an invalid quarter fails it), so the quarter is 1-4 here.
+    """
+    quarter = pl.col("quarter").cast(pl.Int32)
+    following = pl.date(pl.col("year") + quarter // 4, quarter * 3 % 12 + 1, 1)
+    return pl.when(start.is_null()).then(None).otherwise(following - pl.duration(days=1))
+
+
 def _school_year_start() -> pl.Expr:
     return pl.date(pl.col("school_year"), SCHOOL_YEAR_START_MONTH, 1)
 
@@ -87,7 +98,7 @@ def coverage(agency: str) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
         return lit("SCHOOL"), start, start.dt.offset_by("12mo").dt.offset_by("-1d")
     if agency == "ides":
         start = _quarter_start()
-        return lit("EMPLOYMENT"), start, start.dt.offset_by("2mo").dt.month_end()
+        return lit("EMPLOYMENT"), start, _quarter_end(start)
     if agency == "idoc":
         return lit("PRISON"), pl.col("admit_date"), pl.col("release_date")
     return None
@@ -106,10 +117,16 @@ def dated_counties(records: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def latest_county(records: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Per pid, the county of the latest-dated record that has one (ties: largest code)."""
+    """Per pid, the county of the latest-dated record that has one (ties: largest code).
+
+    Sorted on pid. Each person's latest records are kept, then the largest code of
+    them: sorting every record on pid, date and code cost several times that.
+    """
+    latest = pl.col("date") == pl.col("date").max().over("pid")
     return (
         dated_counties(records)
-        .sort(["pid", "date", "county_fips"], descending=[False, True, True])
-        .group_by("pid", maintain_order=True)
-        .agg(pl.col("county_fips").first())
+        .filter(latest)
+        .group_by("pid")
+        .agg(pl.col("county_fips").max())
+        .sort("pid")
     )

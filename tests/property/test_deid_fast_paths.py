@@ -1,0 +1,99 @@
+"""The fast paths of deidentify give what the plain polars operations they replace give:
+the join on record keys, the record sort, the county generalisation, ZIP to county."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enclave import geography
+from enclave.deid_stream import join_links, link_rows
+from enclave.deidentify import _county_of_zip, _generalise_counties, _sort_records
+from enclave.pseudonym import keyed_record_ids, project_key
+
+KEY = project_key(bytes(32), "demo", "record")
+#: record keys as INTERFACES.md has them, and malformed ones the fast path must refuse
+numbers = st.integers(0, 99)
+good_keys = numbers.map(lambda i: f"idhs-{i:09d}")
+odd_keys = st.sampled_from(
+    ["idhs-+00000001", "idhs--00000001", "idhs-00000001", "hfs-000000001", "idhs-0000000x1", ""]
+)
+
+
+def _hash_join(frame: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(links, on="record_key", how="inner")
+
+
+def _same_rows(left: pl.DataFrame, right: pl.DataFrame) -> bool:
+    return left.sort(left.columns, nulls_last=True).equals(
+        right.select(left.columns).sort(left.columns, nulls_last=True)
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.lists(st.one_of(good_keys, good_keys, odd_keys, st.none()), max_size=40),
+    linked=st.lists(st.one_of(good_keys, good_keys, odd_keys), max_size=40, unique=True),
+    shuffle=st.booleans(),
+)
+def test_join_links_equals_the_hash_join(content, linked, shuffle):
+    links = pl.DataFrame(
+        {"record_key": linked, "pid": [f"p{i}" for i in range(len(linked))]},
+        schema={"record_key": pl.String, "pid": pl.String},
+    )
+    links = (
+        links.sample(fraction=1.0, shuffle=True, seed=3) if shuffle else links.sort("record_key")
+    )
+    frame = pl.DataFrame(
+        {"record_key": content, "row": list(range(len(content)))},
+        schema={"record_key": pl.String, "row": pl.Int64},
+    )
+    assert _same_rows(_hash_join(frame, links), join_links(frame, links))
+
+
+def test_link_rows_takes_the_fast_path_on_record_keys_only():
+    links = pl.Series([f"idhs-{i:09d}" for i in range(0, 20, 2)])
+    found, rows = link_rows(pl.Series(["idhs-000000004", "idhs-000000005"]), links)
+    assert found.tolist() == [True, False] and rows[0] == 2
+    assert link_rows(pl.Series(["idhs-+00000004"]), links) is None  # a sign: not a number
+    assert link_rows(pl.Series(["idhs-000000004"]), links.reverse()) is None  # unsorted
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 10**6).map(lambda i: f"isbe-{i:09d}"), max_size=60),
+    orders=st.lists(st.integers(0, 4), min_size=60, max_size=60),
+    upper=st.booleans(),
+)
+def test_sort_records_equals_the_text_sort(keys, orders, upper):
+    pids = keyed_record_ids(pl.Series(keys, dtype=pl.String), KEY)
+    if upper:  # not lowercase hex: the numeric order differs, the text sort must win
+        pids = pids.str.to_uppercase()
+    frame = pl.DataFrame(
+        {"_order": pl.Series(orders[: len(keys)], dtype=pl.UInt32), "record_pid": pids}
+    ).unique(maintain_order=True)
+    expected = frame.sort("_order", "record_pid")
+    assert _sort_records(frame).equals(expected)
+
+
+def test_generalise_counties_maps_only_generalised_persons():
+    frame = pl.DataFrame(
+        {
+            "county_fips": ["17031", "17031", "17043", None, "17201"],
+            "level": pl.Series([0, 2, 3, 2, None], dtype=pl.Int8),
+        }
+    )
+    out = _generalise_counties(frame).get_column("county_fips").to_list()
+    assert out == ["17031", "R-COOK", None, None, "17201"]
+    untouched = frame.filter(pl.col("level") == 0)
+    assert _generalise_counties(untouched).equals(untouched)
+
+
+def test_county_of_zip_equals_the_zip_mapping():
+    known = list(geography.zip_county())[:20]
+    odd = ["+6060", "-6060", "06060", " 60601", "60601 ", "606011", "6060", "", "99999", None]
+    zips = pl.Series("zip", known + odd, dtype=pl.String)
+    expected = zips.to_frame().select(geography.zip_to_county_expr("zip").alias("county_fips"))
+    assert _county_of_zip(zips).equals(expected.to_series())
+    assert _county_of_zip(zips).name == "county_fips"
