@@ -45,3 +45,6 @@ def test_planted_faults_are_quarantined_and_rows_reconcile(world, agency):
     assert set(planted["record_key"]) <= quarantined
     repeats = truth.filter("err_duplicate_row")["record_key"]
     assert report["duplicate_rows"] >= repeats.len()
+    # every staged record says when it saw its identifiers (linkage's age evidence)
+    seen = pl.read_parquet(root / "staged" / agency / "identifiers.parquet", columns=["seen"])
+    assert seen.get_column("seen").null_count() == 0

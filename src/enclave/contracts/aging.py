@@ -85,6 +85,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        parse_date(pl.col("SVC_START"), DATE_FORMAT).alias("seen"),
         trimmed("CLIENT_ID").alias("agency_id"),
         trimmed("FIRST_NAME").alias("first_name"),
         trimmed("MI").alias("middle_name"),

@@ -132,6 +132,10 @@ class StagedIdentifiers(pa.DataFrameModel):
     father_first_name: str = pa.Field(nullable=True, description="father's first name")
     father_last_name: str = pa.Field(nullable=True, description="father's surname")
     father_dob: pl.Date = pa.Field(nullable=True, description="father's birth date")
+    seen: pl.Date = pa.Field(
+        nullable=True,
+        description="when the record saw these identifiers: start of its period or its event date",
+    )
 
     class Config:
         strict = True
@@ -139,7 +143,7 @@ class StagedIdentifiers(pa.DataFrameModel):
 
 #: column -> dtype of the standard identifier table, for building frames that conform
 IDENTIFIER_DTYPES: dict[str, pl.DataType] = {
-    name: (pl.Date() if name.endswith("dob") else pl.String())
+    name: (pl.Date() if name.endswith("dob") or name == "seen" else pl.String())
     for name in StagedIdentifiers.to_schema().columns
 }
 

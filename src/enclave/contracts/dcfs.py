@@ -89,6 +89,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        parse_date(pl.col("START_DATE"), DATE_FORMAT).alias("seen"),
         trimmed("CHILD_ID").alias("agency_id"),
         trimmed("CHILD_FIRST_NAME").alias("first_name"),
         trimmed("CHILD_LAST_NAME").alias("last_name"),

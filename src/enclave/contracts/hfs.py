@@ -85,6 +85,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        parse_date(pl.col("ELIG_BEGIN_DT"), DATE_FORMAT).alias("seen"),
         trimmed("RECIP_ID").alias("agency_id"),
         trimmed("FIRST_NM").alias("first_name"),
         trimmed("MID_INIT").alias("middle_name"),

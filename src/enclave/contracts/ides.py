@@ -59,6 +59,10 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        # the first day of the wage quarter
+        pl.date(pl.col("YEAR").cast(pl.Int32), pl.col("QTR").cast(pl.Int8) * 3 - 2, 1).alias(
+            "seen"
+        ),
         trimmed("FIRST_NAME").alias("first_name"),
         trimmed("LAST_NAME").alias("last_name"),
         trimmed("SSN").alias("ssn"),

@@ -86,6 +86,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        parse_date(pl.col("benefit_month"), DATE_FORMAT).alias("seen"),
         (pl.col("case_no") + "-" + pl.col("member_no")).alias("agency_id"),
         trimmed("first_name").alias("first_name"),
         trimmed("last_name").alias("last_name"),

@@ -80,6 +80,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        parse_date(pl.col("ADMIT_DATE"), DATE_FORMAT).alias("seen"),
         trimmed("IDOC_NO").alias("agency_id"),
         trimmed("FIRST_NAME").alias("first_name"),
         trimmed("MIDDLE_NAME").alias("middle_name"),

@@ -72,6 +72,8 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     ids = keyed(
         raw,
         AGENCY,
+        # the school year starts in the autumn
+        pl.date(pl.col("school_year").str.slice(0, 4).cast(pl.Int32), 9, 1).alias("seen"),
         trimmed("sid").alias("agency_id"),
         trimmed("legal_first_name").alias("first_name"),
         trimmed("legal_middle_name").alias("middle_name"),

@@ -4,13 +4,20 @@
 ``family.parquet`` and the evaluation side tables); :func:`link` is the pure core.
 Rows are collapsed to distinct identity records before Splink sees them, and
 mapped back afterwards: agencies repeat identical identifiers on many rows.
+
+The row-level outputs (crosswalk, identity map) are built by positional gathers
+over the records in record-key order (:mod:`enclave.linkage.identity`), one at a
+time, so ``run`` holds at most one of them in memory besides the records.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from enclave import io, log
@@ -31,16 +38,18 @@ class LinkResult:
     pairs: pl.DataFrame  # id_l, id_r, match_probability (edges at or above the floor)
 
 
+#: output files of the linkage zone, in the order :func:`outputs` yields them
+OUTPUTS = ("crosswalk", "family", "pairs", "identity_map")
+
+
 def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | None) -> None:
     """Link the identifier files ``inputs`` and write the linkage zone ``out``."""
-    frame = pl.concat([read_identifiers(p) for p in inputs], how="diagonal_relaxed")
+    frames = [read_identifiers(p) for p in inputs]
     earlier = io.read_parquet(existing).collect() if existing is not None else None
-    result = link(frame, params, earlier)
     with io.atomic_dir(out) as tmp:
-        io.write_parquet(result.crosswalk, tmp / "crosswalk.parquet")
-        io.write_parquet(result.family, tmp / "family.parquet")
-        io.write_parquet(result.identity_map, tmp / "identity_map.parquet")
-        io.write_parquet(result.pairs, tmp / "pairs.parquet")
+        for name, frame in outputs(frames, params, earlier):
+            io.write_parquet(frame, tmp / f"{name}.parquet")
+            del frame  # the next output is built only after this one is released
 
 
 def read_identifiers(path: Path) -> pl.LazyFrame:
@@ -68,24 +77,66 @@ def read_identifiers(path: Path) -> pl.LazyFrame:
 
 
 def link(
-    frame: pl.LazyFrame, params: LinkageParams, existing: pl.DataFrame | None = None
+    frame: pl.LazyFrame | Sequence[pl.LazyFrame],
+    params: LinkageParams,
+    existing: pl.DataFrame | None = None,
 ) -> LinkResult:
-    """Pure core: standard identifier rows -> crosswalk, family links and scored pairs."""
-    rows, identities = identity.build(frame)
-    LOG.info("linking %d records as %d identity records", rows.height, identities.height)
+    """Pure core: standard identifier rows (one frame, or one per file) -> crosswalk,
+    family links and scored pairs."""
+    return LinkResult(**dict(outputs(frame, params, existing)))
+
+
+def outputs(
+    frame: pl.LazyFrame | Sequence[pl.LazyFrame],
+    params: LinkageParams,
+    existing: pl.DataFrame | None = None,
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The linkage zone's frames, one at a time, in the order of :data:`OUTPUTS`."""
+    start = time.perf_counter()
+    collapsed = identity.collapse(frame, params.min_age)
+    identities = collapsed.identities
+    LOG.info("linking %d records as %d identity records", collapsed.rows, identities.height)
+    LOG.debug("collapsed in %.1f s", time.perf_counter() - start)
     pairs = model.predict(identities, params) if identities.height > 1 else _no_pairs()
-    persons = _person_clusters(identities, pairs, params.threshold)
-    crosswalk = _crosswalk(rows, persons, existing)
+    LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
+    attrs = guard_attributes(identities, collapsed.born_by)
+    cluster, strongest = _person_clusters(identities, pairs, attrs, params.threshold)
+    members = collapsed.records.select(
+        "record_key",
+        pl.Series("cluster", cluster).gather(collapsed.records.get_column("identity_id")),
+    )
+    # aligned with the records (record-key order): positions carry over to family links
+    keyed = assign_keys(members, existing).with_columns(
+        pl.Series("match_probability", strongest).gather(
+            collapsed.records.get_column("identity_id")
+        )
+    )
+    links = family.links(
+        collapsed.parents,
+        identities,
+        pairs,
+        members.get_column("cluster"),
+        keyed.get_column("person_key"),
+        cluster,
+        params.family_threshold,
+    )
+    LOG.debug("clustered and keyed in %.1f s", time.perf_counter() - start)
+    crosswalk = keyed if existing is None else _carry_over(keyed, existing)
+    # without an earlier crosswalk a cluster is a person: count integers, not key text
+    persons = crosswalk.get_column("person_key") if existing is not None else members["cluster"]
     LOG.info(
         "%d records -> %d persons; %d scored pairs",
         crosswalk.height,
-        crosswalk.get_column("person_key").n_unique(),
+        persons.n_unique(),
         pairs.height,
     )
-    links = family.links(rows, identities, pairs, crosswalk, persons, params.family_threshold)
-    attrs = guard_attributes(identities)
-    identity_map = rows.join(attrs, on="identity_id").sort("record_key", "role")
-    return LinkResult(crosswalk, links, identity_map, pairs)
+    del members, keyed, persons
+    yield "crosswalk", crosswalk
+    del crosswalk
+    yield "family", links
+    yield "pairs", pairs
+    yield "identity_map", _identity_map(collapsed, attrs)
+    LOG.debug("all outputs in %.1f s", time.perf_counter() - start)
 
 
 def _no_pairs() -> pl.DataFrame:
@@ -94,14 +145,22 @@ def _no_pairs() -> pl.DataFrame:
     )
 
 
-def guard_attributes(identities: pl.DataFrame) -> pl.DataFrame:
-    """Per identity: birth year and opaque codes of the SSN's first five and last four
-    digits (what the bridge guard compares; no identifier value leaves this function)."""
-    return identities.select(
+def guard_attributes(identities: pl.DataFrame, born_by: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per identity, in identity order: birth year, ``born_by`` (the latest birth year
+    its records allow, :mod:`enclave.linkage.activity`; null without dates seen) and
+    opaque codes of the SSN's first five and last four digits and of the sex (what the
+    guards compare; no identifier value leaves this function)."""
+    attrs = identities.select(
         "identity_id",
         "birth_year",
         pl.col("ssn").str.slice(0, 5).rank("dense").cast(pl.Int64).alias("ssn_head"),
         pl.col("ssn").str.slice(5, 4).rank("dense").cast(pl.Int64).alias("ssn_tail"),
+        pl.col("sex").rank("dense").cast(pl.Int64).alias("sex_code"),
+    )
+    if born_by is None:
+        born_by = pl.DataFrame(schema={"identity_id": pl.Int64, "born_by": pl.Int32})
+    return attrs.join(born_by, on="identity_id", how="left", maintain_order="left").select(
+        "identity_id", "birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code"
     )
 
 
@@ -115,17 +174,14 @@ def person_pairs(identities: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _person_clusters(
-    identities: pl.DataFrame, pairs: pl.DataFrame, threshold: float
-) -> pl.DataFrame:
-    """identity_id -> cluster (smallest identity id of its component) and the strongest
-    link holding it there (1.0 when alone)."""
-    labels, edges = cluster_at(
-        identities.height,
-        person_pairs(identities, pairs),
-        guard_attributes(identities),
-        threshold,
-    )
-    strongest = (
+    identities: pl.DataFrame, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per identity id: its cluster (smallest identity id of its component) and the
+    strongest link holding it there (1.0 when alone); ``attrs`` from
+    :func:`guard_attributes`."""
+    labels, edges = cluster_at(identities.height, person_pairs(identities, pairs), attrs, threshold)
+    strongest = np.ones(identities.height, dtype=np.float64)
+    best = (
         pl.concat(
             [
                 edges.select(pl.col("id_l").alias("identity_id"), "match_probability"),
@@ -135,25 +191,22 @@ def _person_clusters(
         .group_by("identity_id")
         .agg(pl.col("match_probability").max())
     )
-    return (
-        identities.select("identity_id")
-        .with_columns(cluster=pl.Series(labels))
-        .join(strongest, on="identity_id", how="left")
-        .with_columns(pl.col("match_probability").fill_null(1.0))
-    )
+    strongest[best.get_column("identity_id").to_numpy()] = best.get_column(
+        "match_probability"
+    ).to_numpy()
+    return labels, strongest
 
 
-def _crosswalk(
-    rows: pl.DataFrame, persons: pl.DataFrame, existing: pl.DataFrame | None
-) -> pl.DataFrame:
-    """Every person record -> its person key and match probability."""
-    members = rows.filter(pl.col("role").is_null()).join(persons, on="identity_id")
-    keyed = assign_keys(members.select("record_key", "cluster"), existing)
-    crosswalk = keyed.join(members.select("record_key", "match_probability"), on="record_key").sort(
-        "record_key"
-    )
-    if existing is not None:
-        # records of the earlier crosswalk absent from this run keep their rows unchanged
-        kept = existing.join(crosswalk, on="record_key", how="anti").select(crosswalk.columns)
-        crosswalk = pl.concat([crosswalk, kept]).sort("record_key")
-    return crosswalk
+def _carry_over(crosswalk: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
+    """Records of the earlier crosswalk absent from this run keep their rows unchanged."""
+    kept = existing.join(crosswalk, on="record_key", how="anti").select(crosswalk.columns)
+    return pl.concat([crosswalk, kept]).sort("record_key")
+
+
+def _identity_map(collapsed: identity.Collapsed, attrs: pl.DataFrame) -> pl.DataFrame:
+    """Every person and parent row with its identity and the guards' attributes (so the
+    evaluation re-clusters with what the link saw)."""
+    rows = identity.with_roles(collapsed)
+    attrs = attrs.drop("identity_id")
+    ids = rows.get_column("identity_id")
+    return rows.with_columns(attrs.get_column(c).gather(ids) for c in attrs.columns)

@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
 import duckdb
 from splink import DuckDBAPI
 
 from enclave.errors import EnclaveError
+
+#: share of the machine's memory DuckDB may use before spilling to disk; the rest is
+#: left to the row-level polars work of the same process and to other jobs
+MEMORY_SHARE = 0.3
 
 
 class BackendError(EnclaveError):
     """The configured linkage backend is not available here."""
 
 
-def make_db_api(backend: str, threads: int):
-    """A Splink database API for ``backend`` limited to ``threads`` threads."""
+def make_db_api(
+    backend: str,
+    threads: int,
+    memory_limit_gb: float | None = None,
+    temp_directory: Path | None = None,
+):
+    """A Splink database API for ``backend`` limited to ``threads`` threads.
+
+    DuckDB spills joins and aggregations beyond ``memory_limit_gb`` (default:
+    :data:`MEMORY_SHARE` of physical memory) to ``temp_directory`` (default: a
+    new directory under the system temp dir, removed with the API object; never the
+    working directory).
+    """
     if backend == "duckdb":
-        con = duckdb.connect(":memory:", config={"threads": threads})
-        return DuckDBAPI(connection=con)
+        con = duckdb.connect(":memory:", config=duckdb_config(threads, memory_limit_gb))
+        own = temp_directory is None
+        spill = Path(tempfile.mkdtemp(prefix="enclave-duckdb-")) if own else temp_directory
+        con.execute("SET temp_directory = ?", [str(spill)])
+        api = DuckDBAPI(connection=con)
+        if own:  # the spill directory goes with the API object
+            weakref.finalize(api, shutil.rmtree, spill, True)
+        return api
     raise BackendError(f"linkage backend '{backend}' is not available in this deployment")
+
+
+def duckdb_config(threads: int, memory_limit_gb: float | None = None) -> dict[str, str | int]:
+    """DuckDB settings: threads and a memory limit in MiB.
+
+    >>> duckdb_config(2, 1.5)
+    {'threads': 2, 'memory_limit': '1536MiB'}
+    """
+    gb = memory_limit_gb if memory_limit_gb else MEMORY_SHARE * _physical_gb()
+    return {"threads": threads, "memory_limit": f"{max(int(gb * 1024), 512)}MiB"}
+
+
+def _physical_gb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from enclave.linkage.activity import implausible
+
 
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Component label (smallest member id) of each node ``0..n-1``.
@@ -53,13 +55,16 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     an SSN differing in both the first five and the last four digits (more than a
     typo), are dropped.
 
+    Sex works the same way when ``attrs`` has ``sex_code``: a record without sex can
+    match a brother and his twin sister by initial and surname alone.
+
     ``edges``: ``id_l``, ``id_r``, ``match_probability``; ``attrs``: ``identity_id``,
-    ``birth_year``, ``ssn_head``, ``ssn_tail`` (opaque codes of the SSN's parts).
+    ``birth_year``, ``ssn_head``, ``ssn_tail`` (opaque codes of the SSN's parts) and
+    optionally ``sex_code``.
     """
+    fixed = [c for c in ("birth_year", "ssn_head", "sex_code") if c in attrs.columns]
     own = attrs.select(
-        pl.col("identity_id").alias("v"),
-        pl.col("birth_year").is_null().alias("v_no_birth_year"),
-        pl.col("ssn_head").is_null().alias("v_no_ssn_head"),
+        pl.col("identity_id").alias("v"), *[pl.col(c).is_null().alias(f"v_no_{c}") for c in fixed]
     )
     both = (
         pl.concat(
@@ -80,10 +85,17 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     ssn_clash = (pl.col("ssn_head") != pl.col("best_ssn_head")) & (
         pl.col("ssn_tail") != pl.col("best_ssn_tail")
     )
+    # twins of opposite sex share surname, DOB and address, and often an initial
+    sex_clash = pl.col("sex_code") != pl.col("best_sex_code")
     drop = pl.concat(
         [
             _clashing(both, "birth_year", ["birth_year"], year_clash),
             _clashing(both, "ssn_head", ["ssn_head", "ssn_tail"], ssn_clash),
+            *(
+                [_clashing(both, "sex_code", ["sex_code"], sex_clash)]
+                if "sex_code" in attrs.columns
+                else []
+            ),
         ]
     ).unique()
     return edges.join(drop, on=["id_l", "id_r"], how="anti")
@@ -142,7 +154,10 @@ def cluster_at(
     n: int, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """(component label of each identity ``0..n-1``, the edges kept) at ``threshold``."""
-    kept = drop_ambiguous_bridges(pairs.filter(pl.col("match_probability") >= threshold), attrs)
+    kept = pairs.filter(pl.col("match_probability") >= threshold)
+    if "born_by" in attrs.columns:
+        kept = kept.join(implausible(kept, attrs), on=["id_l", "id_r"], how="anti")
+    kept = drop_ambiguous_bridges(kept, attrs)
     labels = connected_components(
         n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
     )

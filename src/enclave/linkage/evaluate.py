@@ -17,7 +17,7 @@ from enclave import io
 from enclave.linkage.cluster import cluster_at
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
-PR_THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+PR_THRESHOLDS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
 
 
 def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
@@ -87,13 +87,17 @@ def pairwise(
     }
 
 
-def cluster_metrics(joined: pl.DataFrame) -> dict[str, float]:
-    """A predicted cluster is right when it holds exactly one true person's records."""
-    sizes = joined.group_by("person_key", "person_id").len()
-    n_key = joined.group_by("person_key").len().rename({"len": "n_key"})
-    n_pid = joined.group_by("person_id").len().rename({"len": "n_pid"})
+def cluster_metrics(
+    joined: pl.DataFrame, cluster: str = "person_key", weight: str | None = None
+) -> dict[str, float]:
+    """A predicted cluster is right when it holds exactly one true person's records
+    (``weight``: a column of record counts when rows are pre-counted cells)."""
+    size = pl.len() if weight is None else pl.col(weight).sum()
+    sizes = joined.group_by(cluster, "person_id").agg(size.alias("len"))
+    n_key = joined.group_by(cluster).agg(size.alias("n_key"))
+    n_pid = joined.group_by("person_id").agg(size.alias("n_pid"))
     exact = (
-        sizes.join(n_key, on="person_key")
+        sizes.join(n_key, on=cluster)
         .join(n_pid, on="person_id")
         .filter((pl.col("len") == pl.col("n_key")) & (pl.col("len") == pl.col("n_pid")))
         .height
@@ -286,9 +290,12 @@ def pr_curve(
     parents = identity_map.filter(pl.col("role").is_not_null()).get_column("identity_id").implode()
     pairs = pairs.filter(~pl.col("id_l").is_in(parents) & ~pl.col("id_r").is_in(parents))
     n = int(identity_map.get_column("identity_id").max() or 0) + 1
-    attrs = identity_map.select("identity_id", "birth_year", "ssn_head", "ssn_tail").unique(
-        "identity_id"
-    )
+    guards = [
+        c
+        for c in ("birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code")
+        if c in identity_map
+    ]
+    attrs = identity_map.select("identity_id", *guards).unique("identity_id")
     # records counted per (identity, person) cell: clusters are unions of identities
     truth = (
         people.join(records.select("record_key", "person_id"), on="record_key")
@@ -299,5 +306,17 @@ def pr_curve(
     for t in PR_THRESHOLDS:
         labels, _ = cluster_at(n, pairs, attrs, t)
         joined = truth.with_columns(cluster=pl.Series(labels)[truth.get_column("identity_id")])
-        rows.append({"threshold": t, **pairwise(joined, cluster="cluster", weight="len")})
-    return pl.DataFrame(rows).select("threshold", "precision", "recall", "f1")
+        clusters = cluster_metrics(joined, cluster="cluster", weight="len")
+        rows.append(
+            {"threshold": t, **pairwise(joined, cluster="cluster", weight="len")}
+            | {f"cluster_{m}": clusters[m] for m in ("precision", "recall", "f1")}
+        )
+    return pl.DataFrame(rows).select(
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "cluster_precision",
+        "cluster_recall",
+        "cluster_f1",
+    )

@@ -8,6 +8,7 @@ links to the person of its strongest pair at or above ``family_threshold``.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 SCHEMA = {
@@ -20,28 +21,35 @@ SCHEMA = {
 
 
 def links(
-    rows: pl.DataFrame,
+    parents: pl.DataFrame,
     identities: pl.DataFrame,
     pairs: pl.DataFrame,
-    crosswalk: pl.DataFrame,
-    persons: pl.DataFrame,
+    record_cluster: pl.Series,
+    record_person_key: pl.Series,
+    cluster: np.ndarray,
     threshold: float,
 ) -> pl.DataFrame:
-    """Birth records' parents -> (child person, parent person, role, probability)."""
+    """Birth records' parents -> (child person, parent person, role, probability).
+
+    ``parents``: ``pos``, ``record_key``, ``role``, ``identity_id`` (``pos``: the birth
+    record's position in the records); ``record_cluster`` and ``record_person_key``:
+    each record's cluster and person key, in the same positions; ``cluster``: the
+    cluster of each identity id.
+    """
     best = _best_person_identity(identities, pairs, threshold)
-    cluster_key = _cluster_keys(rows, persons, crosswalk)
-    parents = rows.filter(pl.col("role").is_not_null())
-    linked = (
-        parents.join(best, left_on="identity_id", right_on="parent_id")
-        .join(persons.select("identity_id", "cluster"), left_on="person_id", right_on="identity_id")
-        .join(cluster_key, on="cluster")
-        .join(
-            crosswalk.select("record_key", pl.col("person_key").alias("child_person_key")),
-            on="record_key",
-        )
-        .filter(pl.col("child_person_key") != pl.col("parent_person_key"))
+    linked = parents.join(best, left_on="identity_id", right_on="parent_id")
+    linked = linked.with_columns(
+        pl.Series("cluster", cluster[linked.get_column("person_id").to_numpy()]),
+        record_person_key.gather(linked.get_column("pos")).alias("child_person_key"),
     )
-    return linked.select(*SCHEMA).cast(SCHEMA).sort("record_key", "role")
+    cluster_key = _cluster_keys(record_cluster, record_person_key, linked.get_column("cluster"))
+    return (
+        linked.join(cluster_key, on="cluster")
+        .filter(pl.col("child_person_key") != pl.col("parent_person_key"))
+        .select(*SCHEMA)
+        .cast(SCHEMA)
+        .sort("record_key", "role")
+    )
 
 
 def _best_person_identity(
@@ -67,13 +75,13 @@ def _best_person_identity(
 
 
 def _cluster_keys(
-    rows: pl.DataFrame, persons: pl.DataFrame, crosswalk: pl.DataFrame
+    record_cluster: pl.Series, record_person_key: pl.Series, wanted: pl.Series
 ) -> pl.DataFrame:
-    """Cluster -> person key (the key its records carry; the smallest if they differ)."""
+    """Cluster -> person key (the key its records carry; the smallest if they differ),
+    for the ``wanted`` clusters only (those a parent links to)."""
     return (
-        rows.filter(pl.col("role").is_null())
-        .join(persons.select("identity_id", "cluster"), on="identity_id")
-        .join(crosswalk.select("record_key", "person_key"), on="record_key")
+        pl.DataFrame({"cluster": record_cluster, "parent_person_key": record_person_key})
+        .filter(pl.col("cluster").is_in(wanted.unique().implode()))
         .group_by("cluster")
-        .agg(pl.col("person_key").min().alias("parent_person_key"))
+        .agg(pl.col("parent_person_key").min())
     )

@@ -69,7 +69,7 @@ def first_name_comparison() -> cl.CustomComparison:
             ),
             # twins share surname, DOB and address: a wholly different first name must
             # outweigh all three
-            _rare(cll.ElseLevel(), 1e-4),
+            _rare(cll.ElseLevel(), 2e-5),
         ],
     )
 
