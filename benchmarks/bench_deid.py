@@ -2,7 +2,7 @@
 generated staged zone of ``size`` persons (``enclave.deid_fixture``), each stage timed
 in a fresh process, file to file, as the pipeline runs it.
 
-    python -m benchmarks.bench_deid 1000000 world   # persons, mix -> results/deid.json
+    python -m benchmarks.bench_deid 1000000 world 3  # persons, mix, runs -> results/deid.json
 
 The ``world`` mix has the synthetic world's agency mix and density (about 72 records
 a person: IDHS member-months and IDES wage quarters dominate, as in
@@ -62,8 +62,9 @@ def _build(base: Path, analytic: Path) -> dict:
     return {"cpu_seconds": _cpu_seconds(), "rows": rows}
 
 
-def main(size: int = 1_000_000, mix: str = "world") -> dict:
-    """Generate, then time deidentify and build; write benchmarks/results/deid.json."""
+def main(size: int = 1_000_000, mix: str = "world", repeat: int = 1) -> dict:
+    """Generate, then time deidentify and build (``repeat`` runs each, median); write
+    benchmarks/results/deid.json."""
     os.environ.setdefault("ENCLAVE_MASTER_KEY", "be" * 32)  # a throwaway benchmark key
     load = [round(x, 1) for x in os.getloadavg()]  # other work on the machine: 1, 5, 15 min
     root = Path(tempfile.mkdtemp(prefix="bench_deid_"))
@@ -72,8 +73,8 @@ def main(size: int = 1_000_000, mix: str = "world") -> dict:
         generated = measure(_generate, size, mix, root)
         staged, linkage = root / "staged", root / "linkage"
         base, analytic = root / "base", root / "analytic"
-        deid = measure(_deidentify, staged, linkage, base, root / "risk.json")
-        build = measure(_build, base, analytic)
+        deid = measure(_deidentify, staged, linkage, base, root / "risk.json", repeat=repeat)
+        build = measure(_build, base, analytic, repeat=repeat)
         sizes = {d: _megabytes(root / d) for d in ("staged", "linkage", "base", "analytic")}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -103,4 +104,4 @@ def main(size: int = 1_000_000, mix: str = "world") -> dict:
 
 
 if __name__ == "__main__":
-    main(*(int(a) if a.isdigit() else a for a in sys.argv[1:3]))
+    main(*(int(a) if a.isdigit() else a for a in sys.argv[1:4]))

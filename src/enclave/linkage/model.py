@@ -24,6 +24,11 @@ for _name in ("splink", "duckdb"):
 #: chance that identity records of two different people carry the same valid SSN
 SSN_CHANCE_AGREEMENT = 1e-6
 
+#: column counting the identity records that share a surname and first initial, and
+#: the most records such a block may hold for the surname + initial blocking rule
+INITIAL_BLOCK = "initial_block_n"
+RARE_INITIAL_BLOCK = 40
+
 
 def _null(col: str) -> cll.NullLevel:
     return cll.NullLevel(col)
@@ -213,6 +218,15 @@ def blocking_rules() -> list:
         # kept only when a side lacks the DOB, so common names stay cheap
         "l.first_name = r.first_name and l.last_name = r.last_name"
         " and (l.dob is null or r.dob is null)",
+        # a wage record with the first initial only and no DOB has nothing but surname
+        # and initial; that says something only where few records share them, and
+        # blocking every J SMITH against every J SMITH grows with the square of the
+        # population, so the rule covers rare surname + initial blocks only
+        f"l.last_name = r.last_name and l.first_initial = r.first_initial"
+        f" and l.{INITIAL_BLOCK} <= {RARE_INITIAL_BLOCK}"
+        f" and r.{INITIAL_BLOCK} <= {RARE_INITIAL_BLOCK}"
+        " and (l.dob is null or r.dob is null)"
+        " and (length(l.first_name) = 1 or length(r.first_name) = 1)",
     ]
 
 
@@ -261,7 +275,10 @@ def predict(identities: pl.DataFrame, params: LinkageParams) -> pl.DataFrame:
     """Scored pairs ``unique_id_l < unique_id_r`` with ``match_probability`` at or above
     ``params.edge_floor``, sorted; probabilities rounded so reruns give the same bytes."""
     db_api = make_db_api(params.backend, params.threads)
-    table = db_api.register(identities, table_name="identities")
+    counted = identities.with_columns(
+        pl.len().over("last_name", "first_initial").cast(pl.Int64).alias(INITIAL_BLOCK)
+    )
+    table = db_api.register(counted, table_name="identities")
     linker = Linker(table, settings(params), log_level=None)
     train(linker, params)
     scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
