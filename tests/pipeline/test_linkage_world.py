@@ -10,6 +10,7 @@ import pytest
 
 from enclave import cli
 from enclave.config import AGENCIES, LinkageParams
+from enclave.linkage.evaluate import PR_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +36,7 @@ def test_linkage_accuracy_on_small_world(metrics):
 
 def test_pr_curve_written_for_dvc_plots(root):
     curve = pl.read_csv(root / "reports" / "linkage_pr.csv")
-    assert curve.columns == [
-        "threshold",
-        "precision",
-        "recall",
-        "f1",
-        "cluster_precision",
-        "cluster_recall",
-        "cluster_f1",
-    ]
+    assert curve.columns == list(PR_COLUMNS)
     # the bridge guards make recall only roughly monotone in the threshold (a rival
     # link that appears at a lower threshold can remove a record's links), so compare ends
     recall = curve.get_column("recall")

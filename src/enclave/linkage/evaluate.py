@@ -18,6 +18,16 @@ from enclave.linkage.cluster import cluster_at
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
 PR_THRESHOLDS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+#: columns of the curve: pairwise, then cluster precision, recall and F1
+PR_COLUMNS: tuple[str, ...] = (
+    "threshold",
+    "precision",
+    "recall",
+    "f1",
+    "cluster_precision",
+    "cluster_recall",
+    "cluster_f1",
+)
 
 
 def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
@@ -311,12 +321,4 @@ def pr_curve(
             {"threshold": t, **pairwise(joined, cluster="cluster", weight="len")}
             | {f"cluster_{m}": clusters[m] for m in ("precision", "recall", "f1")}
         )
-    return pl.DataFrame(rows).select(
-        "threshold",
-        "precision",
-        "recall",
-        "f1",
-        "cluster_precision",
-        "cluster_recall",
-        "cluster_f1",
-    )
+    return pl.DataFrame(rows).select(PR_COLUMNS)
