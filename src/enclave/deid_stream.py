@@ -31,6 +31,7 @@ import polars as pl
 
 from enclave import io, leakscan
 from enclave.analytic import in_bucket
+from enclave.analytic.parallel import ordered_map
 from enclave.analytic.records import CONTENT_COLUMNS, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
 from enclave.errors import LeakError
@@ -341,37 +342,70 @@ def spill_records(
             "record_key", "pid", "match_probability"
         )
         name = f"{index:06d}"
-        counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
-        for agency in agencies:
-            content = contents[agency].filter(in_bucket("record_key", (low, high))).collect()
-            keys = content.get_column("record_key")
-            cover, rows = None, ...
-            if not content.is_empty():
-                cover = _covering(links, keys)
-                rows = link_rows(keys, cover.get_column("record_key"))
-                records = pseudonymise_content(agency, content, cover, rows=rows)
-                linked[agency] += records.height
-                _spill(records, work / agency, name)
-            ids = _identifiers(identifiers[agency], low, high)
-            if ids.is_empty():
-                continue
-            references.append(LeakReference.from_identifiers(ids.lazy()))
-            id_keys = ids.get_column("record_key")
-            if cover is None or not id_keys.equals(keys):  # else: found already
-                cover, rows = _covering(links, id_keys), ...
-            demo = join_links(
-                ids.select("record_key", pl.col("dob").cast(pl.Date), "sex"),
-                cover.select("record_key", "pid"),
-                rows,
+
+        def spill_agency(agency: str, low=low, high=high, links=links, name=name):
+            return _spill_agency(
+                agency,
+                contents[agency].filter(in_bucket("record_key", (low, high))),
+                _identifiers(identifiers[agency], low, high),
+                links,
+                pseudonymise_content,
+                work / agency,
+                name,
             )
-            counts["dob"].append(_counts(demo, "dob"))
-            counts["sex"].append(_counts(demo, "sex"))
+
+        counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
+        for agency, (height, reference, found) in zip(
+            agencies, ordered_map(spill_agency, agencies), strict=True
+        ):
+            linked[agency] += height
+            if reference is not None:
+                references.append(reference)
+            for column, frame in found.items():
+                counts[column].append(frame)
         # one file per slice and bucket for all agencies: each spill file costs
         # writing, reading and, above all, deleting (a few ms each)
         for column, parts in counts.items():
             if parts:
                 _spill(pl.concat(parts), work / f"_{column}", name)
     return _merge_reference(references), linked
+
+
+def _spill_agency(
+    agency: str,
+    content: pl.LazyFrame,
+    ids: pl.DataFrame,
+    links: pl.DataFrame,
+    pseudonymise_content,
+    folder: Path,
+    name: str,
+) -> tuple[int, LeakReference | None, dict[str, pl.DataFrame]]:
+    """One agency's part of a slice: its records pseudonymised and spilled to ``folder``.
+
+    Returns the records linked, the slice's leak reference (None without identifiers)
+    and the per-person counts of dates of birth and sexes.
+    """
+    content = content.collect()
+    keys = content.get_column("record_key")
+    cover, rows, height = None, ..., 0
+    if not content.is_empty():
+        cover = _covering(links, keys)
+        rows = link_rows(keys, cover.get_column("record_key"))
+        records = pseudonymise_content(agency, content, cover, rows=rows)
+        height = records.height
+        _spill(records, folder, name)
+    if ids.is_empty():
+        return height, None, {}
+    id_keys = ids.get_column("record_key")
+    if cover is None or not id_keys.equals(keys):  # else: found already
+        cover, rows = _covering(links, id_keys), ...
+    demo = join_links(
+        ids.select("record_key", pl.col("dob").cast(pl.Date), "sex"),
+        cover.select("record_key", "pid"),
+        rows,
+    )
+    reference = LeakReference.from_identifiers(ids.lazy())
+    return height, reference, {c: _counts(demo, c) for c in ("dob", "sex")}
 
 
 def quasi_identifiers(
@@ -433,16 +467,24 @@ def write_tables(
 ) -> dict[str, int]:
     """Step 3: each agency's file, bucket by bucket in pid order, leak-scanned first."""
     persons = {b: generalised.filter(pl.col("pid").str.head(1) == b) for b in BUCKET_CHARS}
-    # an agency's spill files are deleted while the next agency is written: deleting
-    # thousands of files is slow, and a thread waiting on the file system costs no CPU
+
+    def write(agency: str) -> int:
+        rows = _write_agency(agency, persons, apply_generalisation, reference, work, out, shown)
+        # deleting thousands of spill files is slow; a thread waiting on the file
+        # system costs no CPU, so it runs while the next agency is written
+        cleanup.submit(shutil.rmtree, work / agency, ignore_errors=True)
+        return rows
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-delete") as cleanup:
-        written = {}
-        for agency in agencies:
-            written[agency] = _write_agency(
-                agency, persons, apply_generalisation, reference, work, out, shown
-            )
-            cleanup.submit(shutil.rmtree, work / agency, ignore_errors=True)
-    return written
+        # the two largest agencies (IDES wages, IDHS member-months) are written side
+        # by side: largest first, so the small ones fill in behind them
+        order = sorted(agencies, key=lambda a: -_spilled_bytes(work / a))
+        written = dict(zip(order, ordered_map(write, order), strict=True))
+    return {a: written[a] for a in agencies}
+
+
+def _spilled_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*.parquet"))
 
 
 def _write_agency(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from enclave import deid_stream, geography, io, log
@@ -34,8 +35,10 @@ from enclave.config import AGENCIES, DeidParams
 from enclave.errors import InputError
 from enclave.pseudonym import (
     keyed_record_ids,
+    keyed_record_numbers,
     project_key,
     pseudonymise,
+    record_ids_of_numbers,
     resolve_master_key,
 )
 
@@ -109,7 +112,7 @@ def run(
     )
 
     def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
-        return _pseudonymise_content(agency, frame, links, keys, params, rows)
+        return _pseudonymise_content(agency, frame, links, keys, params, rows, numbered=True)
 
     with io.atomic_dir(out) as tmp:
         work = tmp / "_work"
@@ -235,20 +238,30 @@ def _pseudonymise_content(
     keys: ProjectKeys,
     params: DeidParams,
     rows=...,
+    numbered: bool = False,
 ) -> pl.DataFrame:
     """One agency's content joined to its pseudonyms, with generalised geography and dates.
 
     Only the content columns of docs/INTERFACES.md are carried: a column an agency
     adds is dropped (it could hold free text), a missing one is an input error.
-    ``rows``: the join's :func:`enclave.deid_stream.link_rows`, if known.
+    ``rows``: the join's :func:`enclave.deid_stream.link_rows`, if known. ``numbered``:
+    record pseudonyms as numbers (``_rid``, :func:`keyed_record_numbers`) where they
+    can be, for :func:`_apply_person_generalisation` to sort on and write as text.
     """
     columns = CONTENT_COLUMNS[agency]
     missing = [c for c in ("record_key", *columns) if c not in content.columns]
     if missing:
         raise InputError(agency, "content.parquet", f"missing content columns {missing}")
     frame = deid_stream.join_links(content, links, rows)
+    record_keys = frame.get_column("record_key")
+    numbers = keyed_record_numbers(record_keys, keys.record) if numbered else None
+    record_pid = (
+        keyed_record_ids(record_keys, keys.record).alias("record_pid")
+        if numbers is None
+        else numbers.alias("_rid")
+    )
     frame = frame.with_columns(
-        keyed_record_ids(frame.get_column("record_key"), keys.record).alias("record_pid"),
+        record_pid,
         *(
             pseudonymise(frame.get_column(c), keys.columns[c]).alias(c)
             for c in KEYED_COLUMNS
@@ -262,7 +275,7 @@ def _pseudonymise_content(
     if not params.keep_service_dates:
         frame = frame.with_columns(pl.col(pl.Date).dt.truncate("1mo"))
     kept = [("county_fips" if c == "zip" else c) for c in columns]
-    return frame.select("record_pid", "pid", "match_probability", "agency", *kept)
+    return frame.select(record_pid.name, "pid", "match_probability", "agency", *kept)
 
 
 @cache
@@ -435,8 +448,16 @@ def _apply_person_generalisation(
             .alias("event_date")
         )
     if frame.get_column("_order").null_count():
-        return frame.sort("pid", "record_pid").drop("level", "_month", "_order")
-    return _sort_records(frame).drop("level", "_month", "_order")
+        return _with_record_ids(frame).sort("pid", "record_pid").drop("level", "_month", "_order")
+    return _with_record_ids(_sort_records(frame)).drop("level", "_month", "_order")
+
+
+def _with_record_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with record pseudonyms as text in place of their numbers, if numbered."""
+    if "_rid" not in frame.columns:
+        return frame
+    text = record_ids_of_numbers(frame.get_column("_rid")).alias("record_pid")
+    return frame.select(pl.lit(text), pl.exclude("_rid"))
 
 
 def _generalise_counties(frame: pl.DataFrame) -> pl.DataFrame:
@@ -465,18 +486,20 @@ def _generalise_counties(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _sort_records(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` sorted on ``_order, record_pid``.
+    """``frame`` sorted on ``_order, record_pid`` (or ``_order, _rid`` where numbered).
 
     A sort on a text column goes through a row encoding that cost most of writing a
     table; a record pseudonym is 16 hex digits, which sort as the 64-bit number they
     spell. The result is checked to be in text order, else sorted on the text.
     """
     if frame.height < 2:
-        return frame.sort("_order", "record_pid")
+        return frame.sort("_order", "_rid" if "_rid" in frame.columns else "record_pid")
+    if "_rid" in frame.columns:
+        return _sort_on_numbers(frame, "_rid")
     number = pl.col("record_pid").str.to_integer(base=16, dtype=pl.UInt64, strict=False)
     numbered = frame.with_columns(number.alias("_rid"))
     if numbered.get_column("_rid").null_count() == 0:
-        ordered = numbered.sort("_order", "_rid").drop("_rid")
+        ordered = _sort_on_numbers(numbered, "_rid").drop("_rid")
         pids, orders = ordered.get_column("record_pid"), ordered.get_column("_order")
         later = (pids.slice(1) >= pids.slice(0, pids.len() - 1)) | (
             orders.slice(1) != orders.slice(0, orders.len() - 1)
@@ -484,6 +507,28 @@ def _sort_records(frame: pl.DataFrame) -> pl.DataFrame:
         if later.all():
             return ordered
     return frame.sort("_order", "record_pid")
+
+
+def _sort_on_numbers(frame: pl.DataFrame, rid: str) -> pl.DataFrame:
+    """``frame`` sorted on ``_order`` then the unsigned 64-bit ``rid``.
+
+    Both in one 64-bit key where they fit: the order number in the high bits, the
+    record number's leading bits below it. Records of one person whose leading bits
+    tie (rare: a person has a few hundred records at most) send the whole frame to
+    the two-column sort.
+    """
+    top = frame.get_column("_order").max()
+    shift = max(int(top).bit_length(), 1)
+    if shift > 32:
+        return frame.sort("_order", rid)
+    order = frame.get_column("_order").to_numpy().astype(np.uint64)
+    number = frame.get_column(rid).to_numpy()
+    key = (order << np.uint64(64 - shift)) | (number >> np.uint64(shift))
+    ordered = frame.with_columns(pl.Series("_key", key)).sort("_key")
+    keys = ordered.get_column("_key")
+    if (keys.slice(1) == keys.slice(0, keys.len() - 1)).any():
+        return frame.sort("_order", rid)
+    return ordered.drop("_key")
 
 
 def family_links(family: pl.DataFrame | None, keys: ProjectKeys) -> pl.DataFrame:

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from enclave import geography
 from enclave.deid_stream import join_links, link_rows
 from enclave.deidentify import _county_of_zip, _generalise_counties, _sort_records
-from enclave.pseudonym import keyed_record_ids, project_key
+from enclave.pseudonym import (
+    keyed_record_ids,
+    keyed_record_numbers,
+    project_key,
+    record_ids_of_numbers,
+)
 
 KEY = project_key(bytes(32), "demo", "record")
 #: record keys as INTERFACES.md has them, and malformed ones the fast path must refuse
@@ -75,6 +80,39 @@ def test_sort_records_equals_the_text_sort(keys, orders, upper):
     ).unique(maintain_order=True)
     expected = frame.sort("_order", "record_pid")
     assert _sort_records(frame).equals(expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 2**20),
+            # leading bits that often tie, so the packed key must notice and fall back
+            st.integers(0, 7).map(lambda high: high << 61) | st.integers(0, 2**64 - 1),
+        ),
+        max_size=60,
+    ),
+    low_bits=st.integers(0, 2**12),
+)
+def test_sort_on_numbered_records_equals_the_two_column_sort(rows, low_bits):
+    frame = pl.DataFrame(
+        {
+            "_order": pl.Series([o for o, _ in rows], dtype=pl.UInt32),
+            "_rid": pl.Series([(r | low_bits) % 2**64 for _, r in rows], dtype=pl.UInt64),
+        }
+    )
+    assert _sort_records(frame).equals(frame.sort("_order", "_rid"))
+
+
+def test_record_numbers_are_the_record_pseudonyms():
+    keys = pl.Series([f"ides-{i:09d}" for i in range(0, 5000, 7)])
+    numbers = keyed_record_numbers(keys, KEY)
+    assert numbers is not None and numbers.dtype == pl.UInt64
+    assert record_ids_of_numbers(numbers).equals(keyed_record_ids(keys, KEY))
+    # numbers sort as the text does
+    assert record_ids_of_numbers(numbers.sort()).equals(keyed_record_ids(keys, KEY).sort())
+    assert keyed_record_numbers(pl.Series(["a", "bb"]), KEY) is None  # not one shape
+    assert keyed_record_numbers(pl.Series(["a", None]), KEY) is None
 
 
 def test_generalise_counties_maps_only_generalised_persons():

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from enclave.linkage import identity
+from enclave.linkage import _identity_map_parts, guard_attributes, identity
 from enclave.linkage.backend import duckdb_config, make_db_api
 from enclave.linkage.keys import assign_keys, digest_key
 
@@ -130,3 +130,17 @@ def test_born_by_matches_the_activity_definition():
     ids = dict(identity.collapse(rows.lazy()).records.iter_rows())
     # Ann Lee: a-1..a-3 and b-1 (2012 less 14 years)
     assert dict(whole.iter_rows())[ids["a-1"]] == 1998
+
+
+@pytest.mark.parametrize("part_rows", [1, 2, 3, 5, 6, 100])
+def test_identity_map_parts_concatenate_to_the_whole_map(part_rows):
+    collapsed = identity.collapse(_rows().lazy())
+    attrs = guard_attributes(collapsed.identities, collapsed.born_by)
+    whole = list(_identity_map_parts(collapsed, attrs, rows=10**6))
+    parts = list(_identity_map_parts(collapsed, attrs, rows=part_rows))
+    assert len(whole) == 1 and len(parts) == -(-collapsed.records.height // part_rows)
+    assert pl.concat(parts).equals(whole[0])
+    # the map: every person row with its parents after it, attributes by identity
+    expected = identity.with_roles(collapsed)
+    assert whole[0].select(expected.columns).equals(expected)
+    assert whole[0].height == collapsed.rows

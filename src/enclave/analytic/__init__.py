@@ -18,6 +18,7 @@ from enclave import io, log
 from enclave.analytic.events import build_events, child_births
 from enclave.analytic.family import build_family
 from enclave.analytic.panel import build_panel
+from enclave.analytic.parallel import ordered_map
 from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
 from enclave.analytic.spells import observation_end, program_records, program_spells
@@ -123,25 +124,27 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
         sinks = {}
         try:
             # a bucket's four tables may wait while the next bucket is built
+            def bucket_tables(bucket: tuple[str | None, str | None]) -> dict[str, pl.DataFrame]:
+                part = {
+                    a: scan.filter(in_bucket("pid", bucket)).collect() for a, scan in scans.items()
+                }
+                tables = build(
+                    params,
+                    part,
+                    demographics.filter(in_bucket("pid", bucket)),
+                    links.filter(in_bucket("parent_pid", bucket)),
+                    window_end,
+                    births,
+                )
+                del tables["family_links"]
+                return {name: validate(name, frame) for name, frame in tables.items()}
+
             with BackgroundWrites(depth=4) as writes:
-                for bucket in pid_buckets(buckets):
-                    part = {
-                        a: scan.filter(in_bucket("pid", bucket)).collect()
-                        for a, scan in scans.items()
-                    }
-                    tables = build(
-                        params,
-                        part,
-                        demographics.filter(in_bucket("pid", bucket)),
-                        links.filter(in_bucket("parent_pid", bucket)),
-                        window_end,
-                        births,
-                    )
-                    del tables["family_links"]
+                for tables in ordered_map(bucket_tables, pid_buckets(buckets)):
                     for name, frame in tables.items():
                         if name not in sinks:
                             sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
-                        writes.write(sinks[name], validate(name, frame))
+                        writes.write(sinks[name], frame)
         finally:
             for sink in sinks.values():
                 sink.close()

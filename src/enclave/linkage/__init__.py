@@ -48,8 +48,23 @@ def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | N
     earlier = io.read_parquet(existing).collect() if existing is not None else None
     with io.atomic_dir(out) as tmp:
         for name, frame in outputs(frames, params, earlier):
-            io.write_parquet(frame, tmp / f"{name}.parquet")
+            if isinstance(frame, pl.DataFrame):
+                io.write_parquet(frame, tmp / f"{name}.parquet")
+            else:  # the identity map, part by part
+                _write_parts(frame, tmp / f"{name}.parquet")
             del frame  # the next output is built only after this one is released
+
+
+def _write_parts(parts: Iterator[pl.DataFrame], path: Path) -> None:
+    sink = None
+    try:
+        for part in parts:
+            if sink is None:
+                sink = io.ParquetSink(path, part.schema)
+            sink.write(part)
+    finally:
+        if sink is not None:
+            sink.close()
 
 
 def read_identifiers(path: Path) -> pl.LazyFrame:
@@ -83,15 +98,23 @@ def link(
 ) -> LinkResult:
     """Pure core: standard identifier rows (one frame, or one per file) -> crosswalk,
     family links and scored pairs."""
-    return LinkResult(**dict(outputs(frame, params, existing)))
+    frames = {
+        name: output if isinstance(output, pl.DataFrame) else pl.concat(list(output))
+        for name, output in outputs(frame, params, existing)
+    }
+    return LinkResult(**frames)
 
 
 def outputs(
     frame: pl.LazyFrame | Sequence[pl.LazyFrame],
     params: LinkageParams,
     existing: pl.DataFrame | None = None,
-) -> Iterator[tuple[str, pl.DataFrame]]:
-    """The linkage zone's frames, one at a time, in the order of :data:`OUTPUTS`."""
+) -> Iterator[tuple[str, pl.DataFrame | Iterator[pl.DataFrame]]]:
+    """The linkage zone's frames, one at a time, in the order of :data:`OUTPUTS`.
+
+    The identity map (a row per record and per named parent: 73M at a million
+    persons) comes as an iterator of consecutive parts, each built as it is written.
+    """
     start = time.perf_counter()
     collapsed = identity.collapse(frame, params.min_age)
     identities = collapsed.identities
@@ -135,7 +158,7 @@ def outputs(
     del crosswalk
     yield "family", links
     yield "pairs", pairs
-    yield "identity_map", _identity_map(collapsed, attrs)
+    yield "identity_map", _identity_map_parts(collapsed, attrs)
     LOG.debug("all outputs in %.1f s", time.perf_counter() - start)
 
 
@@ -203,10 +226,29 @@ def _carry_over(crosswalk: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame
     return pl.concat([crosswalk, kept]).sort("record_key")
 
 
-def _identity_map(collapsed: identity.Collapsed, attrs: pl.DataFrame) -> pl.DataFrame:
+#: records per part of the identity map
+IDENTITY_MAP_PART_ROWS = 8_000_000
+
+
+def _identity_map_parts(
+    collapsed: identity.Collapsed, attrs: pl.DataFrame, rows: int = IDENTITY_MAP_PART_ROWS
+) -> Iterator[pl.DataFrame]:
     """Every person and parent row with its identity and the guards' attributes (so the
-    evaluation re-clusters with what the link saw)."""
-    rows = identity.with_roles(collapsed)
+    evaluation re-clusters with what the link saw), ``rows`` records at a time: the
+    parts, concatenated, are :func:`identity.with_roles` with the attributes."""
     attrs = attrs.drop("identity_id")
-    ids = rows.get_column("identity_id")
-    return rows.with_columns(attrs.get_column(c).gather(ids) for c in attrs.columns)
+    records, parents = collapsed.records, collapsed.parents
+    positions = parents.get_column("pos").to_numpy()
+    for low in range(0, max(records.height, 1), rows):
+        high = min(low + rows, records.height)
+        first, last = np.searchsorted(positions, [low, high], side="left")
+        part = identity.with_roles(
+            identity.Collapsed(
+                records=records.slice(low, high - low),
+                parents=parents.slice(first, last - first).with_columns(pl.col("pos") - low),
+                identities=collapsed.identities,
+                born_by=collapsed.born_by,
+            )
+        )
+        ids = part.get_column("identity_id")
+        yield part.with_columns(attrs.get_column(c).gather(ids) for c in attrs.columns)
