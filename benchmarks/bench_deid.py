@@ -62,7 +62,7 @@ def _build(base: Path, analytic: Path) -> dict:
     return {"cpu_seconds": _cpu_seconds(), "rows": rows}
 
 
-def main(size: int = 1_000_000, mix: str = "world", repeat: int = 1) -> dict:
+def main(size: int = 1_000_000, mix: str = "world", repeat: int = 3) -> dict:
     """Generate, then time deidentify and build (``repeat`` runs each, median); write
     benchmarks/results/deid.json."""
     os.environ.setdefault("ENCLAVE_MASTER_KEY", "be" * 32)  # a throwaway benchmark key

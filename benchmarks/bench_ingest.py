@@ -1,6 +1,8 @@
 """Ingestion at scale: how long validating an HFS delivery of ``rows`` rows takes, phase
 by phase, and pandera's overhead against the same checks written as plain polars
-expressions, side by side in one run.
+expressions, side by side in one run; and ``enclave validate`` on the same delivery as
+a file, in a fresh process, streaming it in ``ingest.batch_rows`` batches (its wall
+time and peak memory).
 
     python -m benchmarks.bench_ingest 1000000   # -> benchmarks/results/ingest.json
 
@@ -16,8 +18,11 @@ import datetime
 import json
 import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -111,6 +116,31 @@ def plain_polars_failures(raw: pl.DataFrame) -> pl.DataFrame:
     return long.filter(~pl.col("ok")).select("row", "reason")
 
 
+def stream(data: bytes) -> dict:
+    """``enclave validate`` on ``data`` written to a landing file, in a fresh process:
+    wall seconds and the process's peak memory (it streams the file in batches)."""
+    params = Path(__file__).parents[1] / "params.yaml"
+    with tempfile.TemporaryDirectory(prefix="bench_ingest.") as tmp:
+        root = Path(tmp)
+        landing = root / "landing"
+        landing.mkdir()
+        (landing / get(AGENCY).filename).write_bytes(data)
+        args = ["validate", AGENCY, "--params", str(params), "--landing", str(landing)]
+        for name in ("staged", "quarantine"):
+            args += [f"--{name}", str(root / name)]
+        args += ["--report", str(root / "report.json")]
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "enclave", *args], check=True)
+        seconds = time.perf_counter() - start
+        report = json.loads((root / "report.json").read_text())
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(peak, 1),
+        "rows_staged": report["rows_staged"],
+    }
+
+
 def timed(func, *args):
     start = time.perf_counter()
     out = func(*args)
@@ -121,9 +151,11 @@ def main(rows: int = 10_000_000) -> dict:
     """Time each phase once at ``rows`` rows and write benchmarks/results/ingest.json."""
     contract, params = get(AGENCY), IngestParams()
     data, t_generate = timed(delivery, rows)
+    streamed = stream(data)
     result, t_total = timed(ingest, contract, data, params)
     # the parsed raw rows again, to time the validators alone on identical input
-    from enclave.ingest import decode, parse_delimited, split_lines
+    from enclave.delivery import decode, split_lines
+    from enclave.ingest import parse_delimited
 
     def parse():
         text = decode(data, contract.layout.encoding, RuntimeError)
@@ -157,6 +189,7 @@ def main(rows: int = 10_000_000) -> dict:
         "rows_staged": result.report["rows_staged"],
         "rows_quarantined": result.report["rows_quarantined"],
     }
+    out["validate_stream"] = streamed
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     write("ingest", out)
     return out

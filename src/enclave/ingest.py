@@ -16,15 +16,30 @@ Every data row ends in exactly one of staged or quarantine; the counts reconcile
 the stage fails. Nothing here logs, raises or reports a row value: pandera's messages
 and failure values are dropped the moment they are caught, keeping only the check
 name, the column and the row position. The rules are tabulated in docs/ingestion.md.
+
+**Bounded memory.** A delivery can be gigabytes, so it is never held whole: it is
+read in chunks cut at line ends and processed in batches of ``ingest.batch_rows``
+lines, the file being read four times. The first read checks the encoding; the
+second parses every batch, counts malformed rows and keeps two 64-bit hashes per row
+(of its values, and of its grain) to find the few rows that may be repeats or grain
+clashes; the third parses just those candidates and decides them exactly, on their
+lines and values; the last validates, standardises and streams each batch into the
+output files. Checks over the whole file (duplicates, the grain, the malformed
+share, the header, trailing blank lines, the reconciliation) stay whole-file, and
+the outputs equal those of one batch holding the whole file. A raw model with any
+other frame-level check is read in one batch, as such a check needs every row.
 """
 
 from __future__ import annotations
 
-import codecs
+import contextlib
 import csv
 import logging
 import re
+import sys
 import warnings
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +48,9 @@ import pandera.polars as pa
 import polars as pl
 
 from enclave import io
-from enclave.config import IngestParams
-from enclave.contracts.base import Contract, Delimited, StagedIdentifiers
+from enclave.config import ConfigError, IngestParams
+from enclave.contracts.base import GRAIN_CHECK, Contract, Delimited, StagedIdentifiers
+from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
 from enclave.errors import EnclaveError, InputError
 
 log = logging.getLogger(__name__)
@@ -44,7 +60,11 @@ OTHER_DELIMITERS = (",", "|", "\t", ";")
 QUOTE = '"'
 #: a whole quoted CSV field ("" is an escaped quote inside) with its delimiters around
 QUOTED_FIELD = r'(^|{d})"(?:[^"]|"")*"({d}|$)'
-LATIN = {"cp1252", "latin-1", "iso8859-1", "iso8859-15"}
+#: seed of the row hashes that pick repeat and grain-clash candidates (never written)
+HASH_SEED = 20261128
+#: the row hashes are split into this many buckets (rows that may repeat or clash
+#: share one), so the search for candidates holds a bucket's tables at a time
+HASH_BUCKETS = 16
 
 
 class ReconciliationError(EnclaveError):
@@ -57,10 +77,14 @@ class ContractError(EnclaveError):
 
 @dataclass(frozen=True)
 class IngestResult:
-    """Everything one ingestion writes: staged tables, quarantined rows and the report."""
+    """Everything one ingestion writes: staged tables, quarantined rows and the report.
 
-    identifiers: pl.DataFrame
-    content: pl.DataFrame
+    From :func:`run` the staged tables are lazy scans of the written files (they can
+    be larger than memory); from :func:`ingest` all three are in memory.
+    """
+
+    identifiers: pl.DataFrame | pl.LazyFrame
+    content: pl.DataFrame | pl.LazyFrame
     quarantine: pl.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
 
@@ -76,115 +100,240 @@ def run(
     quarantine: Path,
     report: Path,
 ) -> IngestResult:
-    """Validate ``landing/<contract.filename>`` and write staged, quarantine and report."""
+    """Validate ``landing/<contract.filename>`` and write staged, quarantine and report.
+
+    Every file-level check runs before anything is opened for writing; the tables are
+    then streamed batch by batch into temporary files renamed into place at the end.
+    """
     from enclave import contracts
 
     contract = contracts.get(agency)
     path = Path(landing) / contract.filename
-    result = ingest(contract, read_delivery(agency, path), params, source=path)
-    write(result, staged=Path(staged), quarantine=Path(quarantine), report=Path(report))
-    log_summary(agency, result.report)
-    return result
-
-
-def read_delivery(agency: str, path: Path) -> bytes:
-    """The delivery's bytes, or an :class:`InputError` saying why they cannot be had."""
-    if not path.exists():
-        others = len(list(path.parent.iterdir())) if path.parent.is_dir() else 0
-        raise InputError(agency, path, "file:missing", f"{others} other file(s) in the directory")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(agency, path, "file:unreadable", type(exc).__name__) from None
-
-
-def write(result: IngestResult, staged: Path, quarantine: Path, report: Path) -> None:
-    """Write all three outputs, each atomically: a failure leaves none of them changed."""
+    plan = prepare(contract, Delivery.from_file(agency, path), params, source=path)
+    staged, quarantine = Path(staged), Path(quarantine)
     with (
         io.atomic_dir(staged) as s,
         io.atomic_dir(quarantine) as q,
-        io.atomic_file(report) as r,
+        io.atomic_file(Path(report)) as r,
+        FileSinks(s, q) as sinks,
     ):
-        io.write_parquet(result.identifiers, s / "identifiers.parquet")
-        io.write_parquet(result.content, s / "content.parquet")
-        io.write_parquet(result.quarantine, q / "rows.parquet")
-        io.write_json(result.report, r)
+        result = apply(contract, plan, params, sinks)
+        sinks.close()
+        io.write_json(result, r)
+    log_summary(agency, result)
+    return IngestResult(
+        identifiers=pl.scan_parquet(staged / "identifiers.parquet"),
+        content=pl.scan_parquet(staged / "content.parquet"),
+        quarantine=pl.read_parquet(quarantine / "rows.parquet"),
+        report=result,
+    )
+
+
+class FileSinks:
+    """Staged and quarantine tables streamed into parquet files, batch by batch."""
+
+    def __init__(self, staged: Path, quarantine: Path) -> None:
+        self._paths = {
+            "identifiers": staged / "identifiers.parquet",
+            "content": staged / "content.parquet",
+            "quarantine": quarantine / "rows.parquet",
+        }
+        self._sinks: dict[str, io.ParquetSink] = {}
+
+    def write(self, part: IngestResult) -> None:
+        for name, path in self._paths.items():
+            frame = getattr(part, name)
+            if name not in self._sinks:
+                self._sinks[name] = io.ParquetSink(path, frame.schema)
+            sink = self._sinks[name]
+            # a column all null in one batch may come out typed Null
+            sink.write(frame if frame.schema == sink.schema else frame.cast(sink.schema))
+
+    def close(self) -> None:
+        while self._sinks:
+            self._sinks.popitem()[1].close()
+
+    def __enter__(self) -> FileSinks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class FrameSinks:
+    """The same tables gathered in memory (for :func:`ingest`: tests and small inputs)."""
+
+    def __init__(self) -> None:
+        self.parts: list[IngestResult] = []
+
+    def write(self, part: IngestResult) -> None:
+        self.parts.append(part)
+
+    def frame(self, name: str) -> pl.DataFrame:
+        return pl.concat([getattr(p, name) for p in self.parts], how="vertical_relaxed")
 
 
 # --------------------------------------------------------------------------- core
 
 
 def ingest(
-    contract: Contract, data: bytes, params: IngestParams, source: Path | str = "<bytes>"
+    contract: Contract,
+    data: bytes,
+    params: IngestParams,
+    source: Path | str = "<bytes>",
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> IngestResult:
-    """Validate one delivery's bytes against ``contract`` (pure: no file is touched)."""
+    """Validate one delivery's bytes against ``contract`` (pure: no file is touched).
+
+    The same batch machinery as :func:`run`, gathering the tables in memory.
+    """
+    plan = prepare(contract, Delivery.from_bytes(data, chunk_bytes), params, source)
+    sinks = FrameSinks()
+    report = apply(contract, plan, params, sinks)
+    names = ("identifiers", "content", "quarantine")
+    return IngestResult(*(sinks.frame(n) for n in names), report=report)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the whole-file passes found: where to read, and the rows decided globally."""
+
+    reader: Reader
+    #: rows repeating an earlier line exactly
+    duplicates: pl.Series
+    #: rows whose grain is shared by a differing row (anywhere in the file)
+    grain_clashes: pl.Series
+
+
+def prepare(
+    contract: Contract, delivery: Delivery, params: IngestParams, source: Path | str
+) -> Plan:
+    """Every whole-file check, in the order a whole-file read would meet them.
+
+    Raises :class:`InputError` for a file fault; writes nothing.
+    """
 
     def fault(code: str, detail: str = "") -> InputError:
         return InputError(contract.agency, source, code, detail)
 
-    text = decode(data, contract.layout.encoding, fault)
-    del data
-    lines, trailing_blank = split_lines(text, fault)
-    del text
-    if isinstance(contract.layout, Delimited):
-        check_header(lines[0], contract.columns, contract.layout.delimiter, fault)
-        lines = lines.slice(1)
-        if lines.len() == 0:
-            raise fault("empty:header_only", "a header and no data rows")
-        raw = parse_delimited(lines, contract.columns, contract.layout.delimiter)
-    else:
-        raw = parse_fixed_width(lines, contract.columns, widths(contract))
-    raw = raw.with_columns(record_key=record_keys(contract.agency, pl.col("row")))
-    check_malformed_share(raw, params.max_malformed_share, fault)
-    return split(contract, raw, params, trailing_blank)
+    encoding = check_encoding(delivery.chunks(), contract.layout.encoding, fault)
+    size = params.batch_rows
+    if unbatchable_checks(contract):
+        # a frame-level check other than the grain needs every row at once
+        log.info("%s: frame-level checks need the whole file in one batch", contract.agency)
+        size = sys.maxsize
+    reader = Reader(contract, delivery, encoding, size, fault)
+    buckets: list[list[pl.DataFrame]] = [[] for _ in range(HASH_BUCKETS)]
+    bad, rows = 0, 0
+    for raw in reader.batches():
+        rows += raw.height
+        bad += raw["structure"].is_not_null().sum()
+        hashes = row_hashes(raw, grain_of(contract))
+        for (key,), part in hashes.partition_by("bucket", as_dict=True).items():
+            buckets[key].append(part.drop("bucket"))
+    check_malformed_share(bad, rows, params.max_malformed_share, fault)
+    found = [repeat_candidates(pl.concat(b)) for b in buckets if b]
+    del buckets
+    candidates = pl.concat(found).sort() if found else pl.Series("row", [], pl.UInt32)
+    duplicates, clashes = decide(contract, reader, candidates)
+    return Plan(reader, duplicates, clashes)
 
 
-def decode(data: bytes, encoding: str, fault: Any) -> str:
-    """Decode strictly in the contract's encoding, refusing bytes that betray another one.
+def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> dict[str, Any]:
+    """Validate, standardise and route each batch into ``sinks``; the merged report."""
+    duplicates, clashes = plan.duplicates.implode(), plan.grain_clashes
+    reports = []
+    for raw in plan.reader.batches():
+        raw = raw.with_columns(duplicate=pl.col("row").is_in(duplicates))
+        grain = clashes.filter(clashes.is_between(raw["row"].min(), raw["row"].max()))
+        extra = grain.to_frame("row").with_columns(reason=pl.lit(f"{GRAIN_CHECK}:row"))
+        part = split(contract, raw, params, extra=extra)
+        sinks.write(part)
+        reports.append(part.report)
+    return merge_reports(reports, plan.reader.trailing_blank)
 
-    A UTF-8 byte-order mark is dropped from a UTF-8 delivery. Any cp1252/latin-1 byte
-    string decodes, so a delivery in such an encoding that is valid UTF-8 with non-ASCII
-    characters (or carries a UTF-8 BOM) is refused as UTF-8 sent by mistake.
+
+class Reader:
+    """The delivery's data rows, parsed, in batches of ``size`` lines (one pass per call).
+
+    The header (of a delimited layout) is checked on the first line; row numbers run
+    on across batches; blank lines after the last content line are not rows but are
+    counted in ``trailing_blank``.
     """
-    name = codecs.lookup(encoding).name
-    if not data.strip():
-        raise fault("empty:file", "no content")
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in data:
-        raise fault("encoding:binary", "NUL bytes or a UTF-16 byte-order mark")
-    has_bom = data.startswith(codecs.BOM_UTF8)
-    if name == "utf-8":
-        data = data[len(codecs.BOM_UTF8) :] if has_bom else data
-    elif has_bom:
-        raise fault("encoding:utf8", f"UTF-8 byte-order mark in a {name} delivery")
-    elif name in LATIN and not data.isascii() and _is_utf8(data):
-        raise fault("encoding:utf8", f"UTF-8 multi-byte characters in a {name} delivery")
-    try:
-        return data.decode(name)
-    except UnicodeDecodeError as exc:
-        detail = f"byte not valid {name} at offset {exc.start}"
-        raise fault("encoding:undecodable", detail) from None
+
+    def __init__(
+        self, contract: Contract, delivery: Delivery, encoding: str, size: int, fault: Any
+    ) -> None:
+        if size < 1:
+            raise ConfigError("'ingest.batch_rows' must be at least 1")
+        self.contract, self.delivery, self.encoding = contract, delivery, encoding
+        self.size, self.fault = size, fault
+        self.delimited = isinstance(contract.layout, Delimited)
+        self.widths = [] if self.delimited else widths(contract)
+        self.trailing_blank = 0
+
+    def batches(self, only: pl.Series | None = None) -> Iterator[pl.DataFrame]:
+        """``row``, ``line``, ``structure``, the columns and ``record_key``, per batch;
+        with ``only`` (sorted row numbers), just those rows are parsed."""
+        contract, row = self.contract, 1
+        lines = self.line_batches()
+        if self.delimited:
+            header = next(lines)
+            check_header(header[0], contract.columns, contract.layout.delimiter, self.fault)
+        for batch in lines:
+            first, row = row, row + batch.len()
+            rows = None
+            if only is not None:
+                rows = only.filter(only.is_between(first, row - 1))
+                if rows.is_empty():
+                    continue
+                batch = _compact(batch.gather(rows - first))
+            if self.delimited:
+                raw = parse_delimited(batch, contract.columns, contract.layout.delimiter, first)
+            else:
+                raw = parse_fixed_width(batch, contract.columns, self.widths, first)
+            if rows is not None:
+                raw = raw.with_columns(row=rows.alias("row"))  # parsing keeps line order
+            yield raw.with_columns(record_key=record_keys(contract.agency, pl.col("row")))
+        if row == 1 and self.delimited:
+            raise self.fault("empty:header_only", "a header and no data rows")
+
+    def line_batches(self) -> Iterator[pl.Series]:
+        """Batches of lines: the header alone first (if any), then ``size`` at a time.
+
+        Lines after the last content line seen so far are held back: they are rows
+        only if content follows them.
+        """
+        pending = pl.Series("line", [], dtype=pl.String)
+        ready, emitted, first = 0, 0, True
+        want = 1 if self.delimited else self.size
+        for chunk in self.delivery.chunks():
+            lines = chunk_lines(chunk, self.encoding, first)
+            first = False
+            content = lines.str.strip_chars().str.len_bytes() > 0
+            if content.any():
+                ready = pending.len() + content.arg_true().max() + 1
+            pending = pl.concat([pending, lines])
+            while ready >= want:
+                yield pending.slice(0, want).rechunk()
+                pending, ready, emitted = pending.slice(want), ready - want, emitted + 1
+                want = self.size
+        while ready > 0:
+            take = min(want, ready)
+            yield pending.slice(0, take).rechunk()
+            pending, ready, emitted = pending.slice(take), ready - take, emitted + 1
+            want = self.size
+        if not emitted:
+            raise self.fault("empty:file", "only blank lines")
+        self.trailing_blank = pending.len()
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def split_lines(text: str, fault: Any) -> tuple[pl.Series, int]:
-    """Lines of the text (CRLF or LF), without trailing blank lines, and how many those were."""
-    text = text.replace("\r\n", "\n")
-    # the last line's terminator ends a line; it does not start a blank one
-    text = text.removesuffix("\n")
-    lines = pl.Series("line", [text]).str.split("\n").explode()
-    content = lines.str.strip_chars().str.len_bytes() > 0
-    if not content.any():
-        raise fault("empty:file", "only blank lines")
-    last = content.arg_true().max()
-    kept = lines.slice(0, last + 1)
-    return kept, lines.len() - kept.len()
+def _compact(lines: pl.Series) -> pl.Series:
+    """The lines in buffers of their own: a gathered string column still points into
+    (and keeps alive) the whole batch it was taken from."""
+    copied = pl.from_arrow(lines.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    return copied.alias(lines.name)
 
 
 def check_header(header: str, columns: list[str], delimiter: str, fault: Any) -> None:
@@ -229,17 +378,92 @@ def record_keys(agency: str, row: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit(f"{agency}-"), row.cast(pl.String).str.zfill(9))
 
 
+# --------------------------------------------------------------------------- whole-file rows
+
+
+def grain_of(contract: Contract) -> list[str]:
+    """The grain the raw model's grain check enforces (none if it has no such check)."""
+    config = getattr(contract.raw, "__config__", None)
+    return list((getattr(config, "metadata", None) or {}).get("grain") or [])
+
+
+def unbatchable_checks(contract: Contract) -> list[str]:
+    """Checks a batch cannot answer for the whole file: frame-level checks and unique
+    columns of the raw and staged models, except the raw grain check (decided
+    file-wide by :func:`decide`) and unique record keys (unique by construction)."""
+    names = []
+    for model in (contract.raw, StagedIdentifiers, contract.content):
+        schema = model.to_schema()
+        names += [check.name for check in schema.checks]
+        names += [f"unique:{c}" for c, col in schema.columns.items() if col.unique]
+    names = [n for n in names if n != "unique:record_key"]
+    if grain_of(contract) and names.count(GRAIN_CHECK) == 1:
+        names.remove(GRAIN_CHECK)
+    return names
+
+
+def row_hashes(raw: pl.DataFrame, grain: list[str]) -> pl.DataFrame:
+    """``row``, ``rh`` (hash of the line), ``gh`` (hash of the grain, well-formed rows
+    only) and ``bucket`` of every non-blank row.
+
+    Rows with a unique ``rh`` repeat nothing; a grain whose rows all have one ``rh``
+    has no differing rows. Equal lines parse to equal grains, so the bucket, from
+    ``gh`` where there is one and ``rh`` otherwise, puts rows that may repeat or
+    clash together.
+    """
+    ok = pl.col("structure").is_null()
+    blank = pl.col("structure").eq_missing("blank_line:row")
+    rh = pl.when(~blank).then(pl.col("line").hash(HASH_SEED))
+    gh = pl.when(ok).then(pl.struct(grain).hash(HASH_SEED)) if grain else pl.lit(None, pl.UInt64)
+    bucket = (pl.coalesce("gh", "rh") % HASH_BUCKETS).cast(pl.UInt8).alias("bucket")
+    hashes = raw.select("row", rh.alias("rh"), gh.alias("gh"))
+    return hashes.filter(pl.col("rh").is_not_null()).with_columns(bucket)
+
+
+def repeat_candidates(hashes: pl.DataFrame) -> pl.Series:
+    """Rows that may repeat another row, or share a grain with a differing row: all rows
+    whose value hash recurs, and all rows of a grain hash with more than one value hash."""
+    repeated = hashes.filter(pl.col("rh").is_duplicated())["row"]
+    clashing = hashes.filter(pl.col("gh").is_not_null() & (pl.col("rh").n_unique().over("gh") > 1))[
+        "row"
+    ]
+    return pl.concat([repeated, clashing]).unique().sort()
+
+
+def decide(
+    contract: Contract, reader: Reader, candidates: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """Duplicate rows and grain-clash rows, decided exactly on the candidates' own lines
+    and values (every copy of a repeat, and every row of a clashing grain, is a
+    candidate, so the candidates alone decide)."""
+    empty = pl.Series("row", [], dtype=pl.UInt32)
+    if candidates.is_empty():
+        return empty, empty
+    rows = pl.concat(raw.drop("record_key") for raw in reader.batches(only=candidates))
+    duplicates = rows.filter(repeats(rows))["row"]
+    grain = grain_of(contract)
+    if not grain:
+        return duplicates, empty
+    ok = rows.filter(pl.col("structure").is_null()).select([*contract.columns, "row"])
+    values = pl.struct(contract.columns)
+    clashes = ok.filter(pl.len().over(grain) != pl.len().over(values))["row"]
+    return duplicates, clashes
+
+
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_delimited(lines: pl.Series, columns: list[str], delimiter: str) -> pl.DataFrame:
-    """One row per line: ``row``, ``line``, ``structure`` (a reason or null), the columns.
+def parse_delimited(
+    lines: pl.Series, columns: list[str], delimiter: str, first_row: int = 1
+) -> pl.DataFrame:
+    """One row per line: ``row`` (from ``first_row``), ``line``, ``structure`` (a reason
+    or null), the columns.
 
     Well-formed lines are split quote-aware; a malformed line is split naively into at
     most as many columns as the contract has, the last one keeping the rest, so the
     quarantined row still holds everything delivered.
     """
-    frame = pl.DataFrame(lines).with_row_index("row", offset=1)
+    frame = pl.DataFrame(lines).with_row_index("row", offset=first_row)
     line = pl.col("line")
     has_quote = frame.get_column("line").str.contains(QUOTE, literal=True)
     # Drop every whole quoted field; a quote left over is bad quoting. Delimiters are
@@ -267,7 +491,10 @@ def parse_delimited(lines: pl.Series, columns: list[str], delimiter: str) -> pl.
         _read_quoted(quoted.filter(ok), columns, delimiter),
         _split(pl.concat([plain.filter(~ok), quoted.filter(~ok)]), columns, delimiter, exact=False),
     ]
-    return _empty_as_null(pl.concat(parts).sort("row"), columns)
+    parts = [p for p in parts if p.height] or parts[:1]
+    # one part alone is in line order already: sorting a batch is not free
+    frame = parts[0] if len(parts) == 1 else pl.concat(parts).sort("row")
+    return _empty_as_null(frame, columns)
 
 
 def _split(frame: pl.DataFrame, columns: list[str], delimiter: str, exact: bool) -> pl.DataFrame:
@@ -295,13 +522,16 @@ def _read_quoted(frame: pl.DataFrame, columns: list[str], delimiter: str) -> pl.
     return pl.concat([frame, parsed], how="horizontal")
 
 
-def parse_fixed_width(lines: pl.Series, columns: list[str], widths: list[int]) -> pl.DataFrame:
-    """One row per line, sliced by width and stripped of padding; wrong lengths flagged.
+def parse_fixed_width(
+    lines: pl.Series, columns: list[str], widths: list[int], first_row: int = 1
+) -> pl.DataFrame:
+    """One row per line (``row`` from ``first_row``), sliced by width and stripped of
+    padding; wrong lengths flagged.
 
     A line of the wrong length is still sliced (the last column keeps any excess) so the
     quarantined row holds everything delivered.
     """
-    frame = pl.DataFrame(lines).with_row_index("row", offset=1)
+    frame = pl.DataFrame(lines).with_row_index("row", offset=first_row)
     line = pl.col("line")
     starts = [sum(widths[:i]) for i in range(len(widths))]
     structure = (
@@ -325,13 +555,13 @@ def _empty_as_null(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     ).select("row", "line", "structure", *columns)
 
 
-def check_malformed_share(raw: pl.DataFrame, limit: float, fault: Any) -> None:
-    """Refuse a delivery whose layout is wrong everywhere rather than quarantine it all."""
-    bad = raw["structure"].is_not_null().sum()
-    if bad > limit * raw.height:
+def check_malformed_share(bad: int, rows: int, limit: float, fault: Any) -> None:
+    """Refuse a delivery whose layout is wrong everywhere rather than quarantine it all
+    (``bad`` of the file's ``rows`` rows are structurally malformed)."""
+    if bad > limit * rows:
         raise fault(
             "structure:malformed_rows",
-            f"{bad} of {raw.height} rows have the wrong structure (limit {limit:.0%})",
+            f"{bad} of {rows} rows have the wrong structure (limit {limit:.0%})",
         )
 
 
@@ -339,17 +569,29 @@ def check_malformed_share(raw: pl.DataFrame, limit: float, fault: Any) -> None:
 
 
 def split(
-    contract: Contract, raw: pl.DataFrame, params: IngestParams, trailing_blank: int = 0
+    contract: Contract,
+    raw: pl.DataFrame,
+    params: IngestParams,
+    trailing_blank: int = 0,
+    extra: pl.DataFrame | None = None,
 ) -> IngestResult:
-    """Route each parsed row to staged or quarantine and build the report."""
+    """Route each parsed row to staged or quarantine and build the report.
+
+    ``raw`` may be one batch of the file: its ``duplicate`` column (if present) and the
+    ``extra`` (``row``, ``reason``) failures then carry what was decided file-wide.
+    """
     columns = contract.columns
+    if "duplicate" not in raw.columns:
+        raw = raw.with_columns(duplicate=repeats(raw))
     # the raw line has served (structure, repeats): dropping it halves what is held
-    raw = raw.with_columns(duplicate=repeats(raw)).drop("line", strict=False)
+    raw = raw.drop("line", strict=False)
     value_bad, frame_codes = value_failures(
         contract.raw, raw.filter(pl.col("structure").is_null()), columns
     )
     reasons = [raw.filter(pl.col("structure").is_not_null()).select("row", reason="structure")]
     reasons.append(value_bad)
+    if extra is not None:
+        reasons.append(extra)
     if params.duplicate_rule == "quarantine_repeats":
         reasons.append(raw.filter("duplicate").select("row", reason=pl.lit("duplicate:row")))
     passing = raw.join(_collect_reasons(reasons), on="row", how="anti").sort("row")
@@ -514,6 +756,32 @@ def build_report(
         "trailing_blank_lines": trailing,
         "reconciled": reconciled,
         "reasons": reasons,
+    }
+
+
+def merge_reports(reports: list[dict[str, Any]], trailing: int) -> dict[str, Any]:
+    """One report from the reports of the batches (counts add up, codes are united)."""
+    counts = ("rows_read", "rows_staged", "rows_quarantined", "duplicate_rows")
+    merged: dict[str, Any] = {k: sum(r[k] for r in reports) for k in counts}
+    reasons: Counter[str] = Counter()
+    frame_codes: set[str] = set()
+    for r in reports:
+        reasons.update(r["reasons"])
+        frame_codes.update(r["frame_checks_failed"])
+    reconciled = all(r["reconciled"] for r in reports) and merged["rows_read"] == (
+        merged["rows_staged"] + merged["rows_quarantined"]
+    )
+    if not reconciled:
+        raise ReconciliationError(
+            f"rows read {merged['rows_read']} != staged {merged['rows_staged']} "
+            f"+ quarantined {merged['rows_quarantined']}"
+        )
+    return {
+        **merged,
+        "trailing_blank_lines": trailing,
+        "reconciled": reconciled,
+        "reasons": dict(sorted(reasons.items())),
+        "frame_checks_failed": dict.fromkeys(sorted(frame_codes), 1),
     }
 
 
