@@ -47,6 +47,16 @@ def make_db_api(
     raise BackendError(f"linkage backend '{backend}' is not available in this deployment")
 
 
+def close(db_api) -> None:
+    """Release the engine's memory now: a linker's objects refer to each other, so its
+    DuckDB database (gigabytes at a million persons, up to the memory limit) would
+    otherwise stay allocated until a garbage collection, through the row-level work
+    that follows."""
+    connection = getattr(db_api, "duckdb_con", None)
+    if connection is not None:
+        connection.close()
+
+
 def duckdb_config(threads: int, memory_limit_gb: float | None = None) -> dict[str, str | int]:
     """DuckDB settings: threads and a memory limit in MiB.
 

@@ -15,6 +15,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
 from enclave.config import LinkageParams
+from enclave.linkage import backend
 from enclave.linkage.backend import make_db_api
 
 for _name in ("splink", "duckdb"):
@@ -278,15 +279,18 @@ def predict(identities: pl.DataFrame, params: LinkageParams) -> pl.DataFrame:
     counted = identities.with_columns(
         pl.len().over("last_name", "first_initial").cast(pl.Int64).alias(INITIAL_BLOCK)
     )
-    table = db_api.register(counted, table_name="identities")
-    linker = Linker(table, settings(params), log_level=None)
-    train(linker, params)
-    scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
-    edges = pl.from_arrow(
-        scored.as_duckdbpyrelation()
-        .select("unique_id_l, unique_id_r, match_probability")
-        .to_arrow_table()
-    )
+    try:
+        table = db_api.register(counted, table_name="identities")
+        linker = Linker(table, settings(params), log_level=None)
+        train(linker, params)
+        scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
+        edges = pl.from_arrow(
+            scored.as_duckdbpyrelation()
+            .select("unique_id_l, unique_id_r, match_probability")
+            .to_arrow_table()
+        )
+    finally:
+        backend.close(db_api)
     return _tidy_edges(edges)
 
 
