@@ -15,7 +15,9 @@ millions at a million persons). Here:
    sorted, leak-scanned and appended to the agency's file, so each file is sorted
    on ``pid, record_pid`` as the in-memory path writes it.
 
-The tables equal the in-memory path's (tests/pipeline/test_deid_stream.py).
+Agencies are handled two at a time in steps 1 and 3 (:mod:`enclave.analytic.parallel`),
+results taken in order, so the files are those of a sequential run. The tables equal
+the in-memory path's (tests/pipeline/test_deid_stream.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -343,17 +346,17 @@ def spill_records(
         )
         name = f"{index:06d}"
 
-        def spill_agency(agency: str, low=low, high=high, links=links, name=name):
-            return _spill_agency(
-                agency,
-                contents[agency].filter(in_bucket("record_key", (low, high))),
-                _identifiers(identifiers[agency], low, high),
-                links,
-                pseudonymise_content,
-                work / agency,
-                name,
-            )
-
+        # the slice's part of one agency, two agencies at a time
+        spill_agency = partial(
+            _spill_agency,
+            bounds=(low, high),
+            contents=contents,
+            identifiers=identifiers,
+            links=links,
+            pseudonymise_content=pseudonymise_content,
+            work=work,
+            name=name,
+        )
         counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
         for agency, (height, reference, found) in zip(
             agencies, ordered_map(spill_agency, agencies), strict=True
@@ -373,19 +376,23 @@ def spill_records(
 
 def _spill_agency(
     agency: str,
-    content: pl.LazyFrame,
-    ids: pl.DataFrame,
+    *,
+    bounds: tuple[str | None, str | None],
+    contents: dict[str, pl.LazyFrame],
+    identifiers: dict[str, pl.LazyFrame],
     links: pl.DataFrame,
     pseudonymise_content,
-    folder: Path,
+    work: Path,
     name: str,
 ) -> tuple[int, LeakReference | None, dict[str, pl.DataFrame]]:
-    """One agency's part of a slice: its records pseudonymised and spilled to ``folder``.
+    """One agency's records with keys in ``bounds``, pseudonymised and spilled to
+    ``work/<agency>``, files named ``name``.
 
     Returns the records linked, the slice's leak reference (None without identifiers)
     and the per-person counts of dates of birth and sexes.
     """
-    content = content.collect()
+    content = contents[agency].filter(in_bucket("record_key", bounds)).collect()
+    ids = _identifiers(identifiers[agency], *bounds)
     keys = content.get_column("record_key")
     cover, rows, height = None, ..., 0
     if not content.is_empty():
@@ -393,7 +400,7 @@ def _spill_agency(
         rows = link_rows(keys, cover.get_column("record_key"))
         records = pseudonymise_content(agency, content, cover, rows=rows)
         height = records.height
-        _spill(records, folder, name)
+        _spill(records, work / agency, name)
     if ids.is_empty():
         return height, None, {}
     id_keys = ids.get_column("record_key")

@@ -3,6 +3,9 @@ only params keys that exist in the typed configuration."""
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,3 +75,67 @@ def test_dvc_analytics_off_and_remote_configured():
     text = (REPO / ".dvc" / "config").read_text()
     assert "analytics = false" in text
     assert "remote = local" in text
+
+
+#: modules every stage uses (files, logging, settings, errors): a change to one of them
+#: is not a change to a stage's logic, so no stage lists them and none reruns for them
+SHARED = {
+    "enclave",
+    "enclave.io",
+    "enclave.log",
+    "enclave.config",
+    "enclave.errors",
+    "enclave.paths",
+}
+SRC = REPO / "src"
+
+
+def _module_file(module: str) -> Path:
+    path = SRC / Path(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def _enclave_imports(module: str) -> set[str]:
+    """The enclave modules ``module`` imports anywhere in its file (functions too)."""
+    found = set()
+    for node in ast.walk(ast.parse(_module_file(module).read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            candidates = [node.module, *names]
+        elif isinstance(node, ast.Import):
+            candidates = [a.name for a in node.names]
+        else:
+            continue
+        for name in candidates:
+            if name.split(".")[0] == "enclave" and _module_file(name).exists():
+                found.add(name)
+    return found
+
+
+def _closure(module: str) -> set[str]:
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in SHARED:
+            continue
+        todo += _enclave_imports(current)
+        parts = current.split(".")  # importing a.b.c runs a/__init__ and a/b/__init__
+        todo += [".".join(parts[:i]) for i in range(2, len(parts))]
+    return seen - SHARED
+
+
+def _entry_module(subcommand: str) -> str:
+    source = inspect.getsource(getattr(cli, "cmd_" + subcommand.replace("-", "_")))
+    return re.search(r"from (enclave[\w.]*) import run", source).group(1)
+
+
+@pytest.mark.parametrize(("name", "stage"), list(_stage_bodies()))
+def test_code_deps_cover_every_module_the_stage_runs(name, stage):
+    deps = [REPO / d for d in stage.get("deps", []) if str(d).startswith("src/")]
+    modules = _closure(_entry_module(stage["cmd"].split()[1]))
+    covered = [m for m in modules if any(_module_file(m).is_relative_to(d) for d in deps)]
+    uncovered = sorted(modules - set(covered))
+    assert not uncovered, f"stage {name}: dvc.yaml deps miss {uncovered}"

@@ -95,8 +95,8 @@ def in_bucket(column: str, bucket: tuple[str | None, str | None]) -> pl.Expr:
 def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
     """Read ``base``, build every table, validate, write ``out`` atomically.
 
-    Persons are built in ``buckets`` ranges of pid, one at a time, and each table is
-    streamed to its file: memory follows one bucket, not the project. Every table is
+    Persons are built in ``buckets`` ranges of pid, two at a time, and each table is
+    streamed to its file: memory follows two buckets, not the project. Every table is
     per person except two global inputs, computed first over all files: the end of
     observation (where open spells stop) and children's births (a parent's
     ``BIRTH_OF_CHILD`` event). The files equal those of one in-memory :func:`build`.
@@ -119,26 +119,26 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
     births = child_births(scans.get("idph"))
     links = validate("family_links", build_family(family))
     rows = {"family_links": links.height}
+
+    # buckets are built two at a time (ordered_map), and written in order
+    def bucket_tables(bucket: tuple[str | None, str | None]) -> dict[str, pl.DataFrame]:
+        part = {a: scan.filter(in_bucket("pid", bucket)).collect() for a, scan in scans.items()}
+        tables = build(
+            params,
+            part,
+            demographics.filter(in_bucket("pid", bucket)),
+            links.filter(in_bucket("parent_pid", bucket)),
+            window_end,
+            births,
+        )
+        del tables["family_links"]
+        return {name: validate(name, frame) for name, frame in tables.items()}
+
     with io.atomic_dir(Path(out)) as tmp:
         io.write_parquet(links, tmp / "family_links.parquet")
         sinks = {}
         try:
             # a bucket's four tables may wait while the next bucket is built
-            def bucket_tables(bucket: tuple[str | None, str | None]) -> dict[str, pl.DataFrame]:
-                part = {
-                    a: scan.filter(in_bucket("pid", bucket)).collect() for a, scan in scans.items()
-                }
-                tables = build(
-                    params,
-                    part,
-                    demographics.filter(in_bucket("pid", bucket)),
-                    links.filter(in_bucket("parent_pid", bucket)),
-                    window_end,
-                    births,
-                )
-                del tables["family_links"]
-                return {name: validate(name, frame) for name, frame in tables.items()}
-
             with BackgroundWrites(depth=4) as writes:
                 for tables in ordered_map(bucket_tables, pid_buckets(buckets)):
                     for name, frame in tables.items():
