@@ -25,7 +25,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -156,6 +156,17 @@ class SortedReference(LeakReference):
 
     id_lengths: pl.Series
     name_lengths: pl.Series
+    #: per numeric dtype, :meth:`numeric_ids` (filled on first use)
+    _numeric: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def numeric_ids(self, dtype: pl.DataType) -> pl.Series:
+        """The agency ids that are the text of a value of the numeric ``dtype``: those
+        that parse as one and print back as themselves (usually none, or few)."""
+        if dtype not in self._numeric:
+            ids = self.agency_ids
+            parsed = ids.cast(dtype, strict=False)
+            self._numeric[dtype] = parsed.filter((parsed.cast(pl.String) == ids).fill_null(False))
+        return self._numeric[dtype]
 
     @classmethod
     def of(cls, reference: LeakReference) -> SortedReference:
@@ -195,6 +206,10 @@ def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) 
         if distinct[column].str.contains(leakscan.SSN_PATTERN).any():
             raise LeakError(path, column, "ssn_pattern")
     for column, values in distinct.items():
+        if values.dtype.is_numeric():
+            # a number's text equals an id only if the id prints back from a number:
+            # those few are matched as numbers, and any hit confirmed on the text
+            values = values.filter(values.is_in(reference.numeric_ids(values.dtype).implode()))
         stripped = values.cast(pl.String).str.strip_chars()
         if _in_sorted(stripped, ids, id_lengths):
             raise LeakError(path, column, "agency_id")

@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enclave import geography
-from enclave.deid_stream import join_links, link_rows
+from enclave.deid_stream import _merge_reference, join_links, link_rows, scan_chunk
 from enclave.deidentify import _county_of_zip, _generalise_counties, _sort_records
+from enclave.errors import LeakError
+from enclave.leakscan import LeakReference, scan_frame
 from enclave.pseudonym import (
     keyed_record_ids,
     keyed_record_numbers,
@@ -113,6 +115,49 @@ def test_record_numbers_are_the_record_pseudonyms():
     assert record_ids_of_numbers(numbers.sort()).equals(keyed_record_ids(keys, KEY).sort())
     assert keyed_record_numbers(pl.Series(["a", "bb"]), KEY) is None  # not one shape
     assert keyed_record_numbers(pl.Series(["a", None]), KEY) is None
+
+
+NUMERIC_LOOKING = ["1.5", "1.50", "007", "7", "1e3", "1000.0", "NaN", "nan", "inf", "-0.0", "0.0"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    dtype=st.sampled_from([pl.Int8, pl.Int64, pl.Float64]),
+    values=st.lists(
+        st.one_of(st.integers(-200, 200), st.floats(allow_nan=True, width=64), st.none()),
+        max_size=30,
+    ),
+    as_ids=st.lists(st.integers(0, 29), max_size=3),
+    others=st.lists(st.sampled_from(NUMERIC_LOOKING), max_size=4),
+)
+def test_numeric_agency_id_check_equals_the_text_check(dtype, values, as_ids, others):
+    """``scan_chunk`` matches numbers against the ids that print back from a number;
+    ``leakscan.scan_frame`` compares every value's text: they must agree."""
+    column = pl.Series("amount", values, dtype=pl.Float64, strict=False).cast(dtype, strict=False)
+    texts = column.cast(pl.String)
+    ids = [texts[i] for i in as_ids if i < len(texts) and texts[i] is not None] + others
+    reference = _merge_reference(
+        [
+            LeakReference.from_identifiers(
+                pl.LazyFrame(
+                    {"agency_id": ids or ["X1"], "first_name": None, "dob": None},
+                    schema={"agency_id": pl.String, "first_name": pl.String, "dob": pl.Date},
+                )
+            )
+        ]
+    )
+    frame = column.to_frame()
+    assert _scan_outcome(scan_chunk, frame, reference) == _scan_outcome(
+        scan_frame, frame, reference
+    )
+
+
+def _scan_outcome(scan, frame, reference):
+    try:
+        scan(frame, reference, "t.parquet")
+    except LeakError as exc:
+        return str(exc)
+    return None
 
 
 def test_generalise_counties_maps_only_generalised_persons():
