@@ -40,7 +40,7 @@ def _megabytes(folder: Path) -> float:
 
 
 def _cpu_seconds() -> float:
-    """CPU time of this (fresh, forked) process, all threads: unlike the wall time, it
+    """CPU time of this (fresh) process, all threads: unlike the wall time, it
     hardly moves when other work shares the machine."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return round(usage.ru_utime + usage.ru_stime, 1)
@@ -68,7 +68,7 @@ def main(size: int = 1_000_000, mix: str = "world", repeat: int = 3) -> dict:
     os.environ.setdefault("ENCLAVE_MASTER_KEY", "be" * 32)  # a throwaway benchmark key
     load = [round(x, 1) for x in os.getloadavg()]  # other work on the machine: 1, 5, 15 min
     root = Path(tempfile.mkdtemp(prefix="bench_deid_"))
-    # every step in its own forked process: polars must not start threads in the parent
+    # every step in a fresh process (benchmarks.common.measure), as a pipeline stage runs
     try:
         generated = measure(_generate, size, mix, root)
         staged, linkage = root / "staged", root / "linkage"

@@ -65,8 +65,7 @@ def _write(root: Path, size: int) -> dict:
 
 
 def main(size: int = 200_000) -> None:
-    # polars runs only in the measured child processes: forking after the parent
-    # had started polars' thread pool could deadlock the child
+    # each step runs in a fresh process (benchmarks.common.measure)
     root = Path(tempfile.mkdtemp(prefix="bench_study."))
     try:
         results = {
