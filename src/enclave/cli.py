@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from enclave import config, log
+from enclave import allocator, config, log
 from enclave.errors import EnclaveError
 
 Command = Callable[[argparse.Namespace], int | None]
@@ -163,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.func in (cmd_deidentify, cmd_build):  # before the stage loads polars
+        allocator.reuse_freed_pages()
     log.setup(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return args.func(args) or 0
