@@ -293,8 +293,8 @@ class Reader:
                 raw = parse_delimited(batch, contract.columns, contract.layout.delimiter, first)
             else:
                 raw = parse_fixed_width(batch, contract.columns, self.widths, first)
-            if rows is not None:
-                raw = raw.with_columns(row=rows.alias("row"))  # parsing keeps line order
+            if rows is not None:  # parsed rows are numbered first.. in the batch's order
+                raw = raw.with_columns(row=rows.gather(raw["row"] - first))
             yield raw.with_columns(record_key=record_keys(contract.agency, pl.col("row")))
         if row == 1 and self.delimited:
             raise self.fault("empty:header_only", "a header and no data rows")
@@ -440,6 +440,7 @@ def decide(
     if candidates.is_empty():
         return empty, empty
     rows = pl.concat(raw.drop("record_key") for raw in reader.batches(only=candidates))
+    rows = rows.sort("row")  # a repeat is a later copy: decided in file order
     duplicates = rows.filter(repeats(rows))["row"]
     grain = grain_of(contract)
     if not grain:
