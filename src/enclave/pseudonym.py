@@ -149,13 +149,14 @@ def keyed_record_ids(values: pl.Series, key: bytes, length: int = PSEUDONYM_LENG
     Values longer than a block (never a record key) go through :func:`pseudonymise`.
     """
     values = values.cast(pl.String)
+    uniform = _uniform_size(values)
+    if uniform is not None:
+        # record keys: every value one ASCII block of one size, no null, nothing to
+        # scatter back; the blocks come straight from the column's bytes
+        return _encrypt(_uniform_blocks(values, uniform), key, length).alias(values.name)
     # one byte per character (ASCII) so that padding to 16 characters gives 16 bytes
     size = values.str.len_bytes()
     fits = (size <= _BLOCK) & (size == values.str.len_chars())
-    if values.len() and fits.all() and size.min() == size.max():
-        # record keys: every value one ASCII block of one size, no null, nothing to
-        # scatter back; the blocks come straight from the column's bytes
-        return _encrypt(_uniform_blocks(values, int(size[0])), key, length).alias(values.name)
     padded = values.str.pad_end(_BLOCK, "\x00").filter(fits.fill_null(False))
     blocks = np.frombuffer(_column_bytes(padded), dtype=np.uint8).reshape(-1, _BLOCK)
     short = _encrypt(blocks, key, length)
@@ -165,6 +166,17 @@ def keyed_record_ids(values: pl.Series, key: bytes, length: int = PSEUDONYM_LENG
     if long.any():
         result = result.scatter(long.arg_true(), pseudonymise(values.filter(long), key, length))
     return result
+
+
+def _uniform_size(values: pl.Series) -> int | None:
+    """The byte size every value has, if all are ASCII, non-null, of one size and fit
+    in a block (as record keys do); else None."""
+    size = values.str.len_bytes()
+    if values.is_empty() or values.null_count() or size.min() != size.max():
+        return None
+    if size[0] > _BLOCK or not (size == values.str.len_chars()).all():
+        return None
+    return int(size[0])
 
 
 def _column_bytes(values: pl.Series) -> memoryview:
@@ -226,13 +238,10 @@ def keyed_record_numbers(
     and every value is a record key of the uniform shape (as record keys are).
     """
     values = values.cast(pl.String)
-    size = values.str.len_bytes()
-    uniform = values.len() and not values.null_count() and size.min() == size.max()
-    if length != _NUMBER_DIGITS or not uniform or int(size[0]) > _BLOCK:
+    uniform = _uniform_size(values)
+    if length != _NUMBER_DIGITS or uniform is None:
         return None
-    if not (size == values.str.len_chars()).all():  # not ASCII
-        return None
-    cipher = _cipher(_uniform_blocks(values, int(size[0])), key)
+    cipher = _cipher(_uniform_blocks(values, uniform), key)
     numbers = np.ascontiguousarray(cipher[:, :8]).view(">u8").ravel().astype(np.uint64)
     return pl.Series(values.name, numbers, dtype=pl.UInt64)
 
