@@ -142,7 +142,10 @@ _SAMPLE = 4096
 def _distinct(values: pl.Series) -> pl.Series:
     """``values`` without repeats, or all of them where few repeat (record pseudonyms):
     the checks give the same answer either way, and hashing every value of a column
-    of distinct values cost more than checking them."""
+    of distinct values cost more than checking them. Floats are kept whole: ``unique``
+    takes 0.0 and -0.0 as one value, but their texts differ."""
+    if values.dtype.is_float():
+        return values
     head = values.head(_SAMPLE)
     if head.n_unique() * 2 > head.len():
         return values

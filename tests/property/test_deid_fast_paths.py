@@ -4,7 +4,7 @@ the join on record keys, the record sort, the county generalisation, ZIP to coun
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from enclave import geography
@@ -130,6 +130,7 @@ NUMERIC_LOOKING = ["1.5", "1.50", "007", "7", "1e3", "1000.0", "NaN", "nan", "in
     as_ids=st.lists(st.integers(0, 29), max_size=3),
     others=st.lists(st.sampled_from(NUMERIC_LOOKING), max_size=4),
 )
+@example(dtype=pl.Float64, values=[0, -0.0], as_ids=[], others=["-0.0"])  # signed zeros
 def test_numeric_agency_id_check_equals_the_text_check(dtype, values, as_ids, others):
     """``scan_chunk`` matches numbers against the ids that print back from a number;
     ``leakscan.scan_frame`` compares every value's text: they must agree."""
