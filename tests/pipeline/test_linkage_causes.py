@@ -31,6 +31,23 @@ CASES = [
     # no SSN, a typo in the year of birth, different ZIPs
     _row("x-c1", "isbe", "PERPETUA", "HALLOWAY", dob=D(2001, 3, 4), sex="F", zip="60602"),
     _row("x-c2", "idhs", "Perpetua", "Halloway", dob=D(2007, 3, 4), sex="F", zip="62701"),
+    # no SSN on one side, the day of birth keyed one off across a carry (19th -> 20th:
+    # two digits differ)
+    _row("x-d1", "isbe", "Maria", "Smith", dob=D(2011, 7, 20), sex="F"),
+    _row("x-d2", "hfs", "MARIA", "SMITH", dob=D(2011, 7, 19), sex="F", ssn="434567891"),
+    # no SSN on one side, a nickname and a surname typo that changes its soundex
+    _row("x-e1", "idph", "TED", "HARKNESS", middle_name="MICHAEL", dob=D(2001, 9, 3), sex="M"),
+    _row(
+        "x-e2",
+        "hfs",
+        "TEDDY",
+        "HAKNESS",
+        middle_name="M",
+        dob=D(2001, 9, 3),
+        sex="M",
+        ssn="445678912",
+        zip="60193",
+    ),
 ]
 
 
@@ -57,3 +74,11 @@ def test_ssn_typo_in_last_four_without_dob_is_found(crosswalk):
 
 def test_year_of_birth_typo_without_ssn_is_found(crosswalk):
     assert _one_person(crosswalk, "x-c")
+
+
+def test_day_of_birth_one_off_across_a_carry_is_found(crosswalk):
+    assert _one_person(crosswalk, "x-d")
+
+
+def test_nickname_and_surname_typo_with_the_same_dob_are_found(crosswalk):
+    assert _one_person(crosswalk, "x-e")

@@ -57,6 +57,7 @@ def test_agency_pair_counts_match_brute_force(frame):
         a, b = name.split("-")
         pair = {a, b}
         tp, pp, tt = _brute(frame, lambda x, y, pair=pair: {x["agency"], y["agency"]} == pair)
+        assert (metrics["predicted_pairs"], metrics["true_pairs"]) == (pp, tt)
         assert metrics["precision"] == round(tp / pp if pp else 1.0, 6)
         assert metrics["recall"] == round(tp / tt if tt else 1.0, 6)
 

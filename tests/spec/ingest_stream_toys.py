@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import pandera.polars as pa
 import polars as pl
+from ingest_toys import ToyFields
 
 from enclave.contracts.base import (
     Contract,
@@ -70,21 +71,9 @@ STREAM = Contract(
 HEADER = "PID,START,CAT,NAME"
 
 
-class ToyGrainRaw(RawModel):
+class ToyGrainRaw(ToyFields):
     """The toy extract of ``ingest_toys`` with its grain check declared as metadata (as
     the real contracts do) instead of as a custom frame check, so it can be batched."""
-
-    PID: str = text("person id", pattern=r"^\d{6}$")
-    FIRST: str = text("first name", nullable=True)
-    LAST: str = text("last name", nullable=True)
-    DOB: str = text(
-        "birth date", nullable=True, date="%Y%m%d", date_range=("1900-01-01", "2030-12-31")
-    )
-    SEX: str = text("sex", nullable=True, codes=("M", "F", "U"))
-    SSN: str = text("ssn", nullable=True, pattern=r"^\d{9}$")
-    START: str = text("start", date="%Y%m%d", date_range=("1990-01-01", "2030-12-31"))
-    CAT: str = text("category", codes=("A", "B", "C"))
-    AMOUNT: str = text("amount", nullable=True, minimum=0)
 
     class Config:
         strict = True

@@ -22,8 +22,8 @@ from enclave.contracts.base import (
 PARAMS = IngestParams()
 
 
-class ToyRaw(RawModel):
-    """A delimited toy extract."""
+class ToyFields(RawModel):
+    """The columns of the delimited toy extract, without a grain check."""
 
     PID: str = text("person id", pattern=r"^\d{6}$")
     FIRST: str = text("first name", nullable=True)
@@ -37,6 +37,13 @@ class ToyRaw(RawModel):
     CAT: str = text("category", codes=("A", "B", "C"))
     AMOUNT: str = text("amount", nullable=True, minimum=0)
 
+    class Config:
+        strict = True
+
+
+class ToyRaw(ToyFields):
+    """A delimited toy extract, its grain checked by a custom frame check."""
+
     @pa.dataframe_check(name="grain_unique")
     @classmethod
     def grain(cls, data) -> pl.LazyFrame:
@@ -46,9 +53,6 @@ class ToyRaw(RawModel):
             [pl.col(c).fill_null("") for c in data.lazyframe.collect_schema().names()]
         )
         return data.lazyframe.select(per_grain == per_row)
-
-    class Config:
-        strict = True
 
 
 class ToyContent(pa.DataFrameModel):

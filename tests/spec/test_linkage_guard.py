@@ -53,3 +53,18 @@ def test_record_with_its_own_ssn_is_not_ambiguous():
     )
     kept = drop_ambiguous_bridges(_edges(0.99, 0.99), attrs)
     assert kept.select("id_l", "id_r").rows() == [(0, 1)]
+
+
+def test_rival_compared_on_less_does_not_make_a_dated_link_ambiguous():
+    # 1 is now a Medicaid record (birth year and SSN): the school record's link to it
+    # was checked on the DOB; 2 is still a namesake's wage record, name only. A married
+    # surname keeps the first link's weight near the rival's, but the fits are not equal
+    attrs = ATTRS.with_columns(birth_year=pl.Series([1999, 1999, None], dtype=pl.Int32))
+    kept = drop_ambiguous_bridges(_edges(0.82, 0.5), attrs)
+    assert kept.select("id_l", "id_r").rows() == [(0, 1)]
+
+
+def test_rival_compared_on_as_much_still_makes_the_record_ambiguous():
+    # both candidates carry a birth year: the school record fits either equally
+    attrs = ATTRS.with_columns(birth_year=pl.Series([1999, 1999, 1999], dtype=pl.Int32))
+    assert drop_ambiguous_bridges(_edges(0.82, 0.5), attrs).is_empty()

@@ -89,10 +89,10 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     sex_clash = pl.col("sex_code") != pl.col("best_sex_code")
     drop = pl.concat(
         [
-            _clashing(both, "birth_year", ["birth_year"], year_clash),
-            _clashing(both, "ssn_head", ["ssn_head", "ssn_tail"], ssn_clash),
+            _clashing(both, "birth_year", ["birth_year"], year_clash, anchor="ssn_head"),
+            _clashing(both, "ssn_head", ["ssn_head", "ssn_tail"], ssn_clash, anchor="birth_year"),
             *(
-                [_clashing(both, "sex_code", ["sex_code"], sex_clash)]
+                [_clashing(both, "sex_code", ["sex_code"], sex_clash, anchor="birth_year")]
                 if "sex_code" in attrs.columns
                 else []
             ),
@@ -112,7 +112,9 @@ def _weight(p: pl.Expr) -> pl.Expr:
     return (q / (1 - q)).log(2)
 
 
-def _clashing(both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr) -> pl.DataFrame:
+def _clashing(
+    both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr, anchor: str
+) -> pl.DataFrame:
     """Links (sorted id pairs) clashing with the strongest link that carries ``present``.
 
     When the record itself lacks ``present`` and its strongest clashing link is nearly
@@ -120,8 +122,15 @@ def _clashing(both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr)
     people equally (a DOB-less wage record for a Sr and his Jr, a school record for
     either of two namesakes' wage records): then all its links carrying ``present``
     go, and the record is left to its other links or alone.
+
+    A rival counts only if it was compared on as much as the strongest link: when both
+    ends of the strongest link carry ``anchor`` (a school record's DOB checked against
+    a Medicaid record's) and a rival lacks it (a namesake's wage record, name only),
+    the two are not equally good fits, whatever their weights (a married surname costs
+    the right link bits the name-only rival never risked).
     """
     carrying = both.filter(pl.col(present).is_not_null())
+    anchored = pl.col(anchor).is_not_null() & ~pl.col(f"v_no_{anchor}").fill_null(True)
     best = (
         carrying.sort(["v", "match_probability", "w"], descending=[False, True, False])
         .group_by("v", maintain_order=True)
@@ -129,13 +138,14 @@ def _clashing(both: pl.DataFrame, present: str, cols: list[str], clash: pl.Expr)
         .select(
             "v",
             pl.col("weight").alias("best_weight"),
+            anchored.alias("best_anchored"),
             *[pl.col(c).alias(f"best_{c}") for c in cols],
         )
     )
     flagged = carrying.join(best, on="v").with_columns(clash=clash.fill_null(False))
     lacking = pl.col(f"v_no_{present}").fill_null(False)
     ambiguous = (
-        flagged.filter(pl.col("clash") & lacking)
+        flagged.filter(pl.col("clash") & lacking & (anchored | ~pl.col("best_anchored")))
         .group_by("v")
         .agg(pl.col("weight").max().alias("rival"), pl.col("best_weight").first())
         .filter(pl.col("rival") >= pl.col("best_weight") - AMBIGUITY_BITS)

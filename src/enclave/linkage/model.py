@@ -126,9 +126,14 @@ def dob_comparison() -> cl.CustomComparison:
                 " and day(dob_l) = month(dob_r)",
                 label_for_charts="day/month swapped",
             ),
+            # a keying slip: one digit, or one of day, month and year off by one (which
+            # changes two digits across a carry: the 19th keyed as the 20th)
             cll.CustomLevel(
-                "damerau_levenshtein(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) <= 1",
-                label_for_charts="one digit",
+                "damerau_levenshtein(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) <= 1"
+                " or abs(date_diff('day', dob_l, dob_r)) = 1"
+                " or (day(dob_l) = day(dob_r)"
+                " and abs(date_diff('month', dob_l, dob_r)) in (1, 12))",
+                label_for_charts="one digit or one unit",
             ).configure(m_probability=0.01),
             _rare(cll.ElseLevel(), 0.005),
         ],
@@ -205,6 +210,8 @@ def blocking_rules() -> list:
         block_on("dob", "last_sdx"),
         block_on("first_name", "last_name", "birth_year"),
         block_on("first_name", "dob"),
+        # a typo or nickname in the first name and a typo in the surname, no SSN
+        block_on("dob", "first_initial", "substr(last_name, 1, 1)"),
         block_on("ssn4", "dob"),
         block_on("ssn4", "last_sdx"),
         # a typo in the SSN's last four, where the other rules need the DOB a wage
