@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import world
+from hypothesis import settings
+
+# Property tests explore new random examples on every local run (failures found that way
+# are kept as @example). CI replays a fixed set derived from each test (``derandomize``),
+# so a clean clone passes or fails the same way each time, and drops the per-example
+# deadline, which a loaded 2-core runner would turn into flaky failures.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
