@@ -91,7 +91,15 @@ def cmd_catalog(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enclave", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="enclave",
+        description="The research data enclave's stages, one subcommand per DVC stage.",
+        epilog=(
+            "The whole pipeline: dvc repro (make repro); dvc.yaml holds each stage's "
+            "command line. Linking a new source against the staged agencies: enclave link "
+            "new_source.csv data/staged/hfs --out /tmp/xw. Options: enclave COMMAND --help."
+        ),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
