@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enclave.linkage.evaluate import by_agency_pair, cluster_metrics, pairwise
+from enclave.linkage.evaluate import bcubed, by_agency_pair, cluster_metrics, pairwise
 
 
 @st.composite
@@ -74,3 +75,31 @@ def test_cluster_metrics_count_exact_clusters():
     # A == {1,2} exactly; B and C mix person 2; C holds person 3 too
     assert (got["predicted_clusters"], got["true_persons"]) == (3, 3)
     assert got["precision"] == round(1 / 3, 6) and got["recall"] == round(1 / 3, 6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(labelled())
+def test_bcubed_matches_its_per_record_definition(frame):
+    rows = list(frame.iter_rows(named=True))
+    precision = recall = 0.0
+    for r in rows:
+        cluster = [x for x in rows if x["person_key"] == r["person_key"]]
+        person = [x for x in rows if x["person_id"] == r["person_id"]]
+        both = [x for x in cluster if x["person_id"] == r["person_id"]]
+        precision += len(both) / len(cluster)
+        recall += len(both) / len(person)
+    got = bcubed(frame)
+    # both sides rounded to 6 places after summing in different orders
+    assert got["precision"] == pytest.approx(precision / len(rows), abs=1e-6)
+    assert got["recall"] == pytest.approx(recall / len(rows), abs=1e-6)
+
+
+def test_bcubed_counts_a_stray_record_not_its_whole_person():
+    # person 1 has four records, one split off alone: exact clusters 1 of 2 right, but
+    # per record: precision 1 everywhere, recall 3/4 for three records and 1/4 for one
+    frame = pl.DataFrame(
+        {"person_key": ["A", "A", "A", "B"], "person_id": [1, 1, 1, 1], "record_key": list("wxyz")}
+    )
+    assert bcubed(frame)["precision"] == 1.0
+    assert bcubed(frame)["recall"] == pytest.approx((3 * 0.75 + 0.25) / 4)
+    assert cluster_metrics(frame)["recall"] == 0.0

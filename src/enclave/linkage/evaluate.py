@@ -118,6 +118,31 @@ def cluster_metrics(
     }
 
 
+def bcubed(joined: pl.DataFrame, cluster: str = "person_key") -> dict[str, float]:
+    """B-cubed precision and recall: per record, the share of its predicted cluster that
+    is its own person, and the share of its person that is in its cluster, averaged
+    over records. Where the exact-cluster measure counts a person with one stray record
+    as wholly wrong, this counts the stray record (and its share of the others' view).
+
+    With ``n`` records of one person in one cluster, the cell contributes ``n * n / size``,
+    so no record pair is formed."""
+    if joined.is_empty():
+        return _prf(0, 0, 0)
+    cells = joined.group_by(cluster, "person_id").agg(pl.len().alias("n"))
+    cells = cells.with_columns(
+        pl.col("n").sum().over(cluster).alias("in_cluster"),
+        pl.col("n").sum().over("person_id").alias("in_person"),
+    )
+    total = joined.height
+    square = pl.col("n").cast(pl.Float64) ** 2
+    precision, recall = cells.select(
+        ((square / pl.col("in_cluster")).sum() / total).alias("precision"),
+        ((square / pl.col("in_person")).sum() / total).alias("recall"),
+    ).row(0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6)}
+
+
 def by_agency_pair(joined: pl.DataFrame) -> dict[str, dict[str, float]]:
     """Pairwise metrics restricted to record pairs between two agencies (or within one)."""
     out = {}
@@ -288,6 +313,7 @@ def evaluate(
         "records": joined.height,
         "pairwise": pairwise(joined),
         "cluster": cluster_metrics(joined),
+        "bcubed": bcubed(joined),
         "by_agency_pair": by_agency_pair(joined),
         "hard_cases": {
             "twins": kept_apart(joined, twin_pairs(persons)),
