@@ -48,6 +48,13 @@ CASES = [
         ssn="445678912",
         zip="60193",
     ),
+    # first and last name delivered the wrong way round, no SSN
+    _row("x-f1", "isbe", "Knutson", "Horacio", dob=D(1999, 7, 27), sex="M"),
+    _row("x-f2", "hfs", "HORACIO", "KNUTSON", dob=D(1999, 7, 27), sex="M", zip="60601"),
+    # two people born the same day, one's first name the other's surname: one crosswise
+    # coincidence, not a swap
+    _row("y-g1", "isbe", "Efrain", "Lloyd", dob=D(2008, 10, 22), sex="M"),
+    _row("y-g2", "hfs", "LLOYD", "SCOTT", dob=D(2008, 10, 22), sex="M", zip="60601"),
 ]
 
 
@@ -82,3 +89,12 @@ def test_day_of_birth_one_off_across_a_carry_is_found(crosswalk):
 
 def test_nickname_and_surname_typo_with_the_same_dob_are_found(crosswalk):
     assert _one_person(crosswalk, "x-e")
+
+
+def test_first_and_last_name_swapped_are_found(crosswalk):
+    assert _one_person(crosswalk, "x-f")
+
+
+def test_one_name_found_crosswise_does_not_join_two_people(crosswalk):
+    keys = crosswalk.filter(pl.col("record_key").str.starts_with("y-g"))
+    assert keys.height == 2 and keys.get_column("person_key").n_unique() == 2

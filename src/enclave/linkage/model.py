@@ -46,6 +46,10 @@ def _rare(level, m: float):
     return level.configure(m_probability=m, fix_m_probability=True)
 
 
+#: first and last name delivered the wrong way round, both agreeing crosswise
+SWAPPED = "(first_name_l = last_name_r and last_name_l = first_name_r)"
+
+
 def first_name_comparison() -> cl.CustomComparison:
     """Exact (tf), close spelling, nickname, initial only, first/last swapped, else."""
     return cl.CustomComparison(
@@ -95,9 +99,14 @@ def last_name_comparison() -> cl.CustomComparison:
             cll.CustomLevel(
                 "list_has_any(last_parts_l, last_parts_r)", label_for_charts="shared part"
             ),
-            cll.CustomLevel(
-                "last_name_l = first_name_r or first_name_l = last_name_r",
-                label_for_charts="swapped",
+            # the first name comparison has already credited one name found crosswise;
+            # the surname adds a swap only when the other name is crosswise too, or a
+            # single coincidence (EFRAIN LLOYD and LLOYD SCOTT, born the same day) would
+            # count twice, and such coincidences grow with the population
+            # (random sampling finds no full swap among random pairs, so u is fixed:
+            # about the chance of two crosswise coincidences at once)
+            cll.CustomLevel(SWAPPED, label_for_charts="swapped").configure(
+                u_probability=1e-6, fix_u_probability=True
             ),
             # surnames change over a life (marriage, divorce), and a wage record carries
             # the current one while older records keep the old; among non-matches that
