@@ -124,7 +124,7 @@ def last_name_comparison() -> cl.CustomComparison:
 
 
 def dob_comparison() -> cl.CustomComparison:
-    """Exact, day and month transposed, one digit off, else (Jr/Sr, twins' parents)."""
+    """Exact, day and month transposed, one digit or one unit off, else (Jr/Sr, twins' parents)."""
     return cl.CustomComparison(
         output_column_name="dob",
         comparison_levels=[
