@@ -70,9 +70,13 @@ def _cells(crosswalk: pl.LazyFrame, records: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _accuracy(cells: pl.DataFrame) -> dict[str, Any]:
-    from enclave.linkage.evaluate import cluster_metrics, pairwise
+    from enclave.linkage.evaluate import bcubed, cluster_metrics, pairwise
 
-    return {"pairwise": pairwise(cells, weight="n"), "cluster": cluster_metrics(cells, weight="n")}
+    return {
+        "pairwise": pairwise(cells, weight="n"),
+        "cluster": cluster_metrics(cells, weight="n"),
+        "bcubed": bcubed(cells, weight="n"),
+    }
 
 
 def _peak_mib() -> float:

@@ -103,3 +103,11 @@ def test_bcubed_counts_a_stray_record_not_its_whole_person():
     assert bcubed(frame)["precision"] == 1.0
     assert bcubed(frame)["recall"] == pytest.approx((3 * 0.75 + 0.25) / 4)
     assert cluster_metrics(frame)["recall"] == 0.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(labelled())
+def test_bcubed_on_counted_cells_equals_bcubed_on_records(frame):
+    cells = frame.group_by("person_key", "person_id").agg(pl.len().alias("n"))
+    got, want = bcubed(cells, weight="n"), bcubed(frame)
+    assert got == pytest.approx(want, abs=1e-6)  # sums may run in another order

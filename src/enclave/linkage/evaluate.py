@@ -118,22 +118,26 @@ def cluster_metrics(
     }
 
 
-def bcubed(joined: pl.DataFrame, cluster: str = "person_key") -> dict[str, float]:
+def bcubed(
+    joined: pl.DataFrame, cluster: str = "person_key", weight: str | None = None
+) -> dict[str, float]:
     """B-cubed precision and recall: per record, the share of its predicted cluster that
     is its own person, and the share of its person that is in its cluster, averaged
     over records. Where the exact-cluster measure counts a person with one stray record
     as wholly wrong, this counts the stray record (and its share of the others' view).
 
     With ``n`` records of one person in one cluster, the cell contributes ``n * n / size``,
-    so no record pair is formed."""
+    so no record pair is formed (``weight``: a column of record counts when rows are
+    pre-counted cells)."""
     if joined.is_empty():
         return _prf(0, 0, 0)
-    cells = joined.group_by(cluster, "person_id").agg(pl.len().alias("n"))
+    size = pl.len() if weight is None else pl.col(weight).sum()
+    cells = joined.group_by(cluster, "person_id").agg(size.alias("n"))
     cells = cells.with_columns(
         pl.col("n").sum().over(cluster).alias("in_cluster"),
         pl.col("n").sum().over("person_id").alias("in_person"),
     )
-    total = joined.height
+    total = cells.get_column("n").sum()
     square = pl.col("n").cast(pl.Float64) ** 2
     precision, recall = cells.select(
         ((square / pl.col("in_cluster")).sum() / total).alias("precision"),
