@@ -51,6 +51,10 @@ CASES = [
     # first and last name delivered the wrong way round, no SSN
     _row("x-f1", "isbe", "Knutson", "Horacio", dob=D(1999, 7, 27), sex="M"),
     _row("x-f2", "hfs", "HORACIO", "KNUTSON", dob=D(1999, 7, 27), sex="M", zip="60601"),
+    # a record filed under a relative's SSN, same name and DOB as the person's others
+    _row("x-h1", "hfs", "QUINTUS", "ABERNATHY", dob=D(1996, 6, 19), sex="M", ssn="456789123"),
+    _row("x-h2", "ides", "QUINTUS", "ABERNATHY", ssn="456789123"),
+    _row("x-h3", "idhs", "Quintus", "Abernathy", dob=D(1996, 6, 19), sex="M", ssn="467891234"),
     # two people born the same day, one's first name the other's surname: one crosswise
     # coincidence, not a swap
     _row("y-g1", "isbe", "Efrain", "Lloyd", dob=D(2008, 10, 22), sex="M"),
@@ -98,3 +102,7 @@ def test_first_and_last_name_swapped_are_found(crosswalk):
 def test_one_name_found_crosswise_does_not_join_two_people(crosswalk):
     keys = crosswalk.filter(pl.col("record_key").str.starts_with("y-g"))
     assert keys.height == 2 and keys.get_column("person_key").n_unique() == 2
+
+
+def test_record_filed_under_a_relatives_ssn_joins_its_person(crosswalk):
+    assert _one_person(crosswalk, "x-h")

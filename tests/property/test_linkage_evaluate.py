@@ -110,4 +110,4 @@ def test_bcubed_counts_a_stray_record_not_its_whole_person():
 def test_bcubed_on_counted_cells_equals_bcubed_on_records(frame):
     cells = frame.group_by("person_key", "person_id").agg(pl.len().alias("n"))
     got, want = bcubed(cells, weight="n"), bcubed(frame)
-    assert got == pytest.approx(want, abs=1e-6)  # sums may run in another order
+    assert got == pytest.approx(want, abs=2e-6)  # rounded after sums in another order

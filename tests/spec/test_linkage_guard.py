@@ -68,3 +68,36 @@ def test_rival_compared_on_as_much_still_makes_the_record_ambiguous():
     # both candidates carry a birth year: the school record fits either equally
     attrs = ATTRS.with_columns(birth_year=pl.Series([1999, 1999, 1999], dtype=pl.Int32))
     assert drop_ambiguous_bridges(_edges(0.82, 0.5), attrs).is_empty()
+
+
+# identity 0: a Medicaid record (birth year, SSN A); 1: a wage record (SSN A, no birth
+# year); 2: a record with the same name and DOB filed under a relative's SSN B
+FILED = pl.DataFrame(
+    {
+        "identity_id": [0, 1, 2],
+        "birth_year": [1996, None, 1996],
+        "ssn_head": [1, 1, 2],
+        "ssn_tail": [1, 1, 2],
+    },
+    schema=ATTRS.schema,
+)
+
+
+def _filed(p02: float) -> pl.DataFrame:
+    return pl.DataFrame({"id_l": [0, 0], "id_r": [1, 2], "match_probability": [0.99999, p02]})
+
+
+def test_near_certain_link_between_records_born_the_same_year_survives_an_ssn_clash():
+    kept = drop_ambiguous_bridges(_filed(0.995), FILED)
+    assert kept.select("id_l", "id_r").sort("id_r").rows() == [(0, 1), (0, 2)]
+
+
+def test_a_weaker_link_still_yields_to_the_ssn():
+    kept = drop_ambiguous_bridges(_filed(0.9), FILED)
+    assert kept.select("id_l", "id_r").rows() == [(0, 1)]
+
+
+def test_records_born_in_different_years_still_clash_on_the_ssn():
+    attrs = FILED.with_columns(birth_year=pl.Series([1996, None, 1970], dtype=pl.Int32))
+    kept = drop_ambiguous_bridges(_filed(0.995), attrs)
+    assert kept.select("id_l", "id_r").rows() == [(0, 1)]

@@ -64,7 +64,9 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     """
     fixed = [c for c in ("birth_year", "ssn_head", "sex_code") if c in attrs.columns]
     own = attrs.select(
-        pl.col("identity_id").alias("v"), *[pl.col(c).is_null().alias(f"v_no_{c}") for c in fixed]
+        pl.col("identity_id").alias("v"),
+        pl.col("birth_year").alias("v_birth_year"),
+        *[pl.col(c).is_null().alias(f"v_no_{c}") for c in fixed],
     )
     both = (
         pl.concat(
@@ -82,8 +84,17 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
         .with_columns(weight=_weight(pl.col("match_probability")))
     )
     year_clash = (pl.col("birth_year") - pl.col("best_birth_year")).abs() >= 2
-    ssn_clash = (pl.col("ssn_head") != pl.col("best_ssn_head")) & (
-        pl.col("ssn_tail") != pl.col("best_ssn_tail")
+    # two dated records born the same year, that the model links near-certainly though
+    # their SSNs differ, agree on everything else: a record filed under a relative's
+    # number, not a second person (twins differ in first name, and never score so high)
+    filed_under_relative = (
+        (pl.col("birth_year") == pl.col("v_birth_year"))
+        & (pl.col("match_probability") >= SURE_DESPITE_SSN)
+    ).fill_null(False)
+    ssn_clash = (
+        (pl.col("ssn_head") != pl.col("best_ssn_head"))
+        & (pl.col("ssn_tail") != pl.col("best_ssn_tail"))
+        & ~filed_under_relative
     )
     # twins of opposite sex share surname, DOB and address, and often an initial
     sex_clash = pl.col("sex_code") != pl.col("best_sex_code")
@@ -100,6 +111,9 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
     ).unique()
     return edges.join(drop, on=["id_l", "id_r"], how="anti")
 
+
+#: a link this strong between two records born the same year survives an SSN clash
+SURE_DESPITE_SSN = 0.99
 
 #: a record lacking a birth year (or an SSN) whose links to two clashing people are
 #: within this many bits of match weight cannot tell them apart: all such links go
