@@ -85,3 +85,10 @@ def test_a_date_of_birth_one_unit_off_is_a_keying_slip(left, right):
 )
 def test_a_date_of_birth_further_off_disagrees(left, right):
     assert level(model.dob_comparison(), {"dob": left}, {"dob": right}) == "else"
+
+
+@pytest.mark.parametrize(("left", "right"), [("ORY", "ROY"), ("RKN", "RON")])
+def test_one_keystroke_early_in_a_short_first_name_is_one_edit(left, right):
+    # below both Jaro-Winkler cuts: the prefix a typo breaks is most of the name
+    got = level(model.first_name_comparison(), _name(left, "MILLER"), _name(right, "MILLER"))
+    assert got == "Damerau-Levenshtein distance of first_name <= 1"

@@ -62,6 +62,7 @@ def first_name_comparison() -> cl.CustomComparison:
                 "list_has_any(first_equiv_l, first_equiv_r)", label_for_charts="nickname"
             ),
             cll.JaroWinklerLevel("first_name", 0.8),
+            cll.DamerauLevenshteinLevel("first_name", 1),
             cll.CustomLevel(
                 "(length(first_name_l) = 1 or length(first_name_r) = 1)"
                 " and first_initial_l = first_initial_r",
