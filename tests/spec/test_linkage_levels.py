@@ -53,6 +53,12 @@ def test_a_full_swap_counts_on_both_names():
     assert level(model.last_name_comparison(), a, b) == "swapped"
 
 
+def test_a_swap_with_a_typo_in_one_name_still_counts_on_both():
+    a, b = _name("SLEDGE", "NNACY", "F"), _name("NANCY", "SLEDGE", "F")
+    assert level(model.first_name_comparison(), a, b) == "swapped or alias"
+    assert level(model.last_name_comparison(), a, b) == "swapped"
+
+
 def test_one_name_found_crosswise_counts_once():
     # EFRAIN LLOYD and LLOYD SCOTT: the same coincidence must not credit both names
     a, b = _name("EFRAIN", "LLOYD"), _name("LLOYD", "SCOTT")

@@ -46,8 +46,14 @@ def _rare(level, m: float):
     return level.configure(m_probability=m, fix_m_probability=True)
 
 
-#: first and last name delivered the wrong way round, both agreeing crosswise
-SWAPPED = "(first_name_l = last_name_r and last_name_l = first_name_r)"
+#: first and last name delivered the wrong way round, both agreeing crosswise (one of
+#: them may carry a typo: SLEDGE NNACY for NANCY SLEDGE)
+SWAPPED = (
+    "((first_name_l = last_name_r"
+    " and jaro_winkler_similarity(last_name_l, first_name_r) >= 0.92)"
+    " or (last_name_l = first_name_r"
+    " and jaro_winkler_similarity(first_name_l, last_name_r) >= 0.92))"
+)
 
 
 def first_name_comparison() -> cl.CustomComparison:
