@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from enclave import allocator, config, log
@@ -169,16 +172,51 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(BaseException):
+    """A stop signal (SIGTERM, SIGHUP) turned into an exception, so that every
+    ``with`` block of the stage removes its temporary output and scratch on the way
+    out (SIGINT does the same as KeyboardInterrupt). SIGKILL cannot be caught: what a
+    killed run leaves, the next run removes (:mod:`enclave.scratch`)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` for the block (the main thread's
+    handlers are restored after it, for callers that run a stage in-process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.func in (cmd_deidentify, cmd_build):  # before the stage loads polars
         allocator.reuse_freed_pages()
     log.setup(logging.DEBUG if args.verbose else logging.INFO)
     try:
-        return args.func(args) or 0
+        with _stop_signals_raise():
+            return args.func(args) or 0
     except (EnclaveError, config.ConfigError) as exc:
         log.get("enclave").error("%s", exc)
         return getattr(exc, "exit_code", 2)
+    except Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        log.get("enclave").error("stopped by %s: partial output and scratch removed", name)
+        return 128 + stop.signum
 
 
 if __name__ == "__main__":

@@ -38,33 +38,57 @@ class ConfigError(ValueError):
     """params.yaml does not match the typed configuration."""
 
 
+def bounded(
+    default: Any, *, ge: float | None = None, le: float | None = None, why: str = ""
+) -> Any:
+    """A field whose value must lie in ``[ge, le]``: a safeguard's floor, or a share.
+
+    Checked when params.yaml is read, so no parameter can switch a safeguard off
+    (``deid.k_min: 0`` is refused, naming the key and the floor).
+    """
+    return field(default=default, metadata={"ge": ge, "le": le, "why": why})
+
+
+def share(default: float) -> Any:
+    """A probability or a share: between 0 and 1."""
+    return bounded(default, ge=0.0, le=1.0)
+
+
+class Bounded:
+    """Checks the :func:`bounded` fields of a section built in code, not only from YAML."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            _check_bounds(f, getattr(self, f.name), f.name)
+
+
 # --------------------------------------------------------------------------- sections
 
 
 @dataclass(frozen=True)
-class ErrorRates:
+class ErrorRates(Bounded):
     """Per-record probabilities of each identifier error the synthetic world injects."""
 
-    typo: float = 0.03
-    nickname: float = 0.04
-    name_swap: float = 0.005
-    dob_day_month_swap: float = 0.01
-    dob_typo: float = 0.01
-    ssn_missing: float = 0.05
-    ssn_typo: float = 0.01
-    ssn_shared_in_family: float = 0.002
-    diacritics_case_spacing: float = 0.02
-    missing_dob: float = 0.005
+    typo: float = share(0.03)
+    nickname: float = share(0.04)
+    name_swap: float = share(0.005)
+    dob_day_month_swap: float = share(0.01)
+    dob_typo: float = share(0.01)
+    ssn_missing: float = share(0.05)
+    ssn_typo: float = share(0.01)
+    ssn_shared_in_family: float = share(0.002)
+    diacritics_case_spacing: float = share(0.02)
+    missing_dob: float = share(0.005)
     #: a married person's earlier surname used instead of the current one
-    old_surname: float = 0.05
+    old_surname: float = share(0.05)
     #: a corrections record carries an alias name (only agencies with alias columns)
-    alias: float = 0.0
+    alias: float = share(0.0)
     #: the first name delivered as its initial only (IDES wage records)
-    first_initial: float = 0.0
+    first_initial: float = share(0.0)
     #: share of rows that fail the agency's contract on purpose (quarantine exercise)
-    invalid_row: float = 0.001
+    invalid_row: float = share(0.001)
     #: share of rows delivered twice, byte for byte (duplicate handling exercise)
-    duplicate_row: float = 0.001
+    duplicate_row: float = share(0.001)
 
 
 def _default_agency_errors() -> dict[str, dict[str, float]]:
@@ -81,9 +105,9 @@ def _default_agency_errors() -> dict[str, dict[str, float]]:
 
 
 @dataclass(frozen=True)
-class SynthParams:
+class SynthParams(Bounded):
     seed: int = 20261128
-    persons: int = 100_000
+    persons: int = bounded(100_000, ge=1)
     start_year: int = 2000
     end_year: int = 2024
     errors: ErrorRates = field(default_factory=ErrorRates)
@@ -92,48 +116,44 @@ class SynthParams:
 
 
 @dataclass(frozen=True)
-class IngestParams:
+class IngestParams(Bounded):
     #: what to do with exact duplicate rows: keep the first, quarantine the rest
     duplicate_rule: Literal["quarantine_repeats", "keep_all"] = "quarantine_repeats"
     #: share of data rows that may be structurally malformed (wrong field count, wrong
     #: line length, stray quote, blank line) before the whole delivery is refused
-    max_malformed_share: float = 0.5
+    max_malformed_share: float = share(0.5)
     #: lines validated at a time: peak memory follows a batch, not the delivery (about
     #: 2 GB at a million IDHS lines, for a 0.3 or a 3 GB file; 0.5M or 2M were no
     #: faster); the whole-file checks (duplicates, grain, malformed share) span batches
-    batch_rows: int = 1_000_000
-
-    def __post_init__(self) -> None:
-        if self.batch_rows < 1:
-            raise ConfigError("'ingest.batch_rows' must be at least 1")
+    batch_rows: int = bounded(1_000_000, ge=1)
 
 
 @dataclass(frozen=True)
-class LinkageParams:
+class LinkageParams(Bounded):
     backend: Literal["duckdb", "spark"] = "duckdb"
     #: match probability at or above which two identity records are the same person
     #: (0.3: pairwise F1 0.998 and cluster F1 0.970 on the 100k world, twins and Jr/Sr
     #: kept apart >= 0.98; docs/linkage.md has the table by threshold)
-    threshold: float = 0.3
+    threshold: float = share(0.3)
     #: threshold for a birth record's parent to be linked to a person
-    family_threshold: float = 0.9
-    em_max_iterations: int = 25
+    family_threshold: float = share(0.9)
+    em_max_iterations: int = bounded(25, ge=1)
     seed: int = 7
     #: DuckDB threads for linking (the enclave's machines have two cores)
-    threads: int = 2
+    threads: int = bounded(2, ge=1)
     #: random record pairs sampled to estimate u probabilities
-    u_max_pairs: float = 2_000_000.0
+    u_max_pairs: float = bounded(2_000_000.0, ge=1)
     #: cap on blocked pairs per EM training pass (deterministic hash sample)
-    em_max_pairs: float = 2_000_000.0
+    em_max_pairs: float = bounded(2_000_000.0, ge=1)
     #: lowest match probability kept as an edge (the precision-recall curve starts here)
-    edge_floor: float = 0.2
+    edge_floor: float = share(0.2)
     #: youngest age at which an agency's records can be about a person (covered wages
     #: before 14 are implausible): a link to a record born after that is dropped
     min_age: dict[str, int] = field(default_factory=lambda: {"ides": 14})
 
 
 @dataclass(frozen=True)
-class DeidParams:
+class DeidParams(Bounded):
     #: projects approved in the agreement; each gets its own pseudonyms
     projects: tuple[str, ...] = ("demo",)
     #: birth date kept in demographics: year and month, or year only
@@ -143,28 +163,31 @@ class DeidParams:
     #: keep content dates to the day (false: every date cut to its month)
     keep_service_dates: bool = True
     #: smallest equivalence class over (birth year-month, sex, latest county)
-    k_min: int = 5
+    k_min: int = bounded(
+        5, ge=2, why="k-anonymity below 2 is no protection; the agreement may only raise it"
+    )
 
 
 @dataclass(frozen=True)
-class BuildParams:
+class BuildParams(Bounded):
     #: months of gap tolerated inside one program spell
-    spell_gap_months: int = 1
+    spell_gap_months: int = bounded(1, ge=0)
 
 
 @dataclass(frozen=True)
-class DisclosureParams:
-    min_cell: int = 10
+class DisclosureParams(Bounded):
+    #: smallest count shown; 1 or more (the agreement's agency rules may only raise it)
+    min_cell: int = bounded(10, ge=1, why="a minimum cell below 1 suppresses nothing")
 
 
 @dataclass(frozen=True)
-class ServiceOverlapParams:
+class ServiceOverlapParams(Bounded):
     project: str = "demo"
     period_start: str = "2019-01-01"
     period_end: str = "2019-12-31"
-    min_match_probability: float = 0.9
+    min_match_probability: float = share(0.9)
     age_groups: tuple[int, ...] = (0, 18, 26, 45, 65)
-    top_combinations: int = 15
+    top_combinations: int = bounded(15, ge=1)
 
 
 @dataclass(frozen=True)
@@ -279,6 +302,18 @@ def _convert_dataclass(cls: Any, value: Any, where: str) -> Any:
     for name, f in fields.items():
         if name in value:
             kwargs[name] = _convert(hints[name], value[name], f"{prefix}{name}")
+            _check_bounds(f, kwargs[name], f"{prefix}{name}")
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"missing key '{prefix}{name}'")
     return cls(**kwargs)
+
+
+def _check_bounds(f: dataclasses.Field, value: Any, name: str) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return
+    ge, le = f.metadata.get("ge"), f.metadata.get("le")
+    why = f"; {f.metadata['why']}" if f.metadata.get("why") else ""
+    if ge is not None and value < ge:
+        raise ConfigError(f"'{name}' must be at least {ge:g}, got {value:g}{why}")
+    if le is not None and value > le:
+        raise ConfigError(f"'{name}' must be at most {le:g}, got {value:g}{why}")

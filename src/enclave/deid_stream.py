@@ -154,13 +154,20 @@ def _distinct(values: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True)
 class SortedReference(LeakReference):
-    """A sorted reference with the byte lengths its entries have, computed once: on a
-    pool of tens of millions of ids, per chunk scanned, they cost as much as the scan."""
+    """A reference (sorted, as every :class:`LeakReference` is) with the byte lengths
+    its entries have, computed once from the entries themselves: on a pool of tens of
+    millions of ids, per chunk scanned, they cost as much as the scan."""
 
-    id_lengths: pl.Series
-    name_lengths: pl.Series
+    id_lengths: pl.Series = field(init=False)
+    name_lengths: pl.Series = field(init=False)
     #: per numeric dtype, :meth:`numeric_ids` (filled on first use)
-    _numeric: dict = field(default_factory=dict, compare=False, repr=False)
+    _numeric: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        ids, names = self.agency_ids, self.name_dob.get_column("name")
+        object.__setattr__(self, "id_lengths", ids.str.len_bytes().unique())
+        object.__setattr__(self, "name_lengths", names.str.len_bytes().unique())
 
     def numeric_ids(self, dtype: pl.DataType) -> pl.Series:
         """The agency ids that are the text of a value of the numeric ``dtype``: those
@@ -173,29 +180,25 @@ class SortedReference(LeakReference):
 
     @classmethod
     def of(cls, reference: LeakReference) -> SortedReference:
-        ids, name_dob = reference.agency_ids, reference.name_dob
-        return cls(
-            agency_ids=ids,
-            name_dob=name_dob,
-            id_lengths=ids.str.len_bytes().unique(),
-            name_lengths=name_dob.get_column("name").str.len_bytes().unique(),
-        )
+        if isinstance(reference, SortedReference):
+            return reference
+        return cls(agency_ids=reference.agency_ids, name_dob=reference.name_dob)
 
 
 def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) -> None:
     """:func:`enclave.leakscan.scan_frame` on part of a file, with the same three checks.
 
-    ``reference`` must be sorted (:func:`_merge_reference`): the agency-id and name
-    lookups binary-search it, and only a name hit goes on to the (name, birth date)
-    pair check of ``leakscan``. Each check needs only a column's distinct values
-    (pids, codes and dates repeat across a person's records), taken once. As in
+    The agency-id and name lookups binary-search ``reference`` (sorted whatever the
+    caller did: :class:`~enclave.leakscan.LeakReference` sorts itself), and only a
+    name hit goes on to the (name, birth date) pair check of ``leakscan``. Each check
+    needs only a column's distinct values (pids, codes and dates repeat across a
+    person's records), taken once. As in
     :func:`enclave.leakscan.scan_file`, a file named after an agency has the codes of
     its code columns exempted (:func:`enclave.leakscan.mask_codes`).
     """
     codes = leakscan.code_sets(Path(path).stem)
+    reference = SortedReference.of(reference)
     ids, names = reference.agency_ids, reference.name_dob.get_column("name")
-    if not isinstance(reference, SortedReference):
-        reference = SortedReference.of(reference)
     id_lengths, name_lengths = reference.id_lengths, reference.name_lengths
     # a code column's codes are dropped from its distinct values, as masking them to
     # null in every row would (the checks pass over nulls), at the cost of the few
@@ -240,7 +243,7 @@ def _merge_reference(parts: list[LeakReference]) -> LeakReference:
         return SortedReference.of(LeakReference.from_identifiers(empty))
     ids = pl.concat([p.agency_ids for p in parts]).unique().sort()
     name_dob = pl.concat([p.name_dob for p in parts]).unique().sort("name", "dob")
-    return SortedReference.of(LeakReference(agency_ids=ids, name_dob=name_dob))
+    return SortedReference(agency_ids=ids, name_dob=name_dob)
 
 
 def _covering(links: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:

@@ -21,7 +21,6 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import deid_stream, geography, io, log
+from enclave import deid_stream, failpoints, geography, io, log
 from enclave.analytic.records import CONTENT_COLUMNS, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.errors import InputError
@@ -41,6 +40,7 @@ from enclave.pseudonym import (
     record_ids_of_numbers,
     resolve_master_key,
 )
+from enclave.scratch import Scratch
 
 LOG = log.get(__name__)
 #: content columns holding agency record ids, keyed like pseudonyms under their own label
@@ -114,17 +114,19 @@ def run(
     def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
         return _pseudonymise_content(agency, frame, links, keys, params, rows, numbered=True)
 
-    with io.atomic_dir(out) as tmp:
-        work = tmp / "_work"
+    # the spill holds exact dates of birth by pid: it lives in a private scratch
+    # directory, never in the research zone (enclave.scratch)
+    with io.atomic_dir(out) as tmp, Scratch("deid") as work:
         reference, linked = deid_stream.spill_records(
             agencies, staged, crosswalk, persons, content, work
         )
+        failpoints.reached("deidentify.spilled")
         qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
         generalised, risk = k_anonymise(qi, params.k_min)
         written = deid_stream.write_tables(
             agencies, generalised, _apply_person_generalisation, reference, work, tmp, out
         )
-        shutil.rmtree(work)
+        failpoints.reached("deidentify.written")
         for agency in agencies:  # an agency with no linked record: an empty table
             if not (tmp / f"{agency}.parquet").exists():
                 empty = contents[agency].head(0).collect()

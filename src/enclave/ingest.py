@@ -47,7 +47,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from enclave import io
+from enclave import failpoints, io
 from enclave.config import ConfigError, IngestParams
 from enclave.contracts.base import GRAIN_CHECK, Contract, Delimited, StagedIdentifiers
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
@@ -108,6 +108,7 @@ def run(
     from enclave import contracts
 
     contract = contracts.get(agency)
+    check_landing(agency, Path(landing), contract.filename)
     path = Path(landing) / contract.filename
     plan = prepare(contract, Delivery.from_file(agency, path), params, source=path)
     staged, quarantine = Path(staged), Path(quarantine)
@@ -117,9 +118,11 @@ def run(
         io.atomic_file(Path(report)) as r,
         FileSinks(s, q) as sinks,
     ):
+        failpoints.reached("validate.opened")
         result = apply(contract, plan, params, sinks)
         sinks.close()
         io.write_json(result, r)
+        failpoints.reached("validate.written")
     log_summary(agency, result)
     return IngestResult(
         identifiers=pl.scan_parquet(staged / "identifiers.parquet"),
@@ -127,6 +130,25 @@ def run(
         quarantine=pl.read_parquet(quarantine / "rows.parquet"),
         report=result,
     )
+
+
+def check_landing(agency: str, landing: Path, filename: str) -> None:
+    """The landing folder holds the contract's one file and nothing else.
+
+    A second file is refused, not passed over: it may be the month a steward meant to
+    deliver (docs/ingestion.md, "Landing folder").
+    """
+    if not landing.is_dir():
+        return  # the missing delivery is reported by Delivery.from_file, naming the file
+    stray = sorted(p.name for p in landing.iterdir() if p.name != filename)
+    if stray:
+        raise InputError(
+            agency,
+            landing / stray[0],
+            "landing:unexpected_file",
+            f"the landing folder may hold only {filename}; {len(stray)} other entr"
+            f"{'y' if len(stray) == 1 else 'ies'} found: move them out and run again",
+        )
 
 
 class FileSinks:
@@ -251,6 +273,7 @@ def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> d
         part = split(contract, raw, params, extra=extra)
         sinks.write(part)
         reports.append(part.report)
+        failpoints.reached("validate.batch")
     return merge_reports(reports, plan.reader.trailing_blank)
 
 

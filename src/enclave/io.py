@@ -2,7 +2,9 @@
 
 Writes are deterministic (same frame, same bytes) and atomic: a stage writes into
 a temporary sibling directory and renames it into place only when everything
-succeeded, so a failed stage leaves no partial output behind.
+succeeded, so a failed stage leaves no partial output behind. While it writes, it
+holds the output's lock (one run at a time per output), and before it starts it
+removes the temporary siblings that killed runs left (:mod:`enclave.scratch`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from enclave.scratch import TMP_INFIX, output_lock, sweep_siblings
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
 
@@ -47,19 +51,25 @@ def read_json(path: Path) -> Any:
 
 @contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temporary directory that replaces ``target`` only if the block succeeds."""
+    """Yield a temporary directory that replaces ``target`` only if the block succeeds.
+
+    The directory is ``.<name>.tmp-XXXXXXXX`` beside ``target``, mode 0700 until it
+    is renamed into place (then 0755), so nobody reads a half-written output.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
-    os.chmod(target, 0o755)
+    with output_lock(target):
+        sweep_siblings(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TMP_INFIX}", dir=target.parent))
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+        os.chmod(target, 0o755)
 
 
 @contextmanager
@@ -67,16 +77,18 @@ def atomic_file(target: Path) -> Iterator[Path]:
     """Yield a temporary path that replaces ``target`` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
-    os.chmod(target, 0o644)
+    with output_lock(target):
+        sweep_siblings(target)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_INFIX}", dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, target)
+        os.chmod(target, 0o644)
 
 
 #: rows per row group of a :class:`ParquetSink` file (polars' own default)

@@ -47,10 +47,26 @@ NAME_DOB_PAIRS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class LeakReference:
-    """What must never appear: agency ids, and (name, birth date) pairs, both distinct."""
+    """What must never appear: agency ids, and (name, birth date) pairs.
+
+    Sorted by construction, whatever order the caller gives them in (the chunk scan
+    of :mod:`enclave.deid_stream` binary-searches both): ``agency_ids`` ascending
+    without nulls, ``name_dob`` on ``name`` then ``dob``. Already sorted input is
+    only checked, not sorted again.
+    """
 
     agency_ids: pl.Series
     name_dob: pl.DataFrame  # name (upper, trimmed) String, dob Date
+
+    def __post_init__(self) -> None:
+        ids = self.agency_ids.drop_nulls()
+        if not ids.is_sorted():
+            ids = ids.sort()
+        name_dob = self.name_dob.drop_nulls("name")
+        if not name_dob.get_column("name").is_sorted():
+            name_dob = name_dob.sort("name", "dob")
+        object.__setattr__(self, "agency_ids", ids)
+        object.__setattr__(self, "name_dob", name_dob)
 
     @classmethod
     def from_identifiers(cls, identifiers: pl.LazyFrame) -> LeakReference:

@@ -4,7 +4,8 @@ The master secret never sits in the repository or in ``params.yaml``. It is read
 at the edge (the CLI / a stage's ``run``), in this order:
 
 1. ``ENCLAVE_MASTER_KEY``: the secret as hex;
-2. ``ENCLAVE_SECRET_FILE``: the path of a file holding the secret as hex;
+2. ``ENCLAVE_SECRET_FILE``: the path of a file holding the secret as hex, owned by
+   the user and closed to group and others (``chmod 600``), else refused;
 3. a local default, ``$XDG_CONFIG_HOME/enclave/master.key`` (``~/.config/enclave/``),
    created on first use with 32 random bytes, the file 0600 and the directory 0700.
 
@@ -32,6 +33,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -61,12 +63,39 @@ def resolve_master_key(environ: Mapping[str, str] | None = None) -> bytes:
     if env.get(MASTER_KEY_ENV):
         return _parse_hex(env[MASTER_KEY_ENV], MASTER_KEY_ENV)
     if env.get(SECRET_FILE_ENV):
-        path = Path(env[SECRET_FILE_ENV])
-        try:
-            return _parse_hex(path.read_text(encoding="ascii"), str(path))
-        except OSError:
-            raise SecretError(f"secret file {path}: cannot be read") from None
+        return read_secret_file(Path(env[SECRET_FILE_ENV]))
     return _local_default(default_key_path(env))
+
+
+def read_secret_file(path: Path) -> bytes:
+    """The secret in ``path``, as hex text, from a file only its owner can open.
+
+    Refused, with the fix in the message and no byte of the file in it: a file owned
+    by another user, one that group or others may read or write, one that is not
+    ASCII hex.
+    """
+    try:
+        status = path.stat()
+        data = path.read_bytes()
+    except OSError:
+        raise SecretError(f"secret file {path}: cannot be read") from None
+    if status.st_uid != os.geteuid():
+        raise SecretError(
+            f"secret file {path}: owned by another user; the enclave uses only a key "
+            f"file of its own user (chown it, then chmod 600 {path})"
+        )
+    if status.st_mode & 0o077:
+        raise SecretError(
+            f"secret file {path}: open to group or others (mode "
+            f"{stat.S_IMODE(status.st_mode):04o}); run chmod 600 {path}"
+        )
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise SecretError(
+            f"master secret from {path}: not hex (the file holds a byte that is not ASCII)"
+        ) from None
+    return _parse_hex(text, str(path))
 
 
 def default_key_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -84,17 +113,17 @@ def _local_default(path: Path) -> bytes:
         # O_EXCL: two stages starting together must not overwrite each other's key
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _parse_hex(path.read_text(encoding="ascii"), str(path))
+        return read_secret_file(path)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     os.chmod(path, 0o600)
-    return _parse_hex(path.read_text(encoding="ascii"), str(path))
+    return read_secret_file(path)
 
 
 def _parse_hex(text: str, source: str) -> bytes:
     try:
         key = bytes.fromhex(text.strip())
-    except ValueError:
+    except ValueError:  # its message quotes the position only; still, show nothing
         raise SecretError(f"master secret from {source}: not hex") from None
     if len(key) < _MIN_KEY_BYTES:
         raise SecretError(f"master secret from {source}: shorter than {_MIN_KEY_BYTES} bytes")

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from ingest_examples import render, rows
 from ingest_toys import PARAMS
 
 from enclave import cli, contracts
+from enclave.errors import InputError
 from enclave.ingest import run
 
 
@@ -80,3 +82,28 @@ def test_fault_leaves_earlier_outputs_untouched(tmp_path):
     assert cli.main(args) == 2
     assert _files(base) == before
     assert not [p for p in base.iterdir() if p.name.startswith(".")]
+
+
+def test_a_stray_file_in_the_landing_folder_is_refused(tmp_path):
+    contract = contracts.get("hfs")
+    landing = _land(tmp_path, "hfs", render(contract, rows(contract, 5)))
+    (landing / "hfs_elig_2024_12.csv").write_bytes(render(contract, rows(contract, 3)))
+    with pytest.raises(InputError) as exc:
+        _run(tmp_path, "hfs", "out")
+    message = str(exc.value)
+    assert exc.value.agency == "hfs" and exc.value.fault == "landing:unexpected_file"
+    assert "hfs_elig_2024_12.csv" in message and contract.filename in message
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_a_stray_file_stops_the_cli_with_one_line(tmp_path, caplog):
+    contract = contracts.get("idoc")
+    landing = _land(tmp_path, "idoc", render(contract, rows(contract, 5)))
+    (landing / ".DS_Store").write_bytes(b"\0")
+    base = tmp_path / "out"
+    args = ["validate", "idoc", "--landing", str(landing), "--staged", str(base / "s")]
+    args += ["--quarantine", str(base / "q"), "--report", str(base / "r.json")]
+    args += ["--params", str(Path(__file__).parents[2] / "params.yaml")]
+    assert cli.main(args) == 2
+    assert "landing:unexpected_file" in caplog.text and ".DS_Store" in caplog.text
+    assert not base.exists()

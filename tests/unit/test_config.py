@@ -65,3 +65,38 @@ def test_unquoted_yaml_dates_read_as_iso_strings(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("studies:\n  service_overlap:\n    period_start: 2015-01-01\n")
     assert config.load(path).studies.service_overlap.period_start == "2015-01-01"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"deid": {"k_min": 0}}, "'deid.k_min' must be at least 2, got 0"),
+        ({"deid": {"k_min": -2}}, "'deid.k_min' must be at least 2, got -2"),
+        ({"deid": {"k_min": 1}}, "'deid.k_min' must be at least 2, got 1"),
+        ({"disclosure": {"min_cell": -3}}, "'disclosure.min_cell' must be at least 1, got -3"),
+        ({"disclosure": {"min_cell": 0}}, "'disclosure.min_cell' must be at least 1, got 0"),
+        ({"linkage": {"threshold": 1.5}}, "'linkage.threshold' must be at most 1, got 1.5"),
+        ({"linkage": {"edge_floor": -0.1}}, "'linkage.edge_floor' must be at least 0"),
+        ({"synth": {"errors": {"typo": 2}}}, "'synth.errors.typo' must be at most 1"),
+        ({"ingest": {"batch_rows": 0}}, "'ingest.batch_rows' must be at least 1, got 0"),
+        ({"linkage": {"threads": 0}}, "'linkage.threads' must be at least 1"),
+    ],
+)
+def test_safeguards_have_floors_no_parameter_goes_below(raw, message):
+    with pytest.raises(config.ConfigError, match=message.replace("(", r"\(")):
+        config.from_mapping(raw)
+
+
+def test_floors_hold_for_sections_built_in_code_too():
+    with pytest.raises(config.ConfigError, match="'k_min' must be at least 2"):
+        config.DeidParams(k_min=0)
+    with pytest.raises(config.ConfigError, match="'min_cell' must be at least 1"):
+        config.DisclosureParams(min_cell=-3)
+    assert config.DeidParams(k_min=2).k_min == 2  # the floor itself is allowed
+
+
+def test_a_floor_error_names_the_params_file(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("deid:\n  k_min: 0\n")
+    with pytest.raises(config.ConfigError, match=r"params.yaml: 'deid.k_min' must be at least 2"):
+        config.load(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 
 import polars as pl
@@ -16,6 +17,7 @@ HEX = "ab" * 32
 def test_env_key_wins_over_secret_file(tmp_path):
     secret = tmp_path / "s.key"
     secret.write_text("cd" * 32)
+    secret.chmod(0o600)
     env = {"ENCLAVE_MASTER_KEY": HEX, "ENCLAVE_SECRET_FILE": str(secret)}
     assert resolve_master_key(env) == bytes.fromhex(HEX)
 
@@ -23,6 +25,7 @@ def test_env_key_wins_over_secret_file(tmp_path):
 def test_secret_file_is_read(tmp_path):
     secret = tmp_path / "s.key"
     secret.write_text("cd" * 32 + "\n")
+    secret.chmod(0o600)
     assert resolve_master_key({"ENCLAVE_SECRET_FILE": str(secret)}) == bytes.fromhex("cd" * 32)
 
 
@@ -46,6 +49,54 @@ def test_bad_secret_is_refused_without_echoing_it(bad):
     with pytest.raises(SecretError) as exc:
         resolve_master_key({"ENCLAVE_MASTER_KEY": bad})
     assert bad not in str(exc.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o606])
+def test_a_key_file_open_to_group_or_others_is_refused(tmp_path, mode):
+    secret = tmp_path / "s.key"
+    secret.write_text("cd" * 32)
+    secret.chmod(mode)
+    with pytest.raises(SecretError) as exc:
+        resolve_master_key({"ENCLAVE_SECRET_FILE": str(secret)})
+    assert f"chmod 600 {secret}" in str(exc.value) and str(secret) in str(exc.value)
+    assert "cd" * 4 not in str(exc.value)
+
+
+def test_the_local_default_key_is_refused_once_opened_up(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    resolve_master_key(env)
+    (tmp_path / "cfg" / "enclave" / "master.key").chmod(0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        resolve_master_key(env)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_key_file_of_another_user_is_refused(tmp_path):
+    secret = tmp_path / "s.key"
+    secret.write_text("cd" * 32)
+    secret.chmod(0o600)
+    os.chown(secret, 4242, -1)
+    with pytest.raises(SecretError, match="owned by another user"):
+        resolve_master_key({"ENCLAVE_SECRET_FILE": str(secret)})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "cd" * 16 + "\u00e9" + "cd" * 15,  # one non-ASCII character among hex
+        "zz" * 32,  # ASCII, not hex
+    ],
+)
+def test_a_malformed_key_file_shows_no_byte_of_it(tmp_path, content):
+    secret = tmp_path / "s.key"
+    secret.write_bytes(content.encode("utf-8"))
+    secret.chmod(0o600)
+    with pytest.raises(SecretError) as exc:
+        resolve_master_key({"ENCLAVE_SECRET_FILE": str(secret)})
+    message = str(exc.value)
+    assert "not hex" in message and str(secret) in message
+    assert "\u00e9" not in message and "0xc3" not in message and "cd" * 2 not in message
+    assert exc.value.__cause__ is None and exc.value.__suppress_context__  # no chained traceback
 
 
 def test_missing_secret_file_is_an_error(tmp_path):

@@ -77,11 +77,14 @@ def test_dvc_analytics_off_and_remote_configured():
     assert "remote = local" in text
 
 
-#: modules every stage uses (files, logging, settings, errors): a change to one of them
-#: is not a change to a stage's logic, so no stage lists them and none reruns for them
+#: modules every stage uses (files, logging, settings, errors, locks and scratch, fail
+#: points): a change to one of them is not a change to a stage's logic, so no stage
+#: lists them and none reruns for them
 SHARED = {
     "enclave",
     "enclave.io",
+    "enclave.scratch",
+    "enclave.failpoints",
     "enclave.log",
     "enclave.config",
     "enclave.errors",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandera.errors
 import polars as pl
 
-from enclave import io, log
+from enclave import failpoints, io, log
 from enclave.analytic.events import build_events, child_births
 from enclave.analytic.family import build_family
 from enclave.analytic.panel import build_panel
@@ -145,8 +145,10 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
                         if name not in sinks:
                             sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
                         writes.write(sinks[name], frame)
+                    failpoints.reached("build.bucket")
         finally:
             for sink in sinks.values():
                 sink.close()
+        failpoints.reached("build.written")
         rows |= {name: sink.rows for name, sink in sinks.items()}
     LOG.info("analytic tables: %s", rows)

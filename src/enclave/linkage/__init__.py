@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import io, log
+from enclave import failpoints, io, log
 from enclave.config import LinkageParams
-from enclave.errors import InputError
 from enclave.linkage import family, identity, model
 from enclave.linkage.cluster import cluster_at
+from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
+from enclave.linkage.inputs import read_inputs, report
 from enclave.linkage.keys import assign_keys
 
 LOG = log.get("enclave.linkage")
@@ -43,8 +44,13 @@ OUTPUTS = ("crosswalk", "family", "pairs", "identity_map")
 
 
 def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | None) -> None:
-    """Link the identifier files ``inputs`` and write the linkage zone ``out``."""
-    frames = [read_identifiers(p) for p in inputs]
+    """Link the identifier files ``inputs`` and write the linkage zone ``out``.
+
+    Every input is checked before any linking (:mod:`enclave.linkage.inputs`); the
+    zone's ``report.json`` lists the inputs and their unparsed dates.
+    """
+    files = read_inputs(inputs)
+    frames = [f.frame for f in files]
     earlier = io.read_parquet(existing).collect() if existing is not None else None
     with io.atomic_dir(out) as tmp:
         for name, frame in outputs(frames, params, earlier):
@@ -53,6 +59,8 @@ def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | N
             else:  # the identity map, part by part
                 _write_parts(frame, tmp / f"{name}.parquet")
             del frame  # the next output is built only after this one is released
+            failpoints.reached(f"link.{name}")
+        io.write_json(report(files), tmp / "report.json")
 
 
 def _write_parts(parts: Iterator[pl.DataFrame], path: Path) -> None:
@@ -65,30 +73,6 @@ def _write_parts(parts: Iterator[pl.DataFrame], path: Path) -> None:
     finally:
         if sink is not None:
             sink.close()
-
-
-def read_identifiers(path: Path) -> pl.LazyFrame:
-    """One identifier file in the standard columns (parquet, or CSV with ISO dates; a
-    directory means its ``identifiers.parquet``). Missing columns become null; a file
-    without an ``agency`` column is named after its file stem."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "identifiers.parquet"
-    if not path.exists():
-        raise InputError("link", path, "file not found")
-    if path.suffix.lower() == ".csv":
-        frame = pl.scan_csv(path, infer_schema=False)
-    else:
-        frame = pl.scan_parquet(path)
-    names = frame.collect_schema().names()
-    if "record_key" not in names:
-        raise InputError("link", path, "no record_key column")
-    if "agency" not in names:
-        frame = frame.with_columns(agency=pl.lit(path.stem))
-    schema = frame.collect_schema()
-    # CSV dates arrive as ISO text (unparseable -> null); parquet dates are already dates
-    texts = [c for c in ("dob", "mother_dob", "father_dob") if schema.get(c) == pl.String]
-    return frame.with_columns(pl.col(c).str.to_date("%Y-%m-%d", strict=False) for c in texts)
 
 
 def link(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import weakref
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import duckdb
 from splink import DuckDBAPI
 
 from enclave.errors import EnclaveError
+from enclave.scratch import Scratch
 
 #: share of the machine's memory DuckDB may use before spilling to disk; the rest is
 #: left to the row-level polars work of the same process and to other jobs
@@ -32,17 +31,19 @@ def make_db_api(
 
     DuckDB spills joins and aggregations beyond ``memory_limit_gb`` (default:
     :data:`MEMORY_SHARE` of physical memory) to ``temp_directory`` (default: a
-    new directory under the system temp dir, removed with the API object; never the
-    working directory).
+    private scratch directory, :class:`enclave.scratch.Scratch`, removed with the API
+    object or swept by the next run if this one is killed; never the working
+    directory).
     """
     if backend == "duckdb":
         con = duckdb.connect(":memory:", config=duckdb_config(threads, memory_limit_gb))
-        own = temp_directory is None
-        spill = Path(tempfile.mkdtemp(prefix="enclave-duckdb-")) if own else temp_directory
+        scratch = Scratch("duckdb") if temp_directory is None else None
+        spill = scratch.path if scratch is not None else temp_directory
         con.execute("SET temp_directory = ?", [str(spill)])
         api = DuckDBAPI(connection=con)
-        if own:  # the spill directory goes with the API object
-            weakref.finalize(api, shutil.rmtree, spill, True)
+        if scratch is not None:  # the spill directory goes with the API object
+            api.enclave_scratch = scratch  # or at close(), whichever comes first
+            weakref.finalize(api, scratch.close)
         return api
     raise BackendError(f"linkage backend '{backend}' is not available in this deployment")
 
@@ -55,6 +56,9 @@ def close(db_api) -> None:
     connection = getattr(db_api, "duckdb_con", None)
     if connection is not None:
         connection.close()
+    scratch = getattr(db_api, "enclave_scratch", None)
+    if scratch is not None:
+        scratch.close()
 
 
 def duckdb_config(threads: int, memory_limit_gb: float | None = None) -> dict[str, str | int]:

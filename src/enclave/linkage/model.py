@@ -14,6 +14,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
+from enclave import failpoints
 from enclave.config import LinkageParams
 from enclave.linkage import backend
 from enclave.linkage.backend import make_db_api
@@ -306,6 +307,7 @@ def predict(identities: pl.DataFrame, params: LinkageParams) -> pl.DataFrame:
         table = db_api.register(counted, table_name="identities")
         linker = Linker(table, settings(params), log_level=None)
         train(linker, params)
+        failpoints.reached("link.trained")
         scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
         edges = pl.from_arrow(
             scored.as_duckdbpyrelation()
