@@ -15,6 +15,7 @@ from pathlib import Path
 
 from enclave import allocator, config, log
 from enclave.errors import EnclaveError
+from enclave.scratch import claim
 
 Command = Callable[[argparse.Namespace], int | None]
 
@@ -106,24 +107,37 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Command, help: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Command, help: str, outputs: tuple[str, ...] = ()
+    ) -> argparse.ArgumentParser:
+        """A subcommand; ``outputs``: the options naming what it writes (claimed at start)."""
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--params", type=Path, default=Path("params.yaml"))
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, outputs=outputs)
         return p
 
-    p = add("synthesize", cmd_synthesize, "generate the synthetic world's agency extracts")
+    p = add(
+        "synthesize",
+        cmd_synthesize,
+        "generate the synthetic world's agency extracts",
+        ("landing", "truth"),
+    )
     p.add_argument("--landing", type=Path, default=Path("data/landing"))
     p.add_argument("--truth", type=Path, default=Path("data/truth"))
 
-    p = add("validate", cmd_validate, "check one agency's extract against its contract")
+    p = add(
+        "validate",
+        cmd_validate,
+        "check one agency's extract against its contract",
+        ("staged", "quarantine", "report"),
+    )
     p.add_argument("agency", choices=config.AGENCIES)
     p.add_argument("--landing", type=Path, required=True)
     p.add_argument("--staged", type=Path, required=True)
     p.add_argument("--quarantine", type=Path, required=True)
     p.add_argument("--report", type=Path, required=True)
 
-    p = add("link", cmd_link, "link people across identifier tables into a crosswalk")
+    p = add("link", cmd_link, "link people across identifier tables into a crosswalk", ("out",))
     p.add_argument(
         "inputs",
         type=Path,
@@ -138,14 +152,24 @@ def _parser() -> argparse.ArgumentParser:
         help="an earlier crosswalk whose person keys are kept",
     )
 
-    p = add("evaluate-linkage", cmd_evaluate_linkage, "measure linkage against the truth")
+    p = add(
+        "evaluate-linkage",
+        cmd_evaluate_linkage,
+        "measure linkage against the truth",
+        ("report", "plots"),
+    )
     p.add_argument("--linkage", type=Path, default=Path("data/linkage"))
     p.add_argument("--staged", type=Path, default=Path("data/staged"))
     p.add_argument("--truth", type=Path, default=Path("data/truth"))
     p.add_argument("--report", type=Path, default=Path("reports/linkage.json"))
     p.add_argument("--plots", type=Path, default=Path("reports/linkage_pr.csv"))
 
-    p = add("deidentify", cmd_deidentify, "write one approved project's research zone")
+    p = add(
+        "deidentify",
+        cmd_deidentify,
+        "write one approved project's research zone",
+        ("out", "report"),
+    )
     p.add_argument("--project", required=True)
     p.add_argument("--staged", type=Path, default=Path("data/staged"))
     p.add_argument("--linkage", type=Path, default=Path("data/linkage"))
@@ -158,16 +182,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="data/research/<project>/base")
     p.add_argument("--report", type=Path, required=True)
 
-    p = add("build", cmd_build, "build the analytic tables of the research zone")
+    p = add("build", cmd_build, "build the analytic tables of the research zone", ("out",))
     p.add_argument("--base", type=Path, required=True, help="data/research/<project>/base")
     p.add_argument("--out", type=Path, required=True, help="data/research/<project>/analytic")
 
-    p = add("study", cmd_study, "run one study notebook with papermill")
+    p = add("study", cmd_study, "run one study notebook with papermill", ("out",))
     p.add_argument("name")
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
     p.add_argument("--out", type=Path, required=True)
 
-    p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)")
+    p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)", ("out",))
     p.add_argument("--out", type=Path, default=Path("docs/catalog"))
     return parser
 
@@ -208,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         allocator.reuse_freed_pages()
     log.setup(logging.DEBUG if args.verbose else logging.INFO)
     try:
-        with _stop_signals_raise():
+        # outputs are claimed before any work: a second run stops at once, and what a
+        # killed run left is gone before this one starts (enclave.scratch)
+        with _stop_signals_raise(), claim(*(getattr(args, o) for o in args.outputs)):
             return args.func(args) or 0
     except (EnclaveError, config.ConfigError) as exc:
         log.get("enclave").error("%s", exc)

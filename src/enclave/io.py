@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from enclave.scratch import TMP_INFIX, output_lock, sweep_siblings
+from enclave.scratch import claim as claim  # a stage claims its outputs where it writes them
 
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
 

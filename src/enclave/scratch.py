@@ -27,6 +27,7 @@ file system (what a DVC pipeline is), not across NFS clients.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fcntl
 import os
@@ -84,14 +85,27 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
 
 
+#: output locks this process holds (lock path -> depth), so a stage can claim its
+#: outputs when it starts and still write each through ``io.atomic_dir`` later
+_HELD: dict[Path, int] = {}
+
+
 @contextmanager
 def output_lock(target: Path) -> Iterator[None]:
     """Hold the output lock of ``target`` for the block; see the module docstring.
 
     Raises :class:`OutputBusyError` at once, naming the running holder, if another
-    run holds it.
+    run holds it. Re-entrant within one process.
     """
-    path = lock_path(Path(target))
+    path = lock_path(Path(target)).absolute()
+    if path in _HELD:
+        _HELD[path] += 1
+        try:
+            yield
+        finally:
+            _HELD[path] -= 1
+        return
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -106,13 +120,34 @@ def output_lock(target: Path) -> Iterator[None]:
         if _same_file(fd, path):
             break
         os.close(fd)
+    _HELD[path] = 1
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, _holder_text().encode(), 0)
         yield
     finally:
+        del _HELD[path]
         path.unlink(missing_ok=True)  # before the lock goes, so no one locks a ghost
         os.close(fd)
+        for folder in created:  # made for the lock alone, and still empty: gone again
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+@contextmanager
+def claim(*targets: Path) -> Iterator[None]:
+    """Lock every output of a stage and sweep what killed runs left, before any work.
+
+    A second run then stops at once, not after minutes of reading, and the leftovers
+    of a killed run are gone when this run starts. The stage still writes each output
+    through :func:`enclave.io.atomic_dir` or ``atomic_file``, which take the same
+    (re-entrant) locks.
+    """
+    with contextlib.ExitStack() as stack:
+        for target in targets:
+            stack.enter_context(output_lock(Path(target)))
+            sweep_siblings(Path(target))
+        yield
 
 
 def _read_holder(fd: int) -> str:
