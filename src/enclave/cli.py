@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -243,6 +244,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = signal.Signals(stop.signum).name
         log.get("enclave").error("stopped by %s: partial output and scratch removed", name)
         return 128 + stop.signum
+    except Exception as exc:  # a fault of the code, not of the input
+        # an exception's message may quote a row value (a library's parse error, a
+        # failed cast), so only its type and where it arose are shown, never the text
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.get("enclave").error(
+            "%s failed: internal error %s at %s:%d (in %s); no output was written. "
+            "Please report it with this line; -v shows the call stack",
+            args.command,
+            type(exc).__name__,
+            Path(where.filename).name,
+            where.lineno,
+            where.name,
+        )
+        if args.verbose:
+            log.get("enclave").debug(
+                "call stack:\n%s", "".join(traceback.format_tb(exc.__traceback__))
+            )
+        return 3
 
 
 if __name__ == "__main__":

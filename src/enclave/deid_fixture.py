@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from enclave import io
-from enclave.contracts.base import conform_identifiers
+from enclave.contracts.base import LINK_EVIDENCE, conform_identifiers
 
 FIRST = ("ANNA", "JOSE", "MARIA", "JAMES", "LINDA", "DAVID", "KEISHA", "WEI", "OMAR", "ROSA")
 LAST = ("SMITH", "GARCIA", "JOHNSON", "NGUYEN", "BROWN", "KOWALSKI", "PATEL", "LEE")
@@ -254,6 +254,12 @@ def make_zone(
             "record_key",
             "person_key",
             (1.0 - (pl.col("pidx") % 7) * 0.01).alias("match_probability"),
+            # one person in 50 reached by a name-only link, as a study would see them
+            pl.when(pl.col("pidx") % 50 == 7)
+            .then(pl.lit("name_only"))
+            .otherwise(pl.lit("ssn"))
+            .cast(LINK_EVIDENCE)
+            .alias("link_evidence"),
         )
         .sort("record_key")
     )

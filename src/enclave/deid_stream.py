@@ -358,12 +358,12 @@ def spill_records(
     identifiers = {a: _identifier_scan(staged / a / "identifiers.parquet") for a in agencies}
     references, linked = [], dict.fromkeys(agencies, 0)
     scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
-        "record_key", "person_key", "match_probability"
+        "record_key", "person_key", "match_probability", "link_evidence"
     )
     for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
-            "record_key", "pid", "match_probability"
+            "record_key", "pid", "match_probability", "link_evidence"
         )
         name = f"{index:06d}"
 

@@ -31,6 +31,7 @@ import polars as pl
 from enclave import deid_stream, failpoints, geography, io, log
 from enclave.analytic.records import CONTENT_COLUMNS, latest_county
 from enclave.config import AGENCIES, DeidParams
+from enclave.contracts.base import LINK_EVIDENCE
 from enclave.errors import InputError
 from enclave.pseudonym import (
     keyed_record_ids,
@@ -99,6 +100,13 @@ def run(
     crosswalk = linkage / "crosswalk.parquet"
     if not crosswalk.exists():
         raise InputError("linkage", crosswalk, "missing")
+    if "link_evidence" not in pl.scan_parquet(crosswalk).collect_schema().names():
+        raise InputError(
+            "linkage",
+            crosswalk,
+            "no link_evidence column",
+            "written by an older link: run link again",
+        )
     contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
     for agency, scan in contents.items():  # fail before any work on a missing column
         _check_columns(agency, scan.collect_schema().names())
@@ -152,7 +160,12 @@ def run(
 
 
 _NO_LINKS = pl.DataFrame(
-    schema={"record_key": pl.String, "pid": pl.String, "match_probability": pl.Float64}
+    schema={
+        "record_key": pl.String,
+        "pid": pl.String,
+        "match_probability": pl.Float64,
+        "link_evidence": LINK_EVIDENCE,
+    }
 )
 
 
@@ -203,6 +216,7 @@ def deidentify(
         "record_key",
         pseudonymise(crosswalk.get_column("person_key"), keys.person).alias("pid"),
         "match_probability",
+        "link_evidence",
     )
     records = {a: _pseudonymise_content(a, c, links, keys, params) for a, c in contents.items()}
     demographics = consensus_demographics(identifiers, links, params)
@@ -277,7 +291,9 @@ def _pseudonymise_content(
     if not params.keep_service_dates:
         frame = frame.with_columns(pl.col(pl.Date).dt.truncate("1mo"))
     kept = [("county_fips" if c == "zip" else c) for c in columns]
-    return frame.select(record_pid.name, "pid", "match_probability", "agency", *kept)
+    return frame.select(
+        record_pid.name, "pid", "match_probability", "link_evidence", "agency", *kept
+    )
 
 
 @cache

@@ -141,6 +141,12 @@ class StagedIdentifiers(pa.DataFrameModel):
         strict = True
 
 
+#: what a record's link rests on, strongest first: the crosswalk's ``link_evidence``
+#: (computed by ``enclave.linkage.evidence``), carried into the research zone
+LINK_EVIDENCE_CLASSES: tuple[str, ...] = ("ssn", "dob", "name_only", "single")
+LINK_EVIDENCE = pl.Enum(list(LINK_EVIDENCE_CLASSES))
+
+
 #: column -> dtype of the standard identifier table, for building frames that conform
 IDENTIFIER_DTYPES: dict[str, pl.DataType] = {
     name: (pl.Date() if name.endswith("dob") or name == "seen" else pl.String())

@@ -22,7 +22,7 @@ import polars as pl
 
 from enclave import failpoints, io, log
 from enclave.config import LinkageParams
-from enclave.linkage import family, identity, model
+from enclave.linkage import evidence, family, identity, model
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
@@ -33,7 +33,7 @@ LOG = log.get("enclave.linkage")
 
 @dataclass(frozen=True)
 class LinkResult:
-    crosswalk: pl.DataFrame  # record_key, person_key, match_probability
+    crosswalk: pl.DataFrame  # record_key, person_key, match_probability, link_evidence
     family: pl.DataFrame  # child_person_key, parent_person_key, role, match_probability, record_key
     identity_map: pl.DataFrame  # record_key, role, identity_id, birth_year, ssn_head, ssn_tail
     pairs: pl.DataFrame  # id_l, id_r, match_probability (edges at or above the floor)
@@ -52,15 +52,16 @@ def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | N
     files = read_inputs(inputs)
     frames = [f.frame for f in files]
     earlier = io.read_parquet(existing).collect() if existing is not None else None
+    notes: dict = {}
     with io.atomic_dir(out) as tmp:
-        for name, frame in outputs(frames, params, earlier):
+        for name, frame in outputs(frames, params, earlier, notes):
             if isinstance(frame, pl.DataFrame):
                 io.write_parquet(frame, tmp / f"{name}.parquet")
             else:  # the identity map, part by part
                 _write_parts(frame, tmp / f"{name}.parquet")
             del frame  # the next output is built only after this one is released
             failpoints.reached(f"link.{name}")
-        io.write_json(report(files), tmp / "report.json")
+        io.write_json(report(files) | notes, tmp / "report.json")
 
 
 def _write_parts(parts: Iterator[pl.DataFrame], path: Path) -> None:
@@ -93,30 +94,37 @@ def outputs(
     frame: pl.LazyFrame | Sequence[pl.LazyFrame],
     params: LinkageParams,
     existing: pl.DataFrame | None = None,
+    notes: dict | None = None,
 ) -> Iterator[tuple[str, pl.DataFrame | Iterator[pl.DataFrame]]]:
     """The linkage zone's frames, one at a time, in the order of :data:`OUTPUTS`.
 
     The identity map (a row per record and per named parent: 73M at a million
     persons) comes as an iterator of consecutive parts, each built as it is written.
+    ``notes``, if given, receives what training did (``training``), for the report.
     """
     start = time.perf_counter()
     collapsed = identity.collapse(frame, params.min_age)
     identities = collapsed.identities
     LOG.info("linking %d records as %d identity records", collapsed.rows, identities.height)
     LOG.debug("collapsed in %.1f s", time.perf_counter() - start)
-    pairs = model.predict(identities, params) if identities.height > 1 else _no_pairs()
+    pairs = model.predict(identities, params, notes) if identities.height > 1 else _no_pairs()
     LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
     attrs = guard_attributes(identities, collapsed.born_by)
-    cluster, strongest = _person_clusters(identities, pairs, attrs, params.threshold)
+    cluster, strongest, kept = _person_clusters(identities, pairs, attrs, params.threshold)
+    record_identity = collapsed.records.get_column("identity_id")
+    classes = evidence.identity_classes(
+        cluster,
+        kept,
+        identities,
+        np.bincount(record_identity.to_numpy(), minlength=identities.height),
+    )
     members = collapsed.records.select(
-        "record_key",
-        pl.Series("cluster", cluster).gather(collapsed.records.get_column("identity_id")),
+        "record_key", pl.Series("cluster", cluster).gather(record_identity)
     )
     # aligned with the records (record-key order): positions carry over to family links
     keyed = assign_keys(members, existing).with_columns(
-        pl.Series("match_probability", strongest).gather(
-            collapsed.records.get_column("identity_id")
-        )
+        pl.Series("match_probability", strongest).gather(record_identity),
+        evidence.as_classes(classes).gather(record_identity),
     )
     links = family.links(
         collapsed.parents,
@@ -182,10 +190,10 @@ def person_pairs(identities: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 
 def _person_clusters(
     identities: pl.DataFrame, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
     """Per identity id: its cluster (smallest identity id of its component) and the
-    strongest link holding it there (1.0 when alone); ``attrs`` from
-    :func:`guard_attributes`."""
+    strongest link holding it there (1.0 when alone); and the links kept. ``attrs``
+    from :func:`guard_attributes`."""
     labels, edges = cluster_at(identities.height, person_pairs(identities, pairs), attrs, threshold)
     strongest = np.ones(identities.height, dtype=np.float64)
     best = (
@@ -201,11 +209,13 @@ def _person_clusters(
     strongest[best.get_column("identity_id").to_numpy()] = best.get_column(
         "match_probability"
     ).to_numpy()
-    return labels, strongest
+    return labels, strongest, edges
 
 
 def _carry_over(crosswalk: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
     """Records of the earlier crosswalk absent from this run keep their rows unchanged."""
+    if "link_evidence" not in existing.columns:  # a crosswalk written before the column
+        existing = existing.with_columns(pl.lit(None, evidence.EVIDENCE).alias("link_evidence"))
     kept = existing.join(crosswalk, on="record_key", how="anti").select(crosswalk.columns)
     return pl.concat([crosswalk, kept]).sort("record_key")
 

@@ -13,11 +13,15 @@ import polars as pl
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.internals.exceptions import EMTrainingException
 
-from enclave import failpoints
+from enclave import failpoints, log
 from enclave.config import LinkageParams
 from enclave.linkage import backend
 from enclave.linkage.backend import make_db_api
+from enclave.linkage.priors import apply_priors
+
+LOG = log.get("enclave.linkage")
 
 for _name in ("splink", "duckdb"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -277,36 +281,116 @@ def settings(params: LinkageParams) -> SettingsCreator:
     )
 
 
-def train(linker: Linker, params: LinkageParams) -> None:
-    """Prior from near-certain rules, u from seeded random pairs, m by EM in three passes."""
+#: deterministic rules for the prior: pairs almost surely the same person
+PRIOR_RULES: tuple[tuple[str, ...], ...] = (("ssn", "dob"), ("first_name", "last_name", "dob"))
+#: when the inputs carry no dates of birth: the SSN and both names
+PRIOR_RULES_WITHOUT_DOB: tuple[tuple[str, ...], ...] = (("ssn", "first_name", "last_name"),)
+#: the EM passes, each a blocking rule; a pass trains every comparison but its rule's.
+#: The SSN's last four, not the full SSN: the first-name comparison reads ``ssn`` and
+#: would otherwise be left out of the first pass
+EM_RULES: tuple[tuple[str, ...], ...] = (
+    ("ssn4",),
+    ("dob", "last_sdx"),
+    ("first_name", "last_name", "birth_year"),
+)
+#: fewest blocked pairs an EM pass trains on (Splink's guide: "at least a few hundred,
+#: preferably a few thousand"); with fewer, the pass is skipped and the comparisons it
+#: would have trained keep their priors (``priors.json``)
+MIN_EM_PAIRS = 1000
+
+
+def rule_pairs(identities: pl.DataFrame, columns: tuple[str, ...]) -> int:
+    """Pairs of identity records that agree on every one of ``columns`` (none null): what
+    ``block_on(*columns)`` generates, counted without generating them."""
+    present = [c for c in columns if c in identities.columns]
+    if len(present) < len(columns):
+        return 0
+    sizes = identities.select(columns).drop_nulls().group_by(columns).len().get_column("len")
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def train(
+    linker: Linker, params: LinkageParams, identities: pl.DataFrame, use_priors: bool = True
+) -> dict:
+    """Prior from near-certain rules, u from seeded random pairs, m by EM in three passes.
+
+    Training adapts to the columns that carry information, with no per-input setting:
+    a rule that yields no pair for the prior falls back (:func:`_prior`), an EM pass
+    whose rule blocks fewer than :data:`MIN_EM_PAIRS` pairs is skipped, and any level
+    left untrained takes its documented prior (:func:`apply_priors`). Returns what was
+    done, for the log and the linkage report.
+    """
     t = linker.training
-    t.estimate_probability_two_random_records_match(
-        [block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")], recall=0.8
-    )
+    done: dict = {"prior": _prior(linker, identities), "em_passes": []}
     t.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
-    for rule in (
-        # last four digits, not the full SSN: the first-name comparison reads ``ssn``
-        # and would otherwise be left out of this pass
-        block_on("ssn4"),
-        block_on("dob", "last_sdx"),
-        block_on("first_name", "last_name", "birth_year"),
-    ):
-        t.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=params.em_max_pairs
+    for columns in EM_RULES:
+        rule = " & ".join(columns)
+        pairs = rule_pairs(identities, columns)
+        entry = {"rule": rule, "pairs": pairs}
+        if pairs < MIN_EM_PAIRS:
+            entry["status"] = f"skipped: fewer than {MIN_EM_PAIRS} pairs"
+        else:
+            try:
+                t.estimate_parameters_using_expectation_maximisation(
+                    block_on(*columns),
+                    estimate_without_term_frequencies=True,
+                    max_pairs=params.em_max_pairs,
+                )
+                entry["status"] = "trained"
+            except EMTrainingException:
+                entry["status"] = "skipped: Splink found no pairs to train on"
+        done["em_passes"].append(entry)
+        if entry["status"] != "trained":
+            LOG.warning("EM pass on %s %s (%d pairs)", rule, entry["status"], pairs)
+    done["levels_from_priors"] = apply_priors(linker) if use_priors else []
+    if any(e["status"] != "trained" for e in done["em_passes"]):
+        LOG.warning(
+            "%d comparison levels kept their priors (enclave.linkage.priors)",
+            len(done["levels_from_priors"]),
         )
+    return done
 
 
-def predict(identities: pl.DataFrame, params: LinkageParams) -> pl.DataFrame:
-    """Scored pairs ``unique_id_l < unique_id_r`` with ``match_probability`` at or above
-    ``params.edge_floor``, sorted; probabilities rounded so reruns give the same bytes."""
-    db_api = make_db_api(params.backend, params.threads)
-    counted = identities.with_columns(
+def _prior(linker: Linker, identities: pl.DataFrame) -> dict:
+    """The probability that two random identity records are one person: estimated from
+    the deterministic rules at 80% recall, from the no-DOB rules where the first yield
+    no pair, else a documented fallback of one match per record (``1 / n``)."""
+    for rules in (PRIOR_RULES, PRIOR_RULES_WITHOUT_DOB):
+        if sum(rule_pairs(identities, r) for r in rules):
+            linker.training.estimate_probability_two_random_records_match(
+                [block_on(*r) for r in rules], recall=0.8
+            )
+            value = linker._settings_obj._probability_two_random_records_match
+            if 0 < value < 1:
+                return {"source": " | ".join(" & ".join(r) for r in rules), "value": value}
+    value = 1.0 / max(identities.height, 2)
+    linker._settings_obj._probability_two_random_records_match = value
+    LOG.warning("no pair for the prior's rules: prior set to one match per record (1/n)")
+    return {"source": "fallback: one match per record (1/n)", "value": value}
+
+
+def with_initial_blocks(identities: pl.DataFrame) -> pl.DataFrame:
+    """``identities`` with :data:`INITIAL_BLOCK`, for the rare-block blocking rule."""
+    return identities.with_columns(
         pl.len().over("last_name", "first_initial").cast(pl.Int64).alias(INITIAL_BLOCK)
     )
+
+
+def predict(
+    identities: pl.DataFrame, params: LinkageParams, notes: dict | None = None
+) -> pl.DataFrame:
+    """Scored pairs ``unique_id_l < unique_id_r`` with ``match_probability`` at or above
+    ``params.edge_floor``, sorted; probabilities rounded so reruns give the same bytes.
+
+    ``notes``, if given, receives ``training``: what :func:`train` did."""
+    db_api = make_db_api(params.backend, params.threads)
+    counted = with_initial_blocks(identities)
     try:
         table = db_api.register(counted, table_name="identities")
         linker = Linker(table, settings(params), log_level=None)
-        train(linker, params)
+        training = train(linker, params, counted)
+        if notes is not None:
+            notes["training"] = training
         failpoints.reached("link.trained")
         scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
         edges = pl.from_arrow(
