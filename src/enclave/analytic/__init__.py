@@ -45,6 +45,9 @@ def build(
 
     ``window_end`` and ``births`` default to what ``base`` itself gives; :func:`run`
     passes them computed over all persons when it builds one bucket of persons.
+    A base table without ``link_evidence`` (an inline table) counts no record as
+    name-only (:func:`enclave.analytic.records.link_evidence`); :func:`run` refuses
+    such a file.
     """
     spells = program_spells(base, params.spell_gap_months, window_end)
     links = build_family(family)
@@ -110,6 +113,14 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
         for a in AGENCIES
         if (base / f"{a}.parquet").exists()
     }
+    for agency, scan in scans.items():
+        if "link_evidence" not in scan.collect_schema().names():
+            raise InputError(
+                "research",
+                base / f"{agency}.parquet",
+                "no link_evidence column",
+                "written by an older deidentify: run deidentify again",
+            )
     family_path = base / "family_links.parquet"
     family = (
         pl.read_parquet(family_path) if family_path.exists() else MODELS["family_links"].empty()

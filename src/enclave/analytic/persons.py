@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from enclave.analytic.records import dated_counties, latest_county
+from enclave.analytic.records import dated_counties, latest_county, link_evidence
 
 
 def _deaths(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -20,20 +20,24 @@ def _deaths(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def _record_summary(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Per pid: agencies holding a record (sorted) and the lowest match probability."""
+    """Per pid: agencies holding a record (sorted), the lowest match probability and
+    the records placed by a name-only link."""
     # one row per person and agency first: listing the agencies of every record was
     # most of the cost
+    name_only = (pl.col("link_evidence").cast(pl.String) == "name_only").sum()
     stacked = pl.concat(
         [
-            frame.group_by("pid")
-            .agg(pl.col("match_probability").min())
-            .select("pid", pl.lit(agency).alias("agency"), "match_probability")
+            frame.with_columns(link_evidence(frame))
+            .group_by("pid")
+            .agg(pl.col("match_probability").min(), name_only.cast(pl.Int32).alias("n"))
+            .select("pid", pl.lit(agency).alias("agency"), "match_probability", "n")
             for agency, frame in base.items()
         ]
     )
     return stacked.group_by("pid").agg(
         pl.col("agency").unique().sort().alias("agencies"),
         pl.col("match_probability").min(),
+        pl.col("n").sum().cast(pl.Int32).alias("name_only_records"),
     )
 
 
@@ -61,6 +65,7 @@ def build_persons(demographics: pl.DataFrame, base: dict[str, pl.DataFrame]) -> 
             pl.col("counties").fill_null(empty),
             pl.col("agencies").fill_null(empty),
             "match_probability",
+            pl.col("name_only_records").fill_null(0),
         )
         .sort("pid")
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from enclave.contracts.base import LINK_EVIDENCE
+
 #: content columns of each agency after ``record_key`` and ``agency`` (INTERFACES.md)
 CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "hfs": ("elig_start", "elig_end", "elig_category", "zip"),
@@ -130,3 +132,12 @@ def latest_county(records: dict[str, pl.DataFrame]) -> pl.DataFrame:
         .agg(pl.col("county_fips").max())
         .sort("pid")
     )
+
+
+def link_evidence(frame: pl.DataFrame | pl.LazyFrame) -> pl.Expr:
+    """The frame's ``link_evidence``, or null where it has none (an inline test table:
+    no record counts as name-only); the research zone's files always carry it."""
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    if "link_evidence" in names:
+        return pl.col("link_evidence")
+    return pl.lit(None, LINK_EVIDENCE).alias("link_evidence")

@@ -32,6 +32,11 @@ EVENTS = (
 AGENCY_CODES = ["hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph"]
 PID = "project pseudonym of the person (16 hex characters; differs between projects)"
 MATCH = "linkage match probability: the weakest link holding these records to the person"
+NAME_ONLY = (
+    "records placed in the person by a link that shares neither an SSN nor a date of "
+    "birth (link evidence name_only): 0 means every link rests on more than a name; "
+    "a study can drop the others, or test its result without them"
+)
 
 
 class Persons(pa.DataFrameModel):
@@ -67,6 +72,7 @@ class Persons(pa.DataFrameModel):
         in_range={"min_value": 0.0, "max_value": 1.0},
         description="lowest match probability over the person's records",
     )
+    name_only_records: pl.Int32 = pa.Field(ge=0, description=NAME_ONLY)
 
     class Config:
         strict = True
@@ -87,6 +93,7 @@ class ProgramSpells(pa.DataFrameModel):
     match_probability: float = pa.Field(
         in_range={"min_value": 0.0, "max_value": 1.0}, description=MATCH
     )
+    name_only_records: pl.Int32 = pa.Field(ge=0, description=NAME_ONLY)
 
     class Config:
         strict = True

@@ -24,7 +24,8 @@ from datetime import date
 
 import polars as pl
 
-from enclave.analytic.records import coverage
+from enclave.analytic.records import coverage, link_evidence
+from enclave.contracts.base import LINK_EVIDENCE
 
 #: stands in for an open end while merging (later than any real date)
 OPEN_END = date(2999, 12, 31)
@@ -40,7 +41,9 @@ def merge_spells(
     """Merge ``keys, start, end?, match_probability`` records into spells.
 
     Returns ``keys, start, end`` (null when the spell is still open), ``n_records``
-    and ``match_probability`` (the weakest link among the spell's records).
+    and ``match_probability`` (the weakest link among the spell's records); with a
+    ``link_evidence`` column, also ``name_only_records`` (records placed by a link on
+    names alone).
     """
     k = list(keys)
     end = pl.max_horizontal("start", pl.col("end").fill_null(OPEN_END))
@@ -58,12 +61,21 @@ def merge_spells(
             pl.col("end").max(),
             pl.len().cast(pl.Int32).alias("n_records"),
             pl.col("match_probability").min(),
+            *_name_only_count(records),
         )
         .with_columns(
             pl.when(pl.col("end") == OPEN_END).then(None).otherwise(pl.col("end")).alias("end")
         )
         .drop("_spell")
     )  # already in (keys, start) order: spells of one key start on distinct days
+
+
+def _name_only_count(records: pl.DataFrame) -> list[pl.Expr]:
+    """``name_only_records`` where the records carry ``link_evidence`` (else nothing)."""
+    if "link_evidence" not in records.columns:
+        return []
+    name_only = pl.col("link_evidence").cast(pl.String) == "name_only"
+    return [name_only.sum().cast(pl.Int32).alias("name_only_records")]
 
 
 #: bits of a record's start day (shifted by ``_EPOCH_SHIFT``) in a one-column sort key
@@ -162,6 +174,7 @@ def program_records(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 start.alias("start"),
                 end.alias("end"),
                 "match_probability",
+                link_evidence(frame),
             ).drop_nulls(["pid", "program", "start"])
         )
     if not parts:
@@ -173,6 +186,7 @@ def program_records(base: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 "start": pl.Date,
                 "end": pl.Date,
                 "match_probability": pl.Float64,
+                "link_evidence": LINK_EVIDENCE,
             }
         )
     return pl.concat(parts)
@@ -209,5 +223,12 @@ def program_spells(
     if window_end is None:
         window_end = observation_end(base, records)
     return spells.with_columns(pl.col("end").fill_null(window_end)).select(
-        "pid", "program", "agency", "start", "end", "n_records", "match_probability"
+        "pid",
+        "program",
+        "agency",
+        "start",
+        "end",
+        "n_records",
+        "match_probability",
+        "name_only_records",
     )

@@ -48,6 +48,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "counties": pl.List(S),
         "agencies": pl.List(S),
         "match_probability": F,
+        "name_only_records": I32,
     },
     "program_spells": {
         "pid": S,
@@ -57,6 +58,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
         "end": D,
         "n_records": I32,
         "match_probability": F,
+        "name_only_records": I32,
     },
     "person_quarters": {
         "pid": S,
@@ -144,7 +146,10 @@ def _spells(rng: np.random.Generator, pids: list[str], year: int) -> pl.DataFram
     out = pl.concat(frames).with_columns(
         end=pl.col("start").dt.offset_by(pl.format("{}mo", pl.col("len"))).dt.offset_by("-1d")
     )
-    return out.drop("m0", "len")
+    # the weak links stand for those that rest on a name alone (no extra draw: the
+    # fixture's other columns, and so the studies' known answers, stay as they were)
+    name_only = pl.when(pl.col("match_probability") < 0.9).then(1).otherwise(0)
+    return out.drop("m0", "len").with_columns(name_only.alias("name_only_records"))
 
 
 def _events(rng: np.random.Generator, pids: list[str], year: int) -> pl.DataFrame:
@@ -177,7 +182,10 @@ def _persons(
     deaths = events.filter(pl.col("event") == "DEATH").select(
         "pid", death_year=pl.col("date").dt.year(), death_month=pl.col("date").dt.month()
     )
-    weakest = spells.group_by("pid").agg(match_probability=pl.col("match_probability").min())
+    weakest = spells.group_by("pid").agg(
+        match_probability=pl.col("match_probability").min(),
+        name_only_records=pl.col("name_only_records").sum(),
+    )
     return (
         pl.DataFrame(
             {
@@ -203,6 +211,7 @@ def _persons(
             .then(pl.lit([], dtype=pl.List(pl.String)))
             .otherwise(pl.concat_list(pl.col("county_fips"))),
             match_probability=pl.col("match_probability").fill_null(1.0),
+            name_only_records=pl.col("name_only_records").fill_null(0),
         )
     )
 
