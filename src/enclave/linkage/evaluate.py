@@ -5,6 +5,11 @@ Pairwise metrics never materialise record pairs: the pairs inside a set of ``n``
 records number ``n(n-1)/2``, so true positives are counted over the intersections
 of predicted clusters and true persons, predicted pairs over clusters and true pairs
 over persons. Only counts and rates are reported, never a row value.
+
+Exact clusters are also measured against the *resolvable truth*
+(:func:`resolvable_components`): each person's records split where nothing but a name
+joins them, since a join by name alone is not made (a wrong person in someone's history
+is worse than a split).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from enclave import io
-from enclave.linkage.cluster import cluster_at
+from enclave.linkage.cluster import cluster_at, connected_components
+from enclave.linkage.standardise import valid_ssn
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
 PR_THRESHOLDS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -37,8 +43,8 @@ def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> 
     records = io.read_parquet(truth / "records.parquet").collect()
     persons = io.read_parquet(truth / "persons.parquet").collect()
     surnames = _read_optional(truth / "surnames.parquet")
-    identifiers = _read_staged(staged)
-    metrics = evaluate(crosswalk, family, records, persons, identifiers, surnames)
+    # identifiers passed, not kept: their millions of rows are freed before the PR curve
+    metrics = evaluate(crosswalk, family, records, persons, _read_staged(staged), surnames)
     curve = pr_curve(
         io.read_parquet(linkage / "identity_map.parquet").collect(),
         io.read_parquet(linkage / "pairs.parquet").collect(),
@@ -55,9 +61,10 @@ def _read_optional(path: Path) -> pl.DataFrame | None:
 
 
 def _read_staged(staged: Path) -> pl.DataFrame:
-    """Staged identifier columns the hard cases need (agency, surname, DOB)."""
+    """Staged identifier columns the hard cases (agency, surname, DOB) and the resolvable
+    truth (SSN, last four, DOB) need."""
     files = sorted(staged.glob("*/identifiers.parquet"))
-    cols = ["record_key", "agency", "last_name", "dob"]
+    cols = ["record_key", "agency", "last_name", "dob", "ssn", "ssn_last4"]
     if not files:
         return pl.DataFrame(schema=dict.fromkeys(cols, pl.String) | {"dob": pl.Date})
     return pl.concat([pl.read_parquet(f, columns=cols) for f in files])
@@ -102,20 +109,29 @@ def cluster_metrics(
 ) -> dict[str, float]:
     """A predicted cluster is right when it holds exactly one true person's records
     (``weight``: a column of record counts when rows are pre-counted cells)."""
+    exact, predicted, actual = _exact_clusters(joined, cluster, "person_id", weight)
+    return _prf(exact, predicted, actual) | {
+        "predicted_clusters": predicted,
+        "true_persons": actual,
+    }
+
+
+def _exact_clusters(
+    joined: pl.DataFrame, cluster: str, truth: str, weight: str | None = None
+) -> tuple[int, int, int]:
+    """(clusters equal to a truth cluster, clusters, truth clusters): a cluster and a
+    truth cluster are equal when their intersection is the whole of both."""
     size = pl.len() if weight is None else pl.col(weight).sum()
-    sizes = joined.group_by(cluster, "person_id").agg(size.alias("len"))
+    sizes = joined.group_by(cluster, truth).agg(size.alias("len"))
     n_key = joined.group_by(cluster).agg(size.alias("n_key"))
-    n_pid = joined.group_by("person_id").agg(size.alias("n_pid"))
+    n_pid = joined.group_by(truth).agg(size.alias("n_pid"))
     exact = (
         sizes.join(n_key, on=cluster)
-        .join(n_pid, on="person_id")
+        .join(n_pid, on=truth)
         .filter((pl.col("len") == pl.col("n_key")) & (pl.col("len") == pl.col("n_pid")))
         .height
     )
-    return _prf(exact, n_key.height, n_pid.height) | {
-        "predicted_clusters": n_key.height,
-        "true_persons": n_pid.height,
-    }
+    return exact, n_key.height, n_pid.height
 
 
 def bcubed(
@@ -145,6 +161,135 @@ def bcubed(
     ).row(0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6)}
+
+
+# --------------------------------------------------------------------------- resolvable truth
+
+
+def strong_identifiers(frame: pl.DataFrame) -> pl.DataFrame:
+    """``ssn`` and ``ssn4`` as the linkage compares them (``standardise``): the SSN when
+    it could have been issued (:func:`~enclave.linkage.standardise.valid_ssn`), and its
+    last four digits, else the partial SSN's. A last four that is not four digits is
+    null: an empty or cut value shares nothing with another record.
+
+    The regular expressions run over distinct values only: millions of records carry a
+    few hundred thousand numbers."""
+    ssn = valid_ssn(pl.col("ssn"))
+    ssn4 = pl.coalesce(ssn.str.slice(5, 4), pl.col("ssn_last4").str.replace_all(r"\D", ""))
+    values = (
+        frame.select("ssn", "ssn_last4")
+        .unique()
+        .with_columns(std_ssn=ssn, ssn4=pl.when(ssn4.str.len_chars() == 4).then(ssn4))
+    )
+    return (
+        frame.join(values, on=["ssn", "ssn_last4"], how="left", nulls_equal=True)
+        .drop("ssn", "ssn_last4")
+        .rename({"std_ssn": "ssn"})
+    )
+
+
+def resolvable_components(frame: pl.DataFrame, joined_by: str | None = None) -> pl.DataFrame:
+    """Each record's resolvable component: ``record_key``, ``person_id``, ``component``.
+
+    ``frame`` holds one row per record: ``record_key``, ``person_id`` (the truth),
+    ``ssn``, ``ssn_last4`` and ``dob`` as staged. Two records of one person are directly
+    resolvable when they share the valid SSN, the last four digits (when a side lacks
+    the full SSN: two different SSNs ending alike are two numbers) or the date of
+    birth; a component is what a chain of such pairs connects. A record sharing none of
+    them with the person's others (a school record beside SSN-only wage records) is a
+    component of its own: only its name could join it.
+
+    With ``joined_by`` (a predicted cluster column), records of one person in one
+    cluster are connected too: the *coarsened* truth, against which a right join made on
+    weaker evidence is neither a miss nor a hit. No join across persons is added.
+
+    ``component`` is the frame position of the component's first record.
+
+    >>> f = pl.DataFrame({"record_key": ["a", "b", "c"], "person_id": [1, 1, 1],
+    ...     "ssn": ["212345678", None, None], "ssn_last4": [None, "5678", None],
+    ...     "dob": [None, None, None]}, schema_overrides={"dob": pl.Date})
+    >>> resolvable_components(f).get_column("component").to_list()
+    [0, 0, 2]
+    """
+    cols = ["person_id", "ssn", "ssn_last4", "dob", *([joined_by] if joined_by else [])]
+    labels = _components(strong_identifiers(frame.select(cols)), joined_by)
+    return frame.select("record_key", "person_id").with_columns(component=labels)
+
+
+def _components(strong: pl.DataFrame, joined_by: str | None = None) -> pl.Series:
+    """Component label of each row of :func:`strong_identifiers` output.
+
+    No record pair is formed (a person's records sharing one value can number
+    thousands): each group sharing a value is a star onto its first record, which
+    connects the same records as all its pairs."""
+    nodes = strong.with_row_index("node")
+    # a shared last four counts only where a record of the group lacks the full SSN;
+    # every record of such a group then reaches that record, so the whole group joins
+    last4 = nodes.filter(pl.col("ssn").is_null().any().over("person_id", "ssn4"))
+    stars = [_star(nodes, "ssn"), _star(last4, "ssn4"), _star(nodes, "dob")]
+    if joined_by:
+        stars.append(_star(nodes, joined_by))
+    edges = pl.concat(stars)
+    labels = connected_components(
+        nodes.height, edges.get_column("node").to_numpy(), edges.get_column("hub").to_numpy()
+    )
+    return pl.Series("component", labels, dtype=pl.Int64)
+
+
+def _star(nodes: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Edges from each record with ``key`` to the first record of its person sharing it."""
+    return (
+        nodes.filter(pl.col(key).is_not_null())
+        .select("node", hub=pl.col("node").min().over("person_id", key))
+        .filter(pl.col("node") != pl.col("hub"))
+    )
+
+
+def resolvable_cluster_metrics(joined: pl.DataFrame, cluster: str = "person_key") -> dict:
+    """Exact clusters against the coarsened resolvable truth (:func:`resolvable_components`):
+    precision is the share of predicted clusters equal to a truth cluster, recall the
+    share of truth clusters equal to a predicted cluster.
+
+    A person whose records the prediction keeps whole counts as right here too; a person
+    kept apart exactly where the records cannot decide is now right rather than split;
+    a resolvable component split, or a cluster holding two persons, is wrong as before.
+    The counts say how far the two truths differ: ``persons_split`` persons have more
+    than one component, and the prediction joined ``components_joined`` components
+    within a person on weaker evidence (right joins, neither rewarded nor penalised).
+
+    Same as :func:`resolvable_components` per record, on counted cells (:func:`_cells`).
+    """
+    cells = _cells(joined, cluster)
+    cells = cells.with_columns(
+        plain=_components(cells), coarse=_components(cells, joined_by=cluster)
+    )
+    exact, predicted, actual = _exact_clusters(cells, cluster, "coarse", weight="len")
+    per_person = cells.group_by("person_id").agg(pl.col("plain").n_unique().alias("n"))
+    components = int(per_person.get_column("n").sum())
+    return _prf(exact, predicted, actual) | {
+        "exact_clusters": exact,
+        "predicted_clusters": predicted,
+        "truth_clusters": actual,
+        "persons": per_person.height,
+        "persons_split": int((per_person.get_column("n") > 1).sum()),
+        "components": components,
+        "components_joined": components - actual,
+    }
+
+
+def _cells(joined: pl.DataFrame, cluster: str) -> pl.DataFrame:
+    """Records counted per (person, SSN, last four, DOB, cluster), standardised.
+
+    Records alike in all of these share a value, so they are resolvable together and
+    one node stands for them all (7M records at 100k persons are ~220k cells). Records
+    with none of the three share nothing, so each stays a cell of its own (``len`` 1).
+    """
+    keys = ["person_id", "ssn", "ssn_last4", "dob", cluster]
+    cells = strong_identifiers(joined.group_by(keys).len())
+    bare = pl.all_horizontal(pl.col("ssn", "ssn4", "dob").is_null())
+    one = pl.lit(1, dtype=cells.schema["len"])
+    apart = cells.filter(bare).with_columns(len=pl.int_ranges("len")).explode("len")
+    return pl.concat([cells.filter(~bare), apart.with_columns(len=one)])
 
 
 def by_agency_pair(joined: pl.DataFrame) -> dict[str, dict[str, float]]:
@@ -311,13 +456,18 @@ def evaluate(
     joined = (
         crosswalk.select("record_key", "person_key")
         .join(records.select("record_key", "agency", "person_id"), on="record_key")
-        .join(identifiers.select("record_key", "last_name", "dob"), on="record_key", how="left")
+        .join(
+            identifiers.select("record_key", "last_name", "dob", "ssn", "ssn_last4"),
+            on="record_key",
+            how="left",
+        )
     )
     return {
         "records": joined.height,
         "pairwise": pairwise(joined),
         "cluster": cluster_metrics(joined),
         "bcubed": bcubed(joined),
+        "resolvable": resolvable_cluster_metrics(joined),
         "by_agency_pair": by_agency_pair(joined),
         "hard_cases": {
             "twins": kept_apart(joined, twin_pairs(persons)),
