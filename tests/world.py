@@ -36,7 +36,9 @@ def small_params() -> dict:
 
 def _digest(params: dict) -> str:
     h = hashlib.sha256(yaml.safe_dump(params, sort_keys=True).encode())
-    for path in sorted((REPO / "src").rglob("*.py")):
+    sources = [*sorted((REPO / "src").rglob("*.py")), *sorted((REPO / "src").rglob("*.json"))]
+    sources += sorted(p for p in (REPO / "governance").rglob("*") if p.is_file())
+    for path in sources:
         h.update(path.relative_to(REPO).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -108,6 +110,8 @@ def build(upto: str = "build") -> Path:
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True)
             (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+            # the agreement and project approvals sit beside params.yaml, as in the repo
+            shutil.copytree(REPO / "governance", root / "governance")
         _run_stages(root, upto)
     return root
 

@@ -84,15 +84,81 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> None:
+    from enclave.governance import agreement, projects
     from enclave.studies.runner import run
 
-    run(args.name, _params(args), notebooks=args.notebooks, out=args.out)
+    params = _params(args)
+    section = getattr(params.studies, args.name, None)
+    if section is not None:  # else run() names the missing section
+        # the governance files sit beside params.yaml; the study shows its project's
+        # data, so the strictest rule of the parties behind that data applies
+        root = args.params.parent
+        terms = agreement.load(root=root)
+        project = projects.load(section.project, terms, root)
+        agreement.check_min_cell(
+            params.disclosure.min_cell, terms, projects.parties_of(project, terms)
+        )
+    run(args.name, params, notebooks=args.notebooks, out=args.out)
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:
     from enclave.catalog import run
 
     run(out=args.out)
+
+
+def _audit_log():
+    from enclave.governance import audit
+
+    return audit.Log.default()
+
+
+def cmd_governance(args: argparse.Namespace) -> int:
+    from enclave.governance import commands
+
+    if args.action == "request":
+        lines = commands.request(
+            args.root,
+            args.project,
+            title=args.title,
+            purpose=args.purpose,
+            lead=args.lead,
+            members=args.member or [],
+            datasets=args.dataset or [],
+            period=tuple(args.period) if args.period else None,
+            expiry=args.expiry,
+            start=args.start,
+            tables=args.table or [],
+            log=_audit_log(),
+        )
+    elif args.action == "approve":
+        lines = commands.approve(
+            args.root, args.project, args.agency, args.by, args.on, _audit_log()
+        )
+    elif args.action == "status":
+        lines = commands.status(args.root)
+    else:
+        lines = commands.agency(args.root, args.agency)
+    _say(lines)
+    return 0
+
+
+def _say(lines: list[str] | str) -> None:
+    """A command's answer, on standard output (logs go to standard error)."""
+    text = lines if isinstance(lines, str) else "\n".join(lines)
+    sys.stdout.write(text + "\n")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from enclave.governance import commands
+
+    log = _audit_log()
+    if args.action == "verify":
+        verdict = log.verify()
+        _say(str(verdict))
+        return 0 if verdict.ok else 1
+    _say(commands.audit_show(log, args.project, args.user))
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -194,6 +260,45 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)", ("out",))
     p.add_argument("--out", type=Path, default=Path("docs/catalog"))
+
+    p = add(
+        "governance",
+        cmd_governance,
+        "project requests and approvals under the enterprise agreement (governance/)",
+    )
+    p.add_argument("--root", type=Path, default=Path("."), help="the project root")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    r = actions.add_parser(
+        "request",
+        help="write a project request from the options, or check an existing one",
+        description="With only a project id, check governance/projects/<id>.yaml; with "
+        "the options, write it (every steward must then approve it).",
+    )
+    r.add_argument("project")
+    r.add_argument("--title")
+    r.add_argument("--purpose", help="one of the agreement's purposes")
+    r.add_argument("--lead", help="the lead researcher's user name")
+    r.add_argument("--member", action="append", help="a member's user name (repeat)")
+    r.add_argument("--dataset", action="append", help="a dataset by contract name (repeat)")
+    r.add_argument("--table", action="append", help="an analytic table, where narrower (repeat)")
+    r.add_argument("--period", nargs=2, metavar=("START", "END"), help="the study period")
+    r.add_argument("--start", help="first day of the approval (default today)")
+    r.add_argument("--expiry", help="last day of the approval")
+    a = actions.add_parser("approve", help="record a steward's sign-off for one party's data")
+    a.add_argument("project")
+    a.add_argument("--agency", required=True, help="the party code, e.g. hfs")
+    a.add_argument("--by", required=True, help="the steward's user name")
+    a.add_argument("--on", help="date of the sign-off (default today)")
+    actions.add_parser("status", help="every project: approvals missing, expiry, data")
+    g = actions.add_parser("agency", help="for a steward: every project using the party's data")
+    g.add_argument("agency")
+
+    p = add("audit", cmd_audit, "check or list the audit log")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("verify", help="check every entry's seal, order and chain; exit 1 if bad")
+    s = actions.add_parser("show", help="list entries")
+    s.add_argument("--project")
+    s.add_argument("--user")
     return parser
 
 

@@ -213,13 +213,7 @@ class Params:
 def load(path: str | Path = "params.yaml") -> Params:
     """Read ``params.yaml`` into :class:`Params`, failing on any unknown or mistyped key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({type(exc).__name__})") from None
-    return from_mapping(raw or {}, source=str(path))
+    return from_mapping(read_yaml(path) or {}, source=str(path))
 
 
 def from_mapping(raw: Mapping[str, Any], source: str = "params") -> Params:
@@ -232,6 +226,26 @@ def from_mapping(raw: Mapping[str, Any], source: str = "params") -> Params:
     if unknown:
         raise ConfigError(f"{source}: unknown agency in 'agencies': {sorted(unknown)}")
     return params
+
+
+def parse(cls: type, raw: Any, source: str) -> Any:
+    """Build the frozen dataclass ``cls`` from parsed YAML, as strictly as params.yaml is
+    read (unknown, missing, mistyped or out-of-bounds keys are a :class:`ConfigError`
+    naming ``source`` and the key's dotted path). Used for governance files too."""
+    try:
+        return _convert(cls, raw if raw is not None else {}, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Parsed YAML of ``path``; a missing or malformed file is a :class:`ConfigError`."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({type(exc).__name__})") from None
 
 
 def to_mapping(params: Any) -> dict[str, Any]:
