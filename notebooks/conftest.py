@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import world
 
+from enclave.governance.audit import STATE_ENV, USER_ENV
 from enclave.paths import ROOT_ENV
 
-_saved: dict[str, str | None] = {}
+#: the demo project's lead (governance/projects/demo.yaml): a researcher running the study
+RESEARCHER = "ana_researcher"
+_saved: dict[str, dict[str, str | None]] = {}
 
 
 def pytest_runtest_setup(item):
-    _saved[item.nodeid] = os.environ.get(ROOT_ENV)
-    os.environ[ROOT_ENV] = str(world.build("build"))
+    values = {ROOT_ENV: str(world.build("build")), USER_ENV: RESEARCHER}
+    values[STATE_ENV] = os.environ.get(STATE_ENV) or tempfile.mkdtemp(prefix="enclave-nb-state-")
+    _saved[item.nodeid] = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
 
 
 def pytest_runtest_teardown(item):
-    before = _saved.pop(item.nodeid, None)
-    if before is None:
-        os.environ.pop(ROOT_ENV, None)
-    else:
-        os.environ[ROOT_ENV] = before
+    for name, before in _saved.pop(item.nodeid, {}).items():
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ from hypothesis import settings
 # deadline, which a loaded 2-core runner would turn into flaky failures.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# every read and approval is audited (enclave.governance.audit): the tests' entries go to
+# a log of their own, never to the user's state directory
+os.environ.setdefault("ENCLAVE_STATE", tempfile.mkdtemp(prefix="enclave-test-state-"))
 
 
 @pytest.fixture(scope="session")

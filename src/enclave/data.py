@@ -5,22 +5,24 @@ A study reads only the analytic tables of an approved project's research zone,
 reachable from here: not the staged, linkage or truth zones, not another
 project's tables, not an arbitrary path. The table name is looked up in a fixed
 list (never joined into a path as given), the project name must be a plain
-identifier listed in the root's ``params.yaml`` (``deid.projects``), and the
+identifier of a provisioned project (governance/) built by the pipeline, and the
 resolved file must still sit inside the project's analytic directory (so a
 symlink cannot lead elsewhere).
 
 ``load`` returns a polars **LazyFrame**: studies filter and aggregate before
 anything is collected, and only the columns they use are read.
 
-Later work adds project approvals (governance) and an audit log of every read;
-both go in :func:`_authorise`, the single seam every read passes through.
+Every read passes :func:`_authorise`, the single seam: the agreement's terms for the
+project and the user, and one audit entry per read (docs/governance.md).
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import polars as pl
+import yaml
 
 from enclave import config
 from enclave.errors import EnclaveError
@@ -69,17 +71,71 @@ def load(table: str, project: str, *, paths: Paths | None = None) -> pl.LazyFram
 
 
 def _authorise(project: str, table: str, paths: Paths) -> None:
-    """May this read happen? Today: the project is approved in ``params.yaml``.
+    """May this read happen? Under the agreement (``governance/`` at the root):
 
-    The seam for governance: project approvals per researcher, and the audit log
-    entry (who, project, table, when) are added here.
+    * the project has a request under ``governance/projects/`` and is provisioned
+      (every steward has signed, today lies between its start and expiry);
+    * the user (``ENCLAVE_USER``, else the operating system user) is its lead or a
+      member, or the operator's pipeline account that runs approved studies;
+    * the table is one the approval names;
+    * the pipeline builds the project's zone (``deid.projects`` in params.yaml).
+
+    A refusal names the reason. A granted read writes one audit entry (who, project,
+    table, the zone's DVC hash, purpose) before any data is read.
     """
+    from enclave.config import ConfigError
+    from enclave.governance import agreement, audit, projects
+
     if not isinstance(project, str) or not _PROJECT.fullmatch(project):
         raise AccessError("project names are lower-case identifiers")
     if not paths.params_file.is_file():
         raise AccessError(
             f"no params.yaml under {paths.root}: run from the project root or set ENCLAVE_ROOT"
         )
-    approved = config.load(paths.params_file).deid.projects
-    if project not in approved:
+    try:
+        terms = agreement.load(root=paths.root)
+    except ConfigError as exc:
+        raise AccessError(f"the agreement cannot be read: {exc}") from None
+    if not projects.path_of(project, paths.root).is_file():
+        raise AccessError(
+            f"project {project} is not approved: no request under governance/projects"
+        )
+    try:
+        approval = projects.load(project, terms, paths.root)
+    except ConfigError as exc:
+        raise AccessError(f"project {project}: its request is invalid: {exc}") from None
+    state = projects.status(project, approval, terms, datetime.date.today())
+    if not state.provisioned:
+        raise AccessError(state.reason)
+    user = audit.current_user()
+    if user not in approval.users and user != terms.pipeline_account:
+        raise AccessError(f"user {user} is not a member of project {project}")
+    if table not in approval.tables:
+        raise AccessError(
+            f"project {project}: table {table} is outside its approval"
+            f" (approved: {', '.join(approval.tables)})"
+        )
+    if project not in config.load(paths.params_file).deid.projects:
         raise AccessError(f"project {project} is not approved (deid.projects in params.yaml)")
+    audit.Log.default().append(
+        "load",
+        project=project,
+        user=user,
+        what={"table": table},
+        data_version=data_version(paths, project),
+        purpose=approval.purpose,
+    )
+
+
+def data_version(paths: Paths, project: str) -> str | None:
+    """The DVC hash of the project's analytic zone as ``dvc.lock`` records it, if it does."""
+    lock = paths.root / "dvc.lock"
+    if not lock.is_file():
+        return None
+    target = f"data/research/{project}/analytic"
+    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+    for stage in stages.values():
+        for out in stage.get("outs", []):
+            if out.get("path") == target:
+                return out.get("md5")
+    return None

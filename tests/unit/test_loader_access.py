@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 import enclave
 from enclave.data import TABLES, AccessError, load
+from enclave.governance.audit import STATE_ENV, USER_ENV, Log, audit_key
 from enclave.paths import Paths
+
+REPO = Path(__file__).resolve().parents[2]
+RESEARCHER = "ana_researcher"  # the demo project's lead (governance/projects/demo.yaml)
 
 
 @pytest.fixture
-def root(tmp_path):
-    """A project root with params.yaml, an analytic table, and files of other zones."""
-    (tmp_path / "params.yaml").write_text("deid:\n  projects: [demo, other]\n")
+def root(tmp_path, monkeypatch):
+    """A project root with params.yaml, the repository's governance files, an analytic
+    table, and files of other zones; the user is the demo project's lead."""
+    (tmp_path / "params.yaml").write_text("deid:\n  projects: [demo, other, reentry]\n")
+    shutil.copytree(REPO / "governance", tmp_path / "governance")
+    monkeypatch.setenv(USER_ENV, RESEARCHER)
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
     analytic = tmp_path / "data/research/demo/analytic"
     analytic.mkdir(parents=True)
     pl.DataFrame({"pid": ["a"], "birth_year": [1990]}).write_parquet(analytic / "persons.parquet")
@@ -68,13 +80,76 @@ def test_refuses_unapproved_or_malformed_projects(root, project):
         load("persons", project=project, paths=Paths(root))
 
 
-def test_project_must_be_approved_in_params(root):
+def test_project_must_have_an_approved_request(root):
     (root / "data/research/rogue/analytic").mkdir(parents=True)
     pl.DataFrame({"pid": ["b"]}).write_parquet(
         root / "data/research/rogue/analytic/persons.parquet"
     )
-    with pytest.raises(AccessError, match="not approved"):
+    with pytest.raises(AccessError, match="project rogue is not approved: no request"):
         load("persons", project="rogue", paths=Paths(root))
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_project_missing_a_stewards_approval_is_refused(root):
+    _edit(root / "governance/projects/demo.yaml", lambda d: d["approvals"].pop("idoc"))
+    with pytest.raises(AccessError, match="project demo: no approval yet from idoc"):
+        load("persons", project="demo", paths=Paths(root))
+
+
+def test_an_expired_project_is_refused(root):
+    _edit(root / "governance/projects/demo.yaml", lambda d: d.update(expiry="2026-03-01"))
+    with pytest.raises(AccessError, match="project demo: approval expired"):
+        load("persons", project="demo", paths=Paths(root))
+
+
+@pytest.mark.parametrize("user", ["mallory", "cara_researcher", "hfs_steward"])
+def test_a_user_outside_the_project_is_refused(root, monkeypatch, user):
+    monkeypatch.setenv(USER_ENV, user)
+    with pytest.raises(AccessError, match=f"user {user} is not a member of project demo"):
+        load("persons", project="demo", paths=Paths(root))
+
+
+def test_the_operating_system_user_is_the_default(root, monkeypatch):
+    monkeypatch.delenv(USER_ENV)
+    monkeypatch.setattr(getpass, "getuser", lambda: "ben_analyst")  # a member of demo
+    assert load("persons", project="demo", paths=Paths(root)).collect().height == 1
+    monkeypatch.setattr(getpass, "getuser", lambda: "root")
+    with pytest.raises(AccessError, match="user root is not a member"):
+        load("persons", project="demo", paths=Paths(root))
+
+
+def test_a_table_outside_the_approval_is_refused(root, monkeypatch):
+    monkeypatch.setenv(USER_ENV, "cara_researcher")  # reentry: four tables, no family links
+    with pytest.raises(AccessError, match="project reentry: table family_links is outside"):
+        load("family_links", project="reentry", paths=Paths(root))
+
+
+def test_each_load_writes_exactly_one_audit_entry(root):
+    log = Log(root / "state", audit_key())
+    load("persons", project="demo", paths=Paths(root))
+    load("persons", project="demo", paths=Paths(root))
+    with pytest.raises(AccessError):
+        load("persons", project="rogue", paths=Paths(root))  # a refusal reads nothing
+    entries = log.entries()
+    assert [(e["action"], e["user"], e["project"], e["what"]) for e in entries] == [
+        ("load", RESEARCHER, "demo", {"table": "persons"})
+    ] * 2
+    assert entries[0]["purpose"] == "strategic policymaking"
+    assert log.verify().ok
+
+
+def test_the_data_version_is_the_zones_dvc_hash(root):
+    (root / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  build@demo:\n    outs:\n"
+        "    - path: data/research/demo/analytic\n      md5: abc123.dir\n"
+    )
+    load("persons", project="demo", paths=Paths(root))
+    assert Log(root / "state", audit_key()).entries()[-1]["data_version"] == "abc123.dir"
 
 
 def test_a_table_not_built_yet_is_a_clear_error(root):

@@ -76,6 +76,8 @@ class Agreement:
     purposes: tuple[str, ...]
     #: party code -> party
     parties: dict[str, Party]
+    #: the operator's service account that runs approved studies in the pipeline
+    pipeline_account: str = "enclave-pipeline"
 
     @property
     def operator(self) -> str:

@@ -19,6 +19,7 @@ import polars as pl
 
 from enclave import io
 from enclave.paths import Paths
+from enclave.testing.governance import write_terms
 
 S, D, F, B, I32, I8 = pl.String, pl.Date, pl.Float64, pl.Boolean, pl.Int32, pl.Int8
 
@@ -87,6 +88,7 @@ def write_analytic(
     if not paths.params_file.exists():
         paths.params_file.parent.mkdir(parents=True, exist_ok=True)
         paths.params_file.write_text(f"deid:\n  projects: [{project}]\n")
+    write_terms(paths.root, project)
     with io.atomic_dir(paths.analytic(project)) as tmp:
         for name, frame in tables.items():
             io.write_parquet(frame, tmp / f"{name}.parquet")

@@ -97,16 +97,23 @@ def _execute(source: Path, target: Path, parameters: dict[str, Any], cwd: Path) 
 
 @contextmanager
 def _data_root(root: Path) -> Iterator[None]:
-    """Point the kernel (a child process) at the data root, then restore the environment."""
-    before = os.environ.get(ROOT_ENV)
+    """Point the kernel (a child process) at the data root, under the operator's pipeline
+    account (the study runs for its approved project), then restore the environment."""
+    from enclave.governance import agreement
+    from enclave.governance.audit import USER_ENV
+
+    account = agreement.load(root=root).pipeline_account
+    before = {name: os.environ.get(name) for name in (ROOT_ENV, USER_ENV)}
     os.environ[ROOT_ENV] = str(root)
+    os.environ[USER_ENV] = account
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(ROOT_ENV, None)
-        else:
-            os.environ[ROOT_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
