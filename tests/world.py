@@ -87,6 +87,8 @@ def _commands(params: config.Params) -> list[tuple[str, list[str]]]:
                 "build",
                 [
                     "build",
+                    "--project",
+                    project,
                     "--base",
                     f"data/research/{project}/base",
                     "--out",

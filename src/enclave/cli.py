@@ -63,9 +63,40 @@ def cmd_evaluate_linkage(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_deidentify(args: argparse.Namespace) -> None:
-    from enclave.deidentify import run
+def _approval(args: argparse.Namespace, project: str, action: str):
+    """The project's approval, which must be provisioned today; the stage is audited."""
+    import datetime
 
+    from enclave.governance import agreement, audit, projects
+
+    root = args.params.parent  # the governance files sit beside params.yaml
+    terms = agreement.load(root=root)
+    approval = projects.load(project, terms, root)
+    state = projects.status(project, approval, terms, datetime.date.today())
+    if not state.provisioned:
+        raise EnclaveError(f"{state.reason}: the research zone is not built")
+    audit.Log.default().append(
+        action,
+        project=project,
+        purpose=approval.purpose,
+        what={"datasets": list(approval.datasets), "tables": list(approval.tables)},
+    )
+    return approval
+
+
+def cmd_deidentify(args: argparse.Namespace) -> None:
+    import datetime
+
+    from enclave.deidentify import Scope, run
+
+    approval = _approval(args, args.project, "deidentify")
+    scope = Scope(
+        agencies=approval.datasets,
+        period=(
+            datetime.date.fromisoformat(approval.period_start),
+            datetime.date.fromisoformat(approval.period_end),
+        ),
+    )
     run(
         args.project,
         _params(args).deid,
@@ -74,13 +105,21 @@ def cmd_deidentify(args: argparse.Namespace) -> None:
         landing=args.landing,
         out=args.out,
         report=args.report,
+        scope=scope,
     )
 
 
 def cmd_build(args: argparse.Namespace) -> None:
     from enclave.analytic import run
 
-    run(_params(args).build, base=args.base, out=args.out)
+    approval = _approval(args, args.project, "build") if args.project else None
+    run(
+        _params(args).build,
+        base=args.base,
+        out=args.out,
+        tables=approval.tables if approval else None,
+        columns=approval.columns if approval else None,
+    )
 
 
 def cmd_study(args: argparse.Namespace) -> None:
@@ -252,6 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("build", cmd_build, "build the analytic tables of the research zone", ("out",))
     p.add_argument("--base", type=Path, required=True, help="data/research/<project>/base")
     p.add_argument("--out", type=Path, required=True, help="data/research/<project>/analytic")
+    p.add_argument(
+        "--project", help="write only the tables and columns this project's approval names"
+    )
 
     p = add("study", cmd_study, "run one study notebook with papermill", ("out",))
     p.add_argument("name")

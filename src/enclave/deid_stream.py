@@ -22,6 +22,7 @@ the in-memory path's (tests/pipeline/test_deid_stream.py).
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ import polars as pl
 from enclave import io, leakscan
 from enclave.analytic import in_bucket
 from enclave.analytic.parallel import ordered_map
-from enclave.analytic.records import CONTENT_COLUMNS, latest_county, reference_date
+from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
 from enclave.errors import LeakError
 from enclave.leakscan import LeakReference
@@ -349,14 +350,21 @@ def spill_records(
     persons: pl.DataFrame,
     pseudonymise_content,  # deidentify._pseudonymise_content, keys bound
     work: Path,
-) -> tuple[LeakReference, dict[str, int]]:
+    period: tuple[datetime.date, datetime.date] | None = None,
+) -> tuple[LeakReference, dict[str, int], pl.Series]:
     """Step 1: pseudonymised records per agency and bucket, birth/sex counts, leak reference.
 
-    Returns the leak reference and the linked records per agency.
+    ``period``: keep only records whose span meets it (a project's study period,
+    :func:`enclave.analytic.records.in_period`); the dates of birth and sexes counted
+    come from those records only. The leak reference holds every identifier of the
+    agencies, in the period or not.
+
+    Returns the leak reference, the linked records per agency, and the pids that hold
+    at least one record (the project's persons).
     """
     contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
     identifiers = {a: _identifier_scan(staged / a / "identifiers.parquet") for a in agencies}
-    references, linked = [], dict.fromkeys(agencies, 0)
+    references, linked, present = [], dict.fromkeys(agencies, 0), []
     scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
         "record_key", "person_key", "match_probability", "link_evidence"
     )
@@ -371,6 +379,7 @@ def spill_records(
         spill_agency = partial(
             _spill_agency,
             bounds=(low, high),
+            period=period,
             contents=contents,
             identifiers=identifiers,
             links=links,
@@ -379,10 +388,11 @@ def spill_records(
             name=name,
         )
         counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
-        for agency, (height, reference, found) in zip(
+        for agency, (height, reference, found, pids) in zip(
             agencies, ordered_map(spill_agency, agencies), strict=True
         ):
             linked[agency] += height
+            present.append(pids)
             if reference is not None:
                 references.append(reference)
             for column, frame in found.items():
@@ -392,13 +402,15 @@ def spill_records(
         for column, parts in counts.items():
             if parts:
                 _spill(pl.concat(parts), work / f"_{column}", name)
-    return _merge_reference(references), linked
+    pids = pl.concat(present).unique().sort() if present else pl.Series("pid", [], pl.String)
+    return _merge_reference(references), linked, pids
 
 
 def _spill_agency(
     agency: str,
     *,
     bounds: tuple[str | None, str | None],
+    period: tuple[datetime.date, datetime.date] | None,
     contents: dict[str, pl.LazyFrame],
     identifiers: dict[str, pl.LazyFrame],
     links: pl.DataFrame,
@@ -412,18 +424,26 @@ def _spill_agency(
     Returns the records linked, the slice's leak reference (None without identifiers)
     and the per-person counts of dates of birth and sexes.
     """
-    content = contents[agency].filter(in_bucket("record_key", bounds)).collect()
+    content = contents[agency].filter(in_bucket("record_key", bounds))
+    if period is not None:
+        content = content.filter(in_period(agency, period))
+    content = content.collect()
     ids = _identifiers(identifiers[agency], *bounds)
     keys = content.get_column("record_key")
     cover, rows, height = None, ..., 0
+    pids = pl.Series("pid", [], pl.String)
     if not content.is_empty():
         cover = _covering(links, keys)
         rows = link_rows(keys, cover.get_column("record_key"))
         records = pseudonymise_content(agency, content, cover, rows=rows)
         height = records.height
+        pids = records.get_column("pid").unique()
         _spill(records, work / agency, name)
     if ids.is_empty():
-        return height, None, {}
+        return height, None, {}, pids
+    reference = LeakReference.from_identifiers(ids.lazy())  # every identifier, any period
+    if period is not None:  # demographics from the records provisioned only
+        ids = ids.filter(pl.col("record_key").is_in(keys.implode()))
     id_keys = ids.get_column("record_key")
     if cover is None or not id_keys.equals(keys):  # else: found already
         cover, rows = _covering(links, id_keys), ...
@@ -432,8 +452,7 @@ def _spill_agency(
         cover.select("record_key", "pid"),
         rows,
     )
-    reference = LeakReference.from_identifiers(ids.lazy())
-    return height, reference, {c: _counts(demo, c) for c in ("dob", "sex")}
+    return height, reference, {c: _counts(demo, c) for c in ("dob", "sex")}, pids
 
 
 def quasi_identifiers(

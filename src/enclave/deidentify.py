@@ -21,6 +21,7 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from enclave import deid_stream, failpoints, geography, io, log
-from enclave.analytic.records import CONTENT_COLUMNS, latest_county
+from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.contracts.base import LINK_EVIDENCE
 from enclave.errors import InputError
@@ -69,6 +70,14 @@ class ProjectKeys:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a project's approval provisions: agencies (None: all) and a study period."""
+
+    agencies: tuple[str, ...] | None = None
+    period: tuple[datetime.date, datetime.date] | None = None
+
+
+@dataclass(frozen=True)
 class ResearchZone:
     tables: dict[str, pl.DataFrame]
     risk: dict
@@ -85,16 +94,26 @@ def run(
     landing: Path,
     out: Path,
     report: Path,
+    scope: Scope | None = None,
 ) -> None:
     """Write ``out`` (``data/research/<project>/base``) and the project's risk report.
 
     File to file in bounded memory (:mod:`enclave.deid_stream`); the tables equal
-    those of :func:`deidentify` on the same inputs.
+    those of :func:`deidentify` on the same inputs. ``scope``: what the project's
+    approval names (data minimisation): only those agencies' records, only records
+    meeting the study period, only the persons holding one of them, and their
+    demographics from those records alone.
     """
     del landing  # the leak scan reads the staged identifiers, parsed from the landing
     keys = ProjectKeys.derive(resolve_master_key(), project)
     staged, linkage, out = Path(staged), Path(linkage), Path(out)
-    agencies = [a for a in AGENCIES if (staged / a / "content.parquet").exists()]
+    scope = scope or Scope()
+    agencies = [
+        a
+        for a in AGENCIES
+        if (staged / a / "content.parquet").exists()
+        and (scope.agencies is None or a in scope.agencies)
+    ]
     if not agencies:
         raise InputError("all", staged, "no staged content found")
     crosswalk = linkage / "crosswalk.parquet"
@@ -125,10 +144,12 @@ def run(
     # the spill holds exact dates of birth by pid: it lives in a private scratch
     # directory, never in the research zone (enclave.scratch)
     with io.atomic_dir(out) as tmp, Scratch("deid") as work:
-        reference, linked = deid_stream.spill_records(
-            agencies, staged, crosswalk, persons, content, work
+        reference, linked, present = deid_stream.spill_records(
+            agencies, staged, crosswalk, persons, content, work, scope.period
         )
         failpoints.reached("deidentify.spilled")
+        # the project's persons are those holding a provisioned record, no one else
+        persons = persons.filter(pl.col("pid").is_in(present.implode()))
         qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
         generalised, risk = k_anonymise(qi, params.k_min)
         written = deid_stream.write_tables(
@@ -147,12 +168,22 @@ def run(
             "demographics": generalised.select("pid", "birth_year", "birth_month", "sex").sort(
                 "pid"
             ),
-            "family_links": family_links(family, keys),
+            "family_links": family_links(family, keys).filter(
+                pl.col("child_pid").is_in(present.implode())
+                & pl.col("parent_pid").is_in(present.implode())
+            ),
         }
         for name, frame in tables.items():
             deid_stream.scan_chunk(frame, reference, out / f"{name}.parquet")
             io.write_parquet(frame, tmp / f"{name}.parquet")
-    totals = {a: contents[a].select(pl.len()).collect().item() for a in agencies}
+    totals = {
+        a: contents[a]
+        .filter(pl.lit(True) if scope.period is None else in_period(a, scope.period))
+        .select(pl.len())
+        .collect()
+        .item()
+        for a in agencies
+    }
     schemas = {a: contents[a].collect_schema().names() for a in agencies}
     risk |= _risk_counts(schemas, totals, linked, written, qi.height, params)
     io.write_json({"project": project, **risk}, Path(report))
@@ -219,14 +250,20 @@ def deidentify(
         "link_evidence",
     )
     records = {a: _pseudonymise_content(a, c, links, keys, params) for a, c in contents.items()}
-    demographics = consensus_demographics(identifiers, links, params)
+    # the zone's persons are those holding a record; family links run between them only
+    present = pl.concat([r.select("pid") for r in records.values()]).get_column("pid").unique()
+    demographics = consensus_demographics(identifiers, links, params).filter(
+        pl.col("pid").is_in(present.implode())
+    )
     qi = demographics.join(latest_county(records), on="pid", how="left")
     generalised, risk = k_anonymise(qi, params.k_min)
     tables = {a: _apply_person_generalisation(a, r, generalised) for a, r in records.items()}
     tables["demographics"] = generalised.select("pid", "birth_year", "birth_month", "sex").sort(
         "pid"
     )
-    tables["family_links"] = family_links(family, keys)
+    tables["family_links"] = family_links(family, keys).filter(
+        pl.col("child_pid").is_in(present.implode()) & pl.col("parent_pid").is_in(present.implode())
+    )
     unlinked = {a: c.height - records[a].height for a, c in contents.items()}
     known = {"record_key", "agency"}
     dropped = {

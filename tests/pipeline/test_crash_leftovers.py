@@ -95,6 +95,7 @@ def _copy_inputs(world: Path, root: Path, stage: Stage) -> None:
     for path in stage.inputs:
         shutil.copytree(world / path, root / path)
     (root / "params.yaml").write_bytes((world / "params.yaml").read_bytes())
+    shutil.copytree(world / "governance", root / "governance")
 
 
 class Run:

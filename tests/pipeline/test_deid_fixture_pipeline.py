@@ -9,6 +9,7 @@ import pytest
 
 from enclave import cli
 from enclave.deid_fixture import make_zone
+from enclave.testing.governance import write_terms
 
 PERSONS = 400
 
@@ -25,6 +26,7 @@ def run_both(root, zone, project="demo"):
     report = root / "reports" / "disclosure_risk" / f"{project}.json"
     common = ["--params", str(root / "params.yaml")]
     (root / "params.yaml").write_text("deid:\n  k_min: 3\nbuild:\n  spell_gap_months: 1\n")
+    write_terms(root, project)
     assert cli.main(["deidentify", *common, "--project", project, "--staged", str(staged),
                      "--linkage", str(linkage), "--out", str(base),
                      "--report", str(report)]) == 0  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from enclave import cli
 from enclave.analytic.spells import merge_spells
 from enclave.config import AGENCIES
+from enclave.testing.governance import write_terms
 
 pytestmark = pytest.mark.slow
 PERSONS = 400
@@ -21,6 +22,7 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("world")
     params = root / "params.yaml"
     params.write_text(f"synth:\n  persons: {PERSONS}\ndeid:\n  k_min: 3\n")
+    write_terms(root)
     data = root / "data"
     p = ["--params", str(params)]
     with pytest.MonkeyPatch.context() as patch:

@@ -132,7 +132,7 @@ def _closure(module: str) -> set[str]:
 
 def _entry_module(subcommand: str) -> str:
     source = inspect.getsource(getattr(cli, "cmd_" + subcommand.replace("-", "_")))
-    return re.search(r"from (enclave[\w.]*) import run", source).group(1)
+    return re.search(r"from (enclave[\w.]*) import (?:\w+, )*run\b", source).group(1)
 
 
 @pytest.mark.parametrize(("name", "stage"), list(_stage_bodies()))

@@ -95,7 +95,14 @@ def in_bucket(column: str, bucket: tuple[str | None, str | None]) -> pl.Expr:
     return keep
 
 
-def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
+def run(
+    params: BuildParams,
+    base: Path,
+    out: Path,
+    buckets: int = 16,
+    tables: tuple[str, ...] | None = None,
+    columns: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     """Read ``base``, build every table, validate, write ``out`` atomically.
 
     Persons are built in ``buckets`` ranges of pid, two at a time, and each table is
@@ -103,6 +110,9 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
     per person except two global inputs, computed first over all files: the end of
     observation (where open spells stop) and children's births (a parent's
     ``BIRTH_OF_CHILD`` event). The files equal those of one in-memory :func:`build`.
+
+    ``tables`` and ``columns`` (a project's approval): only those tables are written,
+    and of a table named in ``columns``, only ``pid`` and those columns.
     """
     base = Path(base)
     demographics_path = base / "demographics.parquet"
@@ -145,14 +155,26 @@ def run(params: BuildParams, base: Path, out: Path, buckets: int = 16) -> None:
         del tables["family_links"]
         return {name: validate(name, frame) for name, frame in tables.items()}
 
+    wanted = set(MODELS) if tables is None else set(tables)
+
+    def approved(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        kept = (columns or {}).get(name)
+        if kept is None:
+            return frame
+        return frame.select(c for c in frame.columns if c == "pid" or c in kept)
+
     with io.atomic_dir(Path(out)) as tmp:
-        io.write_parquet(links, tmp / "family_links.parquet")
+        if "family_links" in wanted:
+            io.write_parquet(approved("family_links", links), tmp / "family_links.parquet")
         sinks = {}
         try:
             # a bucket's four tables may wait while the next bucket is built
             with BackgroundWrites(depth=4) as writes:
-                for tables in ordered_map(bucket_tables, pid_buckets(buckets)):
-                    for name, frame in tables.items():
+                for part in ordered_map(bucket_tables, pid_buckets(buckets)):
+                    for name, frame in part.items():
+                        if name not in wanted:
+                            continue
+                        frame = approved(name, frame)
                         if name not in sinks:
                             sinks[name] = io.ParquetSink(tmp / f"{name}.parquet", frame.schema)
                         writes.write(sinks[name], frame)

@@ -8,6 +8,8 @@ zone keeps; only ``zip`` becomes ``county_fips``.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from enclave.contracts.base import LINK_EVIDENCE
@@ -141,3 +143,15 @@ def link_evidence(frame: pl.DataFrame | pl.LazyFrame) -> pl.Expr:
     if "link_evidence" in names:
         return pl.col("link_evidence")
     return pl.lit(None, LINK_EVIDENCE).alias("link_evidence")
+
+
+def in_period(agency: str, period: tuple[date, date]) -> pl.Expr:
+    """Records of ``agency`` whose span meets ``period`` (first and last day): a span
+    from its reference date to its coverage end (an open span runs on; an event, and a
+    record of an agency that covers no time, is its date). A record that only partly
+    falls in the period is kept whole."""
+    first, last = period
+    start = reference_date(agency)
+    cover = coverage(agency)
+    end = start if cover is None else pl.coalesce(cover[2], pl.lit(date.max))
+    return (start <= pl.lit(last)) & (end >= pl.lit(first))

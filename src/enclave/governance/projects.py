@@ -20,19 +20,12 @@ from pathlib import Path
 import yaml
 
 from enclave.config import ConfigError, parse, read_yaml
+from enclave.data import TABLES  # the analytic tables a project may ask for
 from enclave.governance.agreement import GOVERNANCE_DIR, Agreement
 
 PROJECTS_DIR = GOVERNANCE_DIR / "projects"
 #: a project id: a file name and a directory name in every zone
 PROJECT_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
-#: the analytic tables a project may ask for (docs/INTERFACES.md)
-TABLES: tuple[str, ...] = (
-    "persons",
-    "program_spells",
-    "person_quarters",
-    "life_events",
-    "family_links",
-)
 
 
 @dataclass(frozen=True)
