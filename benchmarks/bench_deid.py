@@ -1,5 +1,5 @@
 """De-identification and the analytic build at scale: ``deidentify`` then ``build`` on a
-generated staged zone of ``size`` persons (``enclave.deid_fixture``), each stage timed
+generated staged zone of ``size`` persons (``enclave.testing.deid_zone``), each stage timed
 in a fresh process, file to file, as the pipeline runs it.
 
     python -m benchmarks.bench_deid 1000000 world 3  # persons, mix, runs -> results/deid.json
@@ -31,7 +31,7 @@ import polars as pl  # noqa: E402
 
 from benchmarks.common import measure, write  # noqa: E402
 from enclave.config import BuildParams, DeidParams  # noqa: E402
-from enclave.deid_fixture import write_zone  # noqa: E402
+from enclave.testing.deid_zone import write_zone  # noqa: E402
 
 TARGET_SECONDS = 180.0
 
@@ -53,7 +53,7 @@ def _cpu_seconds() -> float:
 
 
 def _deidentify(staged: Path, linkage: Path, base: Path, report: Path) -> dict:
-    from enclave import deidentify
+    from enclave.deid import deidentify
 
     deidentify.run("bench", DeidParams(), staged, linkage, base.parent, base, report)
     return {"cpu_seconds": _cpu_seconds()}

@@ -37,7 +37,7 @@ def _identifier_files(persons: int, world: str | None, tmp: Path) -> list[Path]:
     """The identifier files to link: a world's staged agencies, or planted tables."""
     if world is not None:
         return [Path(world) / "data" / "staged" / a for a in AGENCIES]
-    from enclave.linkage.planted import planted
+    from enclave.testing.planted import planted
 
     identifiers, _, _ = planted(persons, seed=11)
     path = tmp / "identifiers.parquet"
@@ -48,7 +48,7 @@ def _identifier_files(persons: int, world: str | None, tmp: Path) -> list[Path]:
 def _truth(persons: int, world: str | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(truth records ``record_key``, ``person_id``; truth persons)."""
     if world is None:
-        from enclave.linkage.planted import planted
+        from enclave.testing.planted import planted
 
         _, records, people = planted(persons, seed=11)
         return records.select("record_key", "person_id"), people

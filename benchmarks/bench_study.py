@@ -4,7 +4,7 @@
 
 Times, each in a fresh process: every table of the study (agency sets per person,
 distribution, top combinations, by age group, by county, SNAP and Medicaid) on a
-made-up research zone of ``size`` persons (``enclave.studies.fixture``), and the
+made-up research zone of ``size`` persons (``enclave.testing.analytic_zone``), and the
 secondary suppression of a county-sized two-way table (102 x 8) with many small
 cells, the worst case for the audit.
 """
@@ -21,7 +21,8 @@ import polars as pl
 
 from benchmarks.common import measure, write
 from enclave.paths import Paths
-from enclave.studies import fixture, overlap
+from enclave.studies import overlap
+from enclave.testing import analytic_zone as fixture
 
 
 def _study(root: Path) -> dict:

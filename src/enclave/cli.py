@@ -87,7 +87,7 @@ def _approval(args: argparse.Namespace, project: str, action: str):
 def cmd_deidentify(args: argparse.Namespace) -> None:
     import datetime
 
-    from enclave.deidentify import Scope, run
+    from enclave.deid.deidentify import Scope, run
 
     approval = _approval(args, args.project, "deidentify")
     scope = Scope(

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from enclave import cli
-from enclave.deid_fixture import make_zone
+from enclave.testing.deid_zone import make_zone
 from enclave.testing.governance import write_terms
 
 PERSONS = 400

@@ -9,10 +9,12 @@ import json
 import polars as pl
 import pytest
 
-from enclave import analytic, deid_stream, deidentify, io
+from enclave import analytic, io
 from enclave.config import BuildParams, DeidParams
-from enclave.deid_fixture import make_zone, write_zone
-from enclave.pseudonym import resolve_master_key
+from enclave.deid import deidentify
+from enclave.deid import stream as deid_stream
+from enclave.deid.pseudonym import resolve_master_key
+from enclave.testing.deid_zone import make_zone, write_zone
 
 PERSONS = 300
 PARAMS = DeidParams(k_min=3)

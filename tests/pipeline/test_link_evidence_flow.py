@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from enclave.contracts.base import LINK_EVIDENCE, LINK_EVIDENCE_CLASSES
-from enclave.deidentify import ProjectKeys
-from enclave.pseudonym import keyed_record_ids, resolve_master_key
+from enclave.deid.deidentify import ProjectKeys
+from enclave.deid.pseudonym import keyed_record_ids, resolve_master_key
 
 pytestmark = pytest.mark.slow
 

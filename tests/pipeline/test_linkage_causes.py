@@ -11,7 +11,7 @@ import pytest
 from enclave.config import LinkageParams
 from enclave.contracts.base import conform_identifiers
 from enclave.linkage import link
-from enclave.linkage.planted import planted
+from enclave.testing.planted import planted
 
 
 def _row(key: str, agency: str, first: str, last: str, **kw) -> dict:

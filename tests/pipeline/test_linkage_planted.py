@@ -10,7 +10,7 @@ from enclave import cli
 from enclave.config import LinkageParams
 from enclave.linkage import link, run
 from enclave.linkage.evaluate import evaluate, pr_curve
-from enclave.linkage.planted import planted
+from enclave.testing.planted import planted
 
 PERSONS = 1500
 

@@ -19,7 +19,8 @@ import pytest
 from enclave import cli, config
 from enclave.disclosure import MARKER
 from enclave.paths import Paths
-from enclave.studies import fixture, overlap
+from enclave.studies import overlap
+from enclave.testing import analytic_zone as fixture
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "service_overlap"

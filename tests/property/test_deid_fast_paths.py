@@ -8,16 +8,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from enclave import geography
-from enclave.deid_stream import _merge_reference, join_links, link_rows, scan_chunk
-from enclave.deidentify import _county_of_zip, _generalise_counties, _sort_records
-from enclave.errors import LeakError
-from enclave.leakscan import LeakReference, scan_frame
-from enclave.pseudonym import (
+from enclave.deid.deidentify import _county_of_zip, _generalise_counties, _sort_records
+from enclave.deid.leakscan import LeakReference, scan_frame
+from enclave.deid.pseudonym import (
     keyed_record_ids,
     keyed_record_numbers,
     project_key,
     record_ids_of_numbers,
 )
+from enclave.deid.stream import _merge_reference, join_links, link_rows, scan_chunk
+from enclave.errors import LeakError
 
 KEY = project_key(bytes(32), "demo", "record")
 #: record keys as INTERFACES.md has them, and malformed ones the fast path must refuse

@@ -11,9 +11,9 @@ import polars as pl
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from enclave.deid_stream import SortedReference, scan_chunk
+from enclave.deid.leakscan import LeakReference, scan_frame
+from enclave.deid.stream import SortedReference, scan_chunk
 from enclave.errors import LeakError
-from enclave.leakscan import LeakReference, scan_frame
 
 ids = st.text(alphabet="ABCXYZ0123456789-", min_size=1, max_size=6)
 names = st.sampled_from(["ANN", "BO", "CRUZ", "DEE", "EVA", "ZED"])

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enclave.config import DeidParams
-from enclave.deid_fixture import make_zone
-from enclave.deidentify import ProjectKeys, deidentify
-from enclave.pseudonym import project_key, pseudonymise
+from enclave.deid.deidentify import ProjectKeys, deidentify
+from enclave.deid.pseudonym import project_key, pseudonymise
+from enclave.testing.deid_zone import make_zone
 
 MASTER = bytes.fromhex("5e" * 32)
 IDENTIFIER_COLUMNS = {

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 
 from enclave.config import DeidParams
-from enclave.deidentify import consensus_demographics, k_anonymise
+from enclave.deid.deidentify import consensus_demographics, k_anonymise
 
 
 def qi(rows: list[tuple[int | None, int | None, str, str | None]]) -> pl.DataFrame:

@@ -8,9 +8,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from enclave.deid_stream import scan_chunk
+from enclave.deid.leakscan import LeakReference, code_sets, scan_frame
+from enclave.deid.stream import scan_chunk
 from enclave.errors import LeakError
-from enclave.leakscan import LeakReference, code_sets, scan_frame
 
 BIRTH = dt.date(2015, 3, 4)
 

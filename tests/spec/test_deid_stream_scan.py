@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from enclave.deid_stream import _merge_reference, scan_chunk
+from enclave.deid.leakscan import LeakReference, scan_frame
+from enclave.deid.stream import _merge_reference, scan_chunk
 from enclave.errors import LeakError
-from enclave.leakscan import LeakReference, scan_frame
 
 IDENTIFIERS = pl.LazyFrame(
     {

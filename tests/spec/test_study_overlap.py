@@ -212,7 +212,7 @@ def test_period_must_not_end_before_it_starts():
 def test_fixture_world_matches_the_analytic_schemas():
     """The made-up research zone the notebook tests use passes the build's own models."""
     from enclave.analytic.schemas import MODELS
-    from enclave.studies import fixture
+    from enclave.testing import analytic_zone as fixture
 
     tables = fixture.build(persons=300, seed=3, year=2019)
     assert tables.keys() == MODELS.keys()

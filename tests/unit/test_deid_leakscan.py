@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from enclave import deidentify
 from enclave.config import DeidParams
-from enclave.deid_fixture import make_zone
+from enclave.deid import deidentify
+from enclave.deid.leakscan import LeakReference, scan_frame
 from enclave.errors import LeakError
-from enclave.leakscan import LeakReference, scan_frame
+from enclave.testing.deid_zone import make_zone
 
 CANARY_SSN = "078-05-1120"
 

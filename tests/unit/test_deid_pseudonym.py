@@ -8,8 +8,8 @@ import stat
 import polars as pl
 import pytest
 
-from enclave import pseudonym
-from enclave.pseudonym import SecretError, project_key, pseudonymise, resolve_master_key
+from enclave.deid import pseudonym
+from enclave.deid.pseudonym import SecretError, project_key, pseudonymise, resolve_master_key
 
 HEX = "ab" * 32
 

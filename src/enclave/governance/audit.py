@@ -68,8 +68,8 @@ def current_user(environ: Mapping[str, str] | None = None) -> str:
 
 
 def audit_key(master: bytes | None = None) -> bytes:
-    """The log's MAC key, derived from the master secret (enclave.pseudonym)."""
-    from enclave.pseudonym import resolve_master_key
+    """The log's MAC key, derived from the master secret (enclave.deid.pseudonym)."""
+    from enclave.deid.pseudonym import resolve_master_key
 
     master = resolve_master_key() if master is None else master
     return hmac.digest(master, b"enclave-audit-v1", hashlib.sha256)

@@ -1,5 +1,5 @@
 """De-identification file to file in bounded memory: the research zone of
-:func:`enclave.deidentify.deidentify`, computed in slices and pid buckets.
+:func:`enclave.deid.deidentify.deidentify`, computed in slices and pid buckets.
 
 The in-memory core holds every staged record of a project at once (tens of
 millions at a million persons). Here:
@@ -33,13 +33,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import io, leakscan
+from enclave import io
 from enclave.analytic import in_bucket
 from enclave.analytic.parallel import ordered_map
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
+from enclave.deid import leakscan
+from enclave.deid.leakscan import LeakReference
 from enclave.errors import LeakError
-from enclave.leakscan import LeakReference
 
 #: crosswalk rows per slice: bounds the memory of step 1
 SLICE_ROWS = 4_000_000
@@ -187,15 +188,15 @@ class SortedReference(LeakReference):
 
 
 def scan_chunk(frame: pl.DataFrame, reference: LeakReference, path: Path | str) -> None:
-    """:func:`enclave.leakscan.scan_frame` on part of a file, with the same three checks.
+    """:func:`enclave.deid.leakscan.scan_frame` on part of a file, with the same three checks.
 
     The agency-id and name lookups binary-search ``reference`` (sorted whatever the
-    caller did: :class:`~enclave.leakscan.LeakReference` sorts itself), and only a
+    caller did: :class:`~enclave.deid.leakscan.LeakReference` sorts itself), and only a
     name hit goes on to the (name, birth date) pair check of ``leakscan``. Each check
     needs only a column's distinct values (pids, codes and dates repeat across a
     person's records), taken once. As in
-    :func:`enclave.leakscan.scan_file`, a file named after an agency has the codes of
-    its code columns exempted (:func:`enclave.leakscan.mask_codes`).
+    :func:`enclave.deid.leakscan.scan_file`, a file named after an agency has the codes of
+    its code columns exempted (:func:`enclave.deid.leakscan.mask_codes`).
     """
     codes = leakscan.code_sets(Path(path).stem)
     reference = SortedReference.of(reference)

@@ -4,7 +4,7 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 
 * ``person_key`` becomes ``pid``, a keyed pseudonym that differs per project;
   ``record_key`` becomes ``record_pid``; ``case_id`` and ``employer_id`` are keyed
-  too, each under its own derivation label (``enclave.pseudonym``).
+  too, each under its own derivation label (``enclave.deid.pseudonym``).
 * No direct identifier goes in: names, SSNs, addresses, agency ids and free text
   stay in the staged identifiers; content ``zip`` becomes ``county_fips``.
 * Demographics come from the identifiers, by consensus over a person's records: the
@@ -15,7 +15,7 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 * A birth record's own date is a date of birth: it is cut to the month (to the year
   where the person's birth month is withheld). With ``keep_service_dates: false``
   every content date is cut to its month.
-* Every file written passes the leak scan (``enclave.leakscan``) before the output
+* Every file written passes the leak scan (``enclave.deid.leakscan``) before the output
   directory is moved into place.
 """
 
@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import deid_stream, failpoints, geography, io, log
+from enclave import failpoints, geography, io, log
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.contracts.base import LINK_EVIDENCE
-from enclave.errors import InputError
-from enclave.pseudonym import (
+from enclave.deid import stream as deid_stream
+from enclave.deid.pseudonym import (
     keyed_record_ids,
     keyed_record_numbers,
     project_key,
@@ -42,6 +42,7 @@ from enclave.pseudonym import (
     record_ids_of_numbers,
     resolve_master_key,
 )
+from enclave.errors import InputError
 from enclave.scratch import Scratch
 
 LOG = log.get(__name__)
@@ -98,7 +99,7 @@ def run(
 ) -> None:
     """Write ``out`` (``data/research/<project>/base``) and the project's risk report.
 
-    File to file in bounded memory (:mod:`enclave.deid_stream`); the tables equal
+    File to file in bounded memory (:mod:`enclave.deid.stream`); the tables equal
     those of :func:`deidentify` on the same inputs. ``scope``: what the project's
     approval names (data minimisation): only those agencies' records, only records
     meeting the study period, only the persons holding one of them, and their
@@ -297,7 +298,7 @@ def _pseudonymise_content(
 
     Only the content columns of docs/INTERFACES.md are carried: a column an agency
     adds is dropped (it could hold free text), a missing one is an input error.
-    ``rows``: the join's :func:`enclave.deid_stream.link_rows`, if known. ``numbered``:
+    ``rows``: the join's :func:`enclave.deid.stream.link_rows`, if known. ``numbered``:
     record pseudonyms as numbers (``_rid``, :func:`keyed_record_numbers`) where they
     can be, for :func:`_apply_person_generalisation` to sort on and write as text.
     """

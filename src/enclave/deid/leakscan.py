@@ -50,7 +50,7 @@ class LeakReference:
     """What must never appear: agency ids, and (name, birth date) pairs.
 
     Sorted by construction, whatever order the caller gives them in (the chunk scan
-    of :mod:`enclave.deid_stream` binary-searches both): ``agency_ids`` ascending
+    of :mod:`enclave.deid.stream` binary-searches both): ``agency_ids`` ascending
     without nulls, ``name_dob`` on ``name`` then ``dob``. Already sorted input is
     only checked, not sorted again.
     """
