@@ -203,7 +203,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="enclave",
-        description="The research data enclave's stages, one subcommand per DVC stage.",
+        description="The research data enclave: one subcommand per DVC stage, and "
+        "governance and audit for stewards and governance officers.",
         epilog=(
             "The whole pipeline: dvc repro (make repro); dvc.yaml holds each stage's "
             "command line. Linking a new source against the staged agencies: enclave link "
