@@ -8,6 +8,8 @@ with the smallest node id of its component, so it is deterministic.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -44,7 +46,42 @@ def _jump(labels: np.ndarray) -> np.ndarray:
         labels = nxt
 
 
-def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataFrame:
+def bridge_frame(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataFrame:
+    """Each edge seen from both ends (``v`` the record, ``w`` the other), with ``w``'s
+    attributes, whether ``v`` lacks each guarded attribute, and the link's weight;
+    sorted on ``v``, strongest link first, then ``w``.
+
+    Every column is of one edge alone, so the frame of a subset of edges (those above a
+    threshold) is this frame filtered, in the same order: :func:`prepare` builds it once
+    for a curve of thresholds.
+    """
+    fixed = [c for c in ("birth_year", "ssn_head", "sex_code") if c in attrs.columns]
+    own = attrs.select(
+        pl.col("identity_id").alias("v"),
+        pl.col("birth_year").alias("v_birth_year"),
+        *[pl.col(c).is_null().alias(f"v_no_{c}") for c in fixed],
+    )
+    return (
+        pl.concat(
+            [
+                edges.select(
+                    pl.col("id_l").alias("v"), pl.col("id_r").alias("w"), "match_probability"
+                ),
+                edges.select(
+                    pl.col("id_r").alias("v"), pl.col("id_l").alias("w"), "match_probability"
+                ),
+            ]
+        )
+        .join(attrs.rename({"identity_id": "w"}), on="w", how="left")
+        .join(own, on="v", how="left")
+        .with_columns(weight=_weight(pl.col("match_probability")))
+        .sort(["v", "match_probability", "w"], descending=[False, True, False])
+    )
+
+
+def drop_ambiguous_bridges(
+    edges: pl.DataFrame, attrs: pl.DataFrame, both: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Drop the weaker links of a record that links to clearly different people.
 
     A record without DOB (a wage record: name and SSN only) can match a father by
@@ -60,29 +97,11 @@ def drop_ambiguous_bridges(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataF
 
     ``edges``: ``id_l``, ``id_r``, ``match_probability``; ``attrs``: ``identity_id``,
     ``birth_year``, ``ssn_head``, ``ssn_tail`` (opaque codes of the SSN's parts) and
-    optionally ``sex_code``.
+    optionally ``sex_code``. ``both``: :func:`bridge_frame` of ``edges``, if built
+    already.
     """
-    fixed = [c for c in ("birth_year", "ssn_head", "sex_code") if c in attrs.columns]
-    own = attrs.select(
-        pl.col("identity_id").alias("v"),
-        pl.col("birth_year").alias("v_birth_year"),
-        *[pl.col(c).is_null().alias(f"v_no_{c}") for c in fixed],
-    )
-    both = (
-        pl.concat(
-            [
-                edges.select(
-                    pl.col("id_l").alias("v"), pl.col("id_r").alias("w"), "match_probability"
-                ),
-                edges.select(
-                    pl.col("id_r").alias("v"), pl.col("id_l").alias("w"), "match_probability"
-                ),
-            ]
-        )
-        .join(attrs.rename({"identity_id": "w"}), on="w", how="left")
-        .join(own, on="v", how="left")
-        .with_columns(weight=_weight(pl.col("match_probability")))
-    )
+    if both is None:
+        both = bridge_frame(edges, attrs)
     year_clash = (pl.col("birth_year") - pl.col("best_birth_year")).abs() >= 2
     # two dated records born the same year, that the model links near-certainly though
     # their SSNs differ, agree on everything else: a record filed under a relative's
@@ -143,11 +162,10 @@ def _clashing(
     the two are not equally good fits, whatever their weights (a married surname costs
     the right link bits the name-only rival never risked).
     """
-    carrying = both.filter(pl.col(present).is_not_null())
+    carrying = both.filter(pl.col(present).is_not_null())  # in bridge_frame's order
     anchored = pl.col(anchor).is_not_null() & ~pl.col(f"v_no_{anchor}").fill_null(True)
     best = (
-        carrying.sort(["v", "match_probability", "w"], descending=[False, True, False])
-        .group_by("v", maintain_order=True)
+        carrying.group_by("v", maintain_order=True)
         .first()
         .select(
             "v",
@@ -174,14 +192,47 @@ def _clashing(
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`cluster_at` builds from the pairs whatever the threshold: the pairs
+    less the implausible ones, and their :func:`bridge_frame`."""
+
+    plausible: pl.DataFrame
+    both: pl.DataFrame
+
+
+def prepare(pairs: pl.DataFrame, attrs: pl.DataFrame) -> Prepared:
+    """Build once what clustering at many thresholds shares (each guard is of one edge,
+    so the edges above a threshold give the same answer from the shared frames)."""
+    plausible = _plausible(pairs, attrs)
+    return Prepared(plausible, bridge_frame(plausible, attrs))
+
+
+def _plausible(pairs: pl.DataFrame, attrs: pl.DataFrame) -> pl.DataFrame:
+    if "born_by" not in attrs.columns:
+        return pairs
+    return pairs.join(implausible(pairs, attrs), on=["id_l", "id_r"], how="anti")
+
+
 def cluster_at(
-    n: int, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
+    n: int,
+    pairs: pl.DataFrame,
+    attrs: pl.DataFrame,
+    threshold: float,
+    prepared: Prepared | None = None,
 ) -> tuple[np.ndarray, pl.DataFrame]:
-    """(component label of each identity ``0..n-1``, the edges kept) at ``threshold``."""
-    kept = pairs.filter(pl.col("match_probability") >= threshold)
-    if "born_by" in attrs.columns:
-        kept = kept.join(implausible(kept, attrs), on=["id_l", "id_r"], how="anti")
-    kept = drop_ambiguous_bridges(kept, attrs)
+    """(component label of each identity ``0..n-1``, the edges kept) at ``threshold``.
+
+    ``prepared``: :func:`prepare` of the same pairs and attributes (a curve of
+    thresholds builds it once)."""
+    above = pl.col("match_probability") >= threshold
+    if prepared is None:
+        kept = _plausible(pairs.filter(above), attrs)
+        kept = drop_ambiguous_bridges(kept, attrs)
+    else:
+        kept = drop_ambiguous_bridges(
+            prepared.plausible.filter(above), attrs, prepared.both.filter(above)
+        )
     labels = connected_components(
         n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
     )

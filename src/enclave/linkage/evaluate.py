@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from enclave import io
-from enclave.linkage.cluster import cluster_at, connected_components
+from enclave.linkage.cluster import cluster_at, connected_components, prepare
 from enclave.linkage.standardise import valid_ssn
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
@@ -500,8 +500,9 @@ def pr_curve(
         .len()
     )
     rows = []
+    prepared = prepare(pairs, attrs)  # the guards' frames, built once for every threshold
     for t in PR_THRESHOLDS:
-        labels, _ = cluster_at(n, pairs, attrs, t)
+        labels, _ = cluster_at(n, pairs, attrs, t, prepared)
         joined = truth.with_columns(cluster=pl.Series(labels)[truth.get_column("identity_id")])
         clusters = cluster_metrics(joined, cluster="cluster", weight="len")
         rows.append(
