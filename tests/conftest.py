@@ -32,3 +32,14 @@ def small_world() -> Path:
 def small_world_upto():
     """Build the small world only up to a named stage: ``small_world_upto("link")``."""
     return world.build
+
+
+@pytest.fixture(autouse=True)
+def _fresh_disclosure_rules():
+    """The rules in force follow the data a process has read (enclave.disclosure.rules):
+    each test starts with none read."""
+    from enclave.disclosure import rules
+
+    rules.reset()
+    yield
+    rules.reset()

@@ -84,6 +84,7 @@ def _authorise(project: str, table: str, paths: Paths) -> None:
     table, the zone's DVC hash, purpose) before any data is read.
     """
     from enclave.config import ConfigError
+    from enclave.disclosure import rules
     from enclave.governance import agreement, audit, projects
 
     if not isinstance(project, str) or not _PROJECT.fullmatch(project):
@@ -117,6 +118,8 @@ def _authorise(project: str, table: str, paths: Paths) -> None:
         )
     if project not in config.load(paths.params_file).deid.projects:
         raise AccessError(f"project {project} is not approved (deid.projects in params.yaml)")
+    # what is shown from here on is bound by these parties' disclosure rules
+    rules.note_read(terms, projects.parties_of(approval, terms))
     audit.Log.default().append(
         "load",
         project=project,

@@ -23,8 +23,12 @@ The policy, in one place:
 - Suppressed values are null in frames and CSV files, and shown as
   :data:`MARKER` on screen and in figures. Primary and secondary suppressions
   look the same, so the marker does not reveal that a count is small.
+- The rules are the agreement's, for the data the process has read
+  (:mod:`enclave.disclosure.rules`): a ``min_cell`` below the strictest minimum cell of
+  the parties read, or below 1, is refused.
 """
 
+from enclave.disclosure.rules import DisclosureError
 from enclave.disclosure.suppression import (
     MARKER,
     TOTAL,
@@ -39,6 +43,7 @@ from enclave.disclosure.suppression import (
 __all__ = [
     "MARKER",
     "TOTAL",
+    "DisclosureError",
     "SafeTable",
     "hidden_cells",
     "hidden_margins",

@@ -11,17 +11,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave.disclosure import audit
-from enclave.errors import EnclaveError
+from enclave.disclosure import audit, rules
+from enclave.disclosure.rules import DisclosureError
 
 #: what a suppressed cell shows on screen and in figures ("c" for confidential)
 MARKER = "[c]"
 #: the label of margin rows and columns
 TOTAL = "Total"
-
-
-class DisclosureError(EnclaveError):
-    """A table cannot be protected as asked (bad shape or counts)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +148,7 @@ def protect_1d(
     >>> t.frame.get_column("n").to_list()
     [None, None, 50, 93]
     """
+    rules.check_min_cell(min_cell)
     counts = _counts(frame, [dim], count)
     order = _levels(counts, dim, levels)
     full = pl.DataFrame({dim: order}).join(counts, on=dim, how="left").fill_null(0)
@@ -185,6 +182,7 @@ def protect_2d(
     with the same pattern (if not, re-protect the one-way table with
     ``also_hidden``, as :func:`enclave.studies.overlap.agency_count_tables` does).
     """
+    rules.check_min_cell(min_cell)
     counts = _counts(frame, [rows, cols], count)
     r_order = _levels(counts, rows, row_levels)
     c_order = _levels(counts, cols, col_levels)
