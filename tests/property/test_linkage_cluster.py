@@ -39,45 +39,9 @@ def test_components_match_networkx(graph):
         assert set(labels[members].tolist()) == {members[0]}
 
 
-@settings(max_examples=50, deadline=None)
-@given(graphs(), st.integers(0, 3))
-def test_guard_only_removes_edges(graph, seed):
-    n, edges = graph
-    rng = np.random.default_rng(seed)
-    frame = pl.DataFrame(
-        {
-            "id_l": [min(a, b) for a, b in edges],
-            "id_r": [max(a, b) for a, b in edges],
-            "match_probability": rng.random(len(edges)),
-        },
-        schema={"id_l": pl.Int64, "id_r": pl.Int64, "match_probability": pl.Float64},
-    ).filter(pl.col("id_l") != pl.col("id_r"))
-    attrs = pl.DataFrame(
-        {
-            "identity_id": np.arange(n),
-            "birth_year": rng.choice([1950, 1951, 1980, None], n).tolist(),
-            "ssn_head": rng.choice([1, 2, None], n).tolist(),
-            "ssn_tail": rng.choice([1, 2, None], n).tolist(),
-        },
-        schema={
-            "identity_id": pl.Int64,
-            "birth_year": pl.Int32,
-            "ssn_head": pl.Int64,
-            "ssn_tail": pl.Int64,
-        },
-    )
-    kept = drop_ambiguous_bridges(frame, attrs)
-    assert kept.join(frame, on=["id_l", "id_r"], how="anti").is_empty()
-
-
-@settings(max_examples=80, deadline=None)
-@given(graphs(), st.integers(0, 5), st.sampled_from([0.2, 0.35, 0.5, 0.8, 0.95]))
-def test_prepared_clustering_equals_clustering_from_scratch(graph, seed, threshold):
-    """The precision-recall curve builds the guards' frames once (``prepare``) and
-    filters them per threshold: the labels and kept edges must be those of a fresh run."""
-    n, edges = graph
-    rng = np.random.default_rng(seed)
-    pairs = (
+def _edges(edges: list[tuple[int, int]], rng: np.random.Generator) -> pl.DataFrame:
+    """Scored pairs ``id_l < id_r``, one per node pair, probabilities to 3 decimals."""
+    return (
         pl.DataFrame(
             {
                 "id_l": [min(a, b) for a, b in edges],
@@ -89,24 +53,42 @@ def test_prepared_clustering_equals_clustering_from_scratch(graph, seed, thresho
         .filter(pl.col("id_l") != pl.col("id_r"))
         .unique(["id_l", "id_r"], keep="first", maintain_order=True)
     )
-    attrs = pl.DataFrame(
-        {
-            "identity_id": np.arange(n),
-            "birth_year": rng.choice([1950, 1951, 1980, None], n).tolist(),
-            "born_by": rng.choice([1960, 1990, None], n).tolist(),
-            "ssn_head": rng.choice([1, 2, None], n).tolist(),
-            "ssn_tail": rng.choice([1, 2, None], n).tolist(),
-            "sex_code": rng.choice([1, 2, None], n).tolist(),
-        },
-        schema={
-            "identity_id": pl.Int64,
-            "birth_year": pl.Int32,
-            "born_by": pl.Int32,
-            "ssn_head": pl.Int64,
-            "ssn_tail": pl.Int64,
-            "sex_code": pl.Int64,
-        },
+
+
+def _attrs(n: int, rng: np.random.Generator, all_guards: bool = False) -> pl.DataFrame:
+    """Guard attributes: birth year and SSN codes; with ``all_guards``, born-by and sex."""
+    columns = {
+        "birth_year": ([1950, 1951, 1980, None], pl.Int32),
+        **({"born_by": ([1960, 1990, None], pl.Int32)} if all_guards else {}),
+        "ssn_head": ([1, 2, None], pl.Int64),
+        "ssn_tail": ([1, 2, None], pl.Int64),
+        **({"sex_code": ([1, 2, None], pl.Int64)} if all_guards else {}),
+    }
+    return pl.DataFrame(
+        {"identity_id": np.arange(n)}
+        | {name: rng.choice(values, n).tolist() for name, (values, _) in columns.items()},
+        schema={"identity_id": pl.Int64} | {name: t for name, (_, t) in columns.items()},
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(graphs(), st.integers(0, 3))
+def test_guard_only_removes_edges(graph, seed):
+    n, edges = graph
+    rng = np.random.default_rng(seed)
+    frame = _edges(edges, rng)
+    kept = drop_ambiguous_bridges(frame, _attrs(n, rng))
+    assert kept.join(frame, on=["id_l", "id_r"], how="anti").is_empty()
+
+
+@settings(max_examples=80, deadline=None)
+@given(graphs(), st.integers(0, 5), st.sampled_from([0.2, 0.35, 0.5, 0.8, 0.95]))
+def test_prepared_clustering_equals_clustering_from_scratch(graph, seed, threshold):
+    """The precision-recall curve builds the guards' frames once (``prepare``) and
+    filters them per threshold: the labels and kept edges must be those of a fresh run."""
+    n, edges = graph
+    rng = np.random.default_rng(seed)
+    pairs, attrs = _edges(edges, rng), _attrs(n, rng, all_guards=True)
     fresh_labels, fresh_kept = cluster_at(n, pairs, attrs, threshold)
     labels, kept = cluster_at(n, pairs, attrs, threshold, prepare(pairs, attrs))
     assert labels.tolist() == fresh_labels.tolist()
