@@ -4,9 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup repro test lint format bench lock catalog clean
+.PHONY: setup tools repro test lint format bench lock catalog clean
 
-setup: $(STAMP)
+setup: tools $(STAMP)
+
+# System tools from Debian's packages: bubblewrap for the research sandbox (as root;
+# elsewhere a note, and the sandbox tests are skipped).
+tools:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null; \
+	  else echo "note: install Debian's bubblewrap (apt-get install bubblewrap) for the research sandbox"; fi; }
 
 # The venv is rebuilt whenever the lock or the package metadata changes.
 $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
