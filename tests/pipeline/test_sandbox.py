@@ -11,12 +11,15 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from enclave import sandbox
+from enclave import cli, sandbox
 from enclave.deid.pseudonym import default_key_path, resolve_master_key
+from enclave.governance.audit import STATE_ENV, Log, audit_key
 from enclave.paths import Paths
+from enclave.testing import analytic_zone
 
 pytestmark = [
     pytest.mark.slow,
@@ -107,3 +110,45 @@ def test_no_secret_crosses_into_the_sandbox(small_world, tmp_path):
     names = json.loads(subprocess.run(wrapped, capture_output=True, text=True, check=True).stdout)
     assert "ENCLAVE_MASTER_KEY" not in names and "ENCLAVE_SECRET_FILE" not in names
     assert "ENCLAVE_USER" in names and "ENCLAVE_ROOT" in names
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _study(root: Path, out: Path) -> int:
+    argv = ["study", "service_overlap", "--params", str(REPO / "params.yaml")]
+    argv += ["--notebooks", str(REPO / "notebooks"), "--out", str(out)]
+    return cli.main(argv)
+
+
+@pytest.fixture
+def fixture_root(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    analytic_zone.write_analytic(root, persons=600, seed=3)
+    monkeypatch.setenv("ENCLAVE_ROOT", str(root))
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    return root
+
+
+def test_a_study_runs_in_the_sandbox_and_its_reads_are_sealed_into_the_log(fixture_root, tmp_path):
+    assert _study(fixture_root, tmp_path / "out") == 0
+    log = Log(tmp_path / "state", audit_key())
+    entries = log.entries()
+    loads = [e for e in entries if e["action"] == "load"]
+    assert {e["what"]["table"] for e in loads} == {"program_spells", "life_events", "persons"}
+    assert all(e["what"]["sandboxed"] is True and e["user"] == "enclave-pipeline" for e in loads)
+    assert entries[-1]["action"] == "study" and entries[-1]["what"]["sandboxed"] is True
+    assert log.verify().ok
+
+
+def test_without_a_sandbox_a_study_refuses_unless_told_otherwise(
+    fixture_root, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    assert _study(fixture_root, tmp_path / "out") == 2
+    assert "the research sandbox cannot be made here" in caplog.text
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setenv("ENCLAVE_UNSANDBOXED", "1")
+    assert _study(fixture_root, tmp_path / "out") == 0
+    last = Log(tmp_path / "state", audit_key()).entries()[-1]
+    assert last["action"] == "study" and last["what"]["sandboxed"] is False

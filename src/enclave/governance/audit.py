@@ -42,6 +42,8 @@ from enclave.errors import EnclaveError
 
 STATE_ENV = "ENCLAVE_STATE"
 USER_ENV = "ENCLAVE_USER"
+#: inside the research sandbox: where audit entries are spooled for the runner to seal
+SPOOL_ENV = "ENCLAVE_AUDIT_SPOOL"
 LOG_NAME = "audit.jsonl"
 HEAD_NAME = "audit.head"
 GENESIS = "0" * 64
@@ -120,7 +122,11 @@ class Log:
     key: bytes
 
     @classmethod
-    def default(cls) -> Log:
+    def default(cls) -> Log | Spool:
+        """The enclave's log; inside the research sandbox (``ENCLAVE_AUDIT_SPOOL`` set,
+        no key at hand), the spool that the runner seals into it afterwards."""
+        if os.environ.get(SPOOL_ENV):
+            return Spool(Path(os.environ[SPOOL_ENV]))
         return cls(state_dir(), audit_key())
 
     @property
@@ -182,6 +188,64 @@ class Log:
 
     def verify(self) -> Verdict:
         return verify(self.path, self.head_path, self.key)
+
+
+@dataclass(frozen=True)
+class Spool:
+    """Entries requested where the key is out of reach (the research sandbox): written
+    unsealed to a file outside the sandbox's view of the enclave, then sealed into the
+    log by :func:`seal_spool`, run by the process that started the sandbox."""
+
+    path: Path
+
+    def append(
+        self,
+        action: str,
+        *,
+        project: str | None,
+        what: Mapping[str, Any] | None = None,
+        user: str | None = None,
+        data_version: str | None = None,
+        purpose: str | None = None,
+        at: datetime.datetime | None = None,
+    ) -> dict:
+        entry = {
+            "action": action,
+            "project": project,
+            "what": dict(what or {}),
+            "user": user or current_user(),
+            "data_version": data_version,
+            "purpose": purpose,
+            "at": (at or datetime.datetime.now(datetime.UTC)).isoformat(timespec="microseconds"),
+        }
+        with _locked(self.path) as fd:
+            os.write(fd, _canonical(entry) + b"\n")
+        return entry
+
+
+def seal_spool(spool: Path, log: Log, **extra_what: Any) -> int:
+    """Append the spool's entries to ``log``, sealed, each ``what`` with ``extra_what``;
+    returns how many. A line that is not an entry is sealed as a ``spool_error``."""
+    if not spool.exists():
+        return 0
+    count = 0
+    for line in spool.read_bytes().splitlines():
+        try:
+            entry = json.loads(line)
+            action = entry["action"] if entry["action"] in ACTIONS else "load"
+            log.append(
+                action,
+                project=entry.get("project"),
+                what={**entry.get("what", {}), **extra_what},
+                user=entry.get("user"),
+                data_version=entry.get("data_version"),
+                purpose=entry.get("purpose"),
+                at=datetime.datetime.fromisoformat(entry["at"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.append("load", project=None, what={"spool_error": "unreadable entry", **extra_what})
+        count += 1
+    return count
 
 
 @dataclass(frozen=True)

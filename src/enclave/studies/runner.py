@@ -61,9 +61,14 @@ def run(name: str, params: config.Params, notebooks: Path, out: Path) -> Path:
     parameters = notebook_parameters(name, params)
     root = Paths.from_env().root
     logger = log.get("enclave.studies")
+    sandboxed = _sandbox_or_refuse()
     with io.atomic_dir(Path(out)) as tmp, _data_root(root):
         executed = tmp / f"{name}.ipynb"
-        _execute(source, executed, parameters, tmp)
+        if sandboxed:
+            _execute_sandboxed(source, executed, parameters, tmp, root)
+        else:
+            _execute(source, executed, parameters, tmp)
+        _audit_run(name, parameters["project"], sandboxed)
         nb = normalise(nbformat.read(executed, as_version=4))
         nbformat.write(nb, executed)
         (tmp / "report.html").write_text(report_html(nb, name), encoding="utf-8")
@@ -93,6 +98,104 @@ def _execute(source: Path, target: Path, parameters: dict[str, Any], cwd: Path) 
         raise StudyError(
             f"notebook {source.name}: cell {exc.exec_count} raised {exc.ename}"
         ) from None
+
+
+#: a development setting: run a study without the sandbox where none can be made
+UNSANDBOXED_ENV = "ENCLAVE_UNSANDBOXED"
+
+
+def _sandbox_or_refuse() -> bool:
+    """Whether the kernel runs in the research sandbox; where no sandbox can be made,
+    refuse, unless ``ENCLAVE_UNSANDBOXED=1`` says otherwise (the audit log records it)."""
+    from enclave import sandbox
+
+    if sandbox.available():
+        return True
+    if os.environ.get(UNSANDBOXED_ENV) == "1":
+        log.get("enclave.studies").warning(
+            "no sandbox on this machine: the study runs open (%s=1); the audit log records it",
+            UNSANDBOXED_ENV,
+        )
+        return False
+    raise StudyError(
+        "the research sandbox cannot be made here (install Debian's bubblewrap); a study "
+        f"never runs open unless {UNSANDBOXED_ENV}=1 is set for development"
+    )
+
+
+def _audit_run(name: str, project: str, sandboxed: bool) -> None:
+    from enclave.governance import audit
+
+    audit.Log.default().append(
+        "study", project=project, what={"study": name, "sandboxed": sandboxed}
+    )
+
+
+def _execute_sandboxed(
+    source: Path, target: Path, parameters: dict[str, Any], cwd: Path, root: Path
+) -> None:
+    """:func:`_execute` with papermill and its kernel inside the research sandbox
+    (:mod:`enclave.sandbox`): only the project's analytic zone, the notebooks and the
+    output folder are visible, and no secret. The reads it audits are spooled and
+    sealed into the log here, outside."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from enclave import sandbox
+    from enclave.governance import audit
+    from enclave.scratch import Scratch
+
+    with Scratch("study") as work:
+        values = work / "parameters.yaml"
+        values.write_text(yaml.safe_dump(parameters))
+        spool = work / "audit.jsonl"
+        argv = [
+            sys.executable, "-m", "papermill", str(source), str(target), "-f", str(values),
+            "-k", KERNEL, "--cwd", str(cwd), "--no-progress-bar",
+            "--no-request-save-on-cell-execute",
+        ]  # fmt: skip
+        environment = sandbox.carried_environment(
+            {
+                audit.USER_ENV: os.environ.get(audit.USER_ENV, ""),
+                audit.SPOOL_ENV: str(spool),
+                "HOME": "/tmp",
+                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+                "MPLCONFIGDIR": "/tmp/matplotlib",
+                "IPYTHONDIR": "/tmp/ipython",
+            }
+        )
+        wrapped = sandbox.command(
+            argv,
+            paths=Paths(root),
+            project=parameters["project"],
+            writable=[cwd, work],
+            readable=[source.parent],
+            env=environment,
+            cwd=cwd,
+        )
+        done = subprocess.run(wrapped, capture_output=True, text=True)
+        audit.seal_spool(spool, audit.Log.default(), sandboxed=True)
+    if done.returncode != 0:
+        # papermill's output may quote data: name only the failing cell and its error
+        failed = _first_error(target)
+        raise StudyError(
+            f"notebook {source.name}: "
+            + (f"cell {failed[0]} raised {failed[1]}" if failed else f"exit {done.returncode}")
+        )
+
+
+def _first_error(notebook: Path) -> tuple[int | None, str] | None:
+    """(execution count, exception name) of the first cell that raised, if any."""
+    if not notebook.exists():
+        return None
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return cell.get("execution_count"), output.get("ename", "an error")
+    return None
 
 
 @contextmanager
