@@ -78,13 +78,14 @@ def test_dvc_analytics_off_and_remote_configured():
 
 
 #: modules every stage uses (files, logging, settings, errors, locks and scratch, fail
-#: points): a change to one of them is not a change to a stage's logic, so no stage
-#: lists them and none reruns for them
+#: points, the sandbox a stage runs in): a change to one of them is not a change to a
+#: stage's logic or outputs, so no stage lists them and none reruns for them
 SHARED = {
     "enclave",
     "enclave.io",
     "enclave.scratch",
     "enclave.failpoints",
+    "enclave.sandbox",
     "enclave.log",
     "enclave.config",
     "enclave.errors",
