@@ -130,8 +130,12 @@ def fixture_root(tmp_path, monkeypatch):
     return root
 
 
-def test_a_study_runs_in_the_sandbox_and_its_reads_are_sealed_into_the_log(fixture_root, tmp_path):
-    assert _study(fixture_root, tmp_path / "out") == 0
+def test_a_study_runs_in_the_sandbox_and_its_reads_are_sealed_into_the_log(
+    fixture_root, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(fixture_root)  # as dvc runs it: relative paths from the root
+    assert _study(fixture_root, Path("outputs/service_overlap")) == 0
+    assert (fixture_root / "outputs/service_overlap/report.html").is_file()
     log = Log(tmp_path / "state", audit_key())
     entries = log.entries()
     loads = [e for e in entries if e["action"] == "load"]

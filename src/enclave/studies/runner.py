@@ -147,6 +147,8 @@ def _execute_sandboxed(
     from enclave.governance import audit
     from enclave.scratch import Scratch
 
+    # bubblewrap binds and changes into absolute paths only
+    source, target, cwd, root = (p.resolve() for p in (source, target, cwd, root))
     with Scratch("study") as work:
         values = work / "parameters.yaml"
         values.write_text(yaml.safe_dump(parameters))
@@ -180,9 +182,15 @@ def _execute_sandboxed(
     if done.returncode != 0:
         # papermill's output may quote data: name only the failing cell and its error
         failed = _first_error(target)
+        # a bubblewrap fault (its own one line) names no data; papermill's output may
+        sandbox_fault = [line for line in done.stderr.splitlines() if line.startswith("bwrap:")]
         raise StudyError(
             f"notebook {source.name}: "
-            + (f"cell {failed[0]} raised {failed[1]}" if failed else f"exit {done.returncode}")
+            + (
+                f"cell {failed[0]} raised {failed[1]}"
+                if failed
+                else (sandbox_fault[0] if sandbox_fault else f"exit {done.returncode}")
+            )
         )
 
 
