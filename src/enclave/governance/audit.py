@@ -137,35 +137,15 @@ class Log:
     def head_path(self) -> Path:
         return self.folder / HEAD_NAME
 
-    def append(
-        self,
-        action: str,
-        *,
-        project: str | None,
-        what: Mapping[str, Any] | None = None,
-        user: str | None = None,
-        data_version: str | None = None,
-        purpose: str | None = None,
-        at: datetime.datetime | None = None,
-    ) -> dict:
-        """Append one entry, chained to the last; returns it."""
-        if action not in ACTIONS:
-            raise AuditError(f"audit: unknown action {action!r}")
-        when = at or datetime.datetime.now(datetime.UTC)
+    def append(self, action: str, *, project: str | None, **details: Any) -> dict:
+        """Append one entry, chained to the last; returns it. ``details``: ``what``,
+        ``user`` (default :func:`current_user`), ``data_version``, ``purpose``, ``at``
+        (default now), as :func:`_fields` takes them."""
+        fields = _fields(action, project, **details)
         with _locked(self.path) as fd:
             last = _last_line(fd)
             seq = 0 if last is None else int(json.loads(last)["seq"]) + 1
-            entry = {
-                "seq": seq,
-                "at": when.isoformat(timespec="microseconds"),
-                "user": user or current_user(),
-                "project": project,
-                "action": action,
-                "what": dict(what or {}),
-                "data_version": data_version,
-                "purpose": purpose,
-                "prev": GENESIS if last is None else _hash(last),
-            }
+            entry = {"seq": seq, **fields, "prev": GENESIS if last is None else _hash(last)}
             entry["mac"] = _mac(self.key, entry)
             line = _canonical(entry)
             os.write(fd, line + b"\n")
@@ -198,29 +178,36 @@ class Spool:
 
     path: Path
 
-    def append(
-        self,
-        action: str,
-        *,
-        project: str | None,
-        what: Mapping[str, Any] | None = None,
-        user: str | None = None,
-        data_version: str | None = None,
-        purpose: str | None = None,
-        at: datetime.datetime | None = None,
-    ) -> dict:
-        entry = {
-            "action": action,
-            "project": project,
-            "what": dict(what or {}),
-            "user": user or current_user(),
-            "data_version": data_version,
-            "purpose": purpose,
-            "at": (at or datetime.datetime.now(datetime.UTC)).isoformat(timespec="microseconds"),
-        }
+    def append(self, action: str, *, project: str | None, **details: Any) -> dict:
+        """As :meth:`Log.append` (same keywords), unsealed and unchained."""
+        entry = _fields(action, project, **details)
         with _locked(self.path) as fd:
             os.write(fd, _canonical(entry) + b"\n")
         return entry
+
+
+def _fields(
+    action: str,
+    project: str | None,
+    what: Mapping[str, Any] | None = None,
+    user: str | None = None,
+    data_version: str | None = None,
+    purpose: str | None = None,
+    at: datetime.datetime | None = None,
+) -> dict:
+    """An entry's own fields (all but ``seq``, ``prev`` and the seal)."""
+    if action not in ACTIONS:
+        raise AuditError(f"audit: unknown action {action!r}")
+    when = at or datetime.datetime.now(datetime.UTC)
+    return {
+        "at": when.isoformat(timespec="microseconds"),
+        "user": user or current_user(),
+        "project": project,
+        "action": action,
+        "what": dict(what or {}),
+        "data_version": data_version,
+        "purpose": purpose,
+    }
 
 
 def seal_spool(spool: Path, log: Log, **extra_what: Any) -> int:
