@@ -146,6 +146,51 @@ def cmd_catalog(args: argparse.Namespace) -> None:
     run(out=args.out)
 
 
+def cmd_outputs(args: argparse.Namespace) -> int:
+    from enclave.disclosure.review import run
+
+    _say(run(args.directory, args.study, _params(args), args.params.parent, args.report))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The airlock (enclave.disclosure.airlock): request, review, release, status."""
+    from enclave.disclosure import airlock
+    from enclave.governance import audit
+
+    store, user = airlock.Store.under(audit.state_dir()), audit.current_user()
+    if args.action == "request":
+        from enclave.disclosure import review
+
+        rules = review.study_rules(args.study, _params(args), args.params.parent)
+        folder = args.outputs_dir / args.study
+        trail = _audit_log()
+        record = airlock.request(folder, rules, args.files, user=user, store=store, log=trail)
+        _say(record["id"])
+    elif args.action == "review":
+        from enclave.governance import agreement
+
+        checkers = agreement.load(root=args.params.parent).output_checkers
+        record = airlock.review(
+            args.id,
+            user=user,
+            approve=args.approve,
+            reason=args.reject,
+            checkers=checkers,
+            store=store,
+            log=_audit_log(),
+        )
+        _say(f"{args.id}: {airlock.state_of(record)}")
+    elif args.action == "release":
+        target = airlock.release(
+            args.id, releases=args.releases, user=user, store=store, log=_audit_log()
+        )
+        _say(f"{args.id}: released to {target}")
+    else:
+        _say(airlock.status(store, args.id))
+    return 0
+
+
 def _audit_log():
     from enclave.governance import audit
 
@@ -301,6 +346,56 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
     p.add_argument("--out", type=Path, required=True)
 
+    p = add(
+        "outputs",
+        cmd_outputs,
+        "check a study's outputs for disclosure before anything leaves (enclave outputs check)",
+        ("report",),
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = actions.add_parser(
+        "check",
+        help="check every notebook output, table and figure in a folder; exit 1 if blocked",
+        description="Blocks small counts, unrounded counts, person-level rows, pseudonyms, "
+        "dates, small-group statistics and anything not made by a safe helper; the rules are "
+        "the agreement's for the study's project (docs/disclosure.md).",
+    )
+    c.add_argument("directory", type=Path, help="the study's output folder, e.g. outputs/NAME")
+    c.add_argument("--study", help="the study (its project sets the rules; default: strictest)")
+    c.add_argument("--report", type=Path, help="write the findings as JSON here")
+    c.add_argument("--params", type=Path, default=Path("params.yaml"))
+
+    p = add(
+        "export",
+        cmd_export,
+        "the airlock: request, review (two output checkers) and release a study's outputs",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    e = actions.add_parser(
+        "request",
+        help="ask to export a study's outputs; the checker and the release ledger must pass",
+        description="Checks the whole folder outputs/STUDY, compares the requested tables "
+        "with every released one (differencing), records the request and prints its id.",
+    )
+    e.add_argument("study")
+    e.add_argument("files", nargs="*", help="paths under outputs/STUDY (default: every file)")
+    # dest: "outputs" is what every subcommand claims (see add)
+    e.add_argument("--outputs", dest="outputs_dir", type=Path, default=Path("outputs"))
+    e.add_argument("--params", type=Path, default=Path("params.yaml"))
+    e = actions.add_parser("review", help="an output checker approves or rejects a request")
+    e.add_argument("id")
+    verdict = e.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--reject", metavar="REASON")
+    e.add_argument("--params", type=Path, default=Path("params.yaml"))
+    e = actions.add_parser(
+        "release", help="copy a request approved by two output checkers to releases/ID"
+    )
+    e.add_argument("id")
+    e.add_argument("--releases", type=Path, default=Path("releases"))
+    e = actions.add_parser("status", help="every request and its state, or one in detail")
+    e.add_argument("id", nargs="?")
+
     p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)", ("out",))
     p.add_argument("--out", type=Path, default=Path("docs/catalog"))
 
@@ -383,7 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # outputs are claimed before any work: a second run stops at once, and what a
         # killed run left is gone before this one starts (enclave.scratch)
-        with _stop_signals_raise(), claim(*(getattr(args, o) for o in args.outputs)):
+        outputs = [getattr(args, o) for o in args.outputs if getattr(args, o, None) is not None]
+        with _stop_signals_raise(), claim(*outputs):
             return args.func(args) or 0
     except (EnclaveError, config.ConfigError) as exc:
         log.get("enclave").error("%s", exc)

@@ -8,6 +8,7 @@ protection, so the scan is not vacuous.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_outputs_are_complete(out):
         "agencies_per_person.png",
         "top_combinations.png",
     ]
-    assert sorted(p.name for p in (out / "tables").iterdir()) == [
+    assert sorted(p.name for p in (out / "tables").glob("*.csv")) == [
         "agencies_by_age_group.csv",
         "agencies_by_county.csv",
         "agencies_per_person.csv",
@@ -122,6 +123,22 @@ def test_outputs_are_complete(out):
         "top_combinations.csv",
     ]
     assert not list(out.parent.glob(f".{NAME}.*")), "a temporary directory was left behind"
+
+
+def test_every_output_is_certified_and_passes_the_checker(world, out):
+    """The study's outputs pass ``enclave outputs check`` under the agreement's rules for its
+    project: every table, figure and shown number came from a safe helper."""
+    # the rules come from the agreement beside the params file: the world's own
+    params = world / "full_params.yaml"
+    params.write_text((REPO / "params.yaml").read_text())
+    argv = ["outputs", "check", str(out), "--study", NAME, "--params", str(params)]
+    argv += ["--report", str(world / "reports" / "check.json")]
+    assert cli.main(argv) == 0
+    report = json.loads((world / "reports" / "check.json").read_text())
+    assert report["passed"] and report["findings"] == []
+    kinds = {f["file"]: f.get("certified") for f in report["files"]}
+    assert all(kinds[f] == 1 for f in kinds if f.endswith((".csv", ".png"))), kinds
+    assert kinds[f"{NAME}.ipynb"] >= 8  # five tables, two figures and the share sentence
 
 
 def test_no_csv_publishes_a_small_count(out):

@@ -13,6 +13,7 @@ The rules are the agreement's, never a notebook parameter; the state is the proc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,34 @@ def check_min_cell(min_cell: int) -> None:
             f"the data read (of {', '.join(parties_read())}); the agreement's rules cannot be "
             "lowered by a study"
         )
+
+
+def check_rounding(rounding: str | None) -> str:
+    """The rounding to apply: the given one, or the agreement's for the data read; a
+    rounding weaker than the agreement's is refused."""
+    from enclave.governance.agreement import ROUNDING_ORDER
+
+    rules = in_force()
+    floor = rules.rounding if rules is not None else "none"
+    if rounding is None:
+        return floor
+    if rounding not in ROUNDING_ORDER:
+        raise DisclosureError(f"rounding must be one of {list(ROUNDING_ORDER)}, got {rounding!r}")
+    if ROUNDING_ORDER.index(rounding) < ROUNDING_ORDER.index(floor):
+        raise DisclosureError(
+            f"rounding {rounding!r} is weaker than the agreement's {floor!r} for the data read "
+            f"(of {', '.join(parties_read())}); the agreement's rules cannot be lowered by a study"
+        )
+    return rounding
+
+
+def current(min_cell: int) -> DisclosureRules:
+    """The rules a helper applies: the agreement's for the data read, with ``min_cell``
+    (already checked to be no lower) in place of its minimum cell."""
+    from enclave.governance.agreement import DisclosureRules
+
+    rules = in_force() or DisclosureRules(min_cell=min_cell, min_group=min_cell)
+    return dataclasses.replace(rules, min_cell=min_cell)
 
 
 def reset() -> None:

@@ -76,6 +76,9 @@ class Agreement:
     purposes: tuple[str, ...]
     #: party code -> party
     parties: dict[str, Party]
+    #: user names of the operator's output checkers, who review exports (the airlock,
+    #: :mod:`enclave.disclosure.airlock`): two of them approve each release
+    output_checkers: tuple[str, ...]
     #: the operator's service account that runs approved studies in the pipeline
     pipeline_account: str = "enclave-pipeline"
 
@@ -146,6 +149,8 @@ def check(agreement: Agreement, source: str) -> None:
         raise ConfigError(f"{source}: 'parties': exactly one operator, found {operators}")
     if not agreement.purposes:
         raise ConfigError(f"{source}: 'purposes': at least one")
+    if len(set(agreement.output_checkers)) < 2:  # a release needs two distinct reviewers
+        raise ConfigError(f"{source}: 'output_checkers': at least two user names")
 
 
 def check_min_cell(

@@ -11,15 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-
-from enclave.disclosure import SafeTable
+from enclave.disclosure import SafeFigure, SafeTable, text
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
-
-#: PNG metadata without the software version, so files do not change with matplotlib
-PNG_METADATA = {"Software": None}
 
 
 def _target(output_dir: str | Path, kind: str, name: str, suffix: str) -> Path:
@@ -54,36 +48,31 @@ def show_table(table: SafeTable, output_dir: str | Path | None, name: str) -> No
     _display(table)
 
 
-def show_figure(fig: Figure, output_dir: str | Path | None, name: str) -> None:
-    """Display a figure in the notebook, save it as ``figures/<name>.png``, then close it."""
+def show_figure(fig: SafeFigure, output_dir: str | Path | None, name: str) -> None:
+    """Display a certified figure in the notebook, save it as ``figures/<name>.png``
+    (with its certificate), then close it."""
     _display(fig)
     save_figure(fig, output_dir, name)
 
 
-def save_figure(fig: Figure, output_dir: str | Path | None, name: str) -> Path | None:
-    """Write ``figures/<name>.png`` (fixed dpi, no metadata) and close the figure."""
-    if output_dir is None:
-        return None
-    path = _target(output_dir, "figures", name, ".png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, metadata=PNG_METADATA)
-    plt.close(fig)
-    return path
+def save_figure(fig: SafeFigure, output_dir: str | Path | None, name: str) -> Path | None:
+    """Write ``figures/<name>.png`` (fixed dpi, its certificate in the PNG, no software
+    version) and close the figure. Only figures drawn from safe outputs are saved."""
+    if not isinstance(fig, SafeFigure):
+        raise TypeError("only figures drawn from protected outputs (enclave.disclosure) are saved")
+    try:
+        if output_dir is None:
+            return None
+        return fig.save(_target(output_dir, "figures", name, ".png"))
+    finally:
+        fig.close()
 
 
 def share_sentence(table: SafeTable, level: str, label: str) -> str:
     """The published share of ``level`` in a protected one-way table, as Markdown."""
-    from enclave.studies.overlap import share
-
-    value = share(table, level)
-    total = table.value(**{table.dims[0]: "Total"})
-    if value is None or total is None:
-        return f"**{label}:** suppressed (the counts behind it are too small to publish)."
-    return f"**{label}:** {100 * value:.1f}% of {total} persons."
+    return text.share_sentence(table, level, label).markdown
 
 
 def show_share(table: SafeTable, level: str, label: str) -> None:
-    """Display :func:`share_sentence` in the notebook."""
-    from IPython.display import Markdown
-
-    _display(Markdown(share_sentence(table, level, label)))
+    """Display the certified share sentence (:func:`enclave.disclosure.text.share_sentence`)."""
+    _display(text.share_sentence(table, level, label))

@@ -26,7 +26,9 @@ from enclave.disclosure import (
     SafeTable,
     hidden_cells,
     hidden_margins,
+    joint_disclosures,
     margins_agree,
+    next_complement,
     protect_1d,
     protect_2d,
 )
@@ -53,6 +55,10 @@ class Period:
         if period.end < period.start:
             raise ValueError("period ends before it starts")
         return period
+
+    def __str__(self) -> str:
+        """ISO 8601 interval, as certificates and the release ledger record it."""
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
 
 
 def spells_in_period(
@@ -114,6 +120,11 @@ def combine_agencies(contacts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+#: the population of the agency-count tables (they count the same persons: see
+#: :func:`agency_count_tables`)
+TOUCHED = "persons in contact with at least one agency in the period"
+
+
 def agency_count_levels() -> list[int]:
     """Possible numbers of agencies touched: 1 .. number of agencies."""
     return list(range(1, len(AGENCIES) + 1))
@@ -130,6 +141,7 @@ def distribution(
         min_cell=min_cell,
         levels=agency_count_levels(),
         title="Persons by number of agencies touched",
+        population=TOUCHED,
         also_hidden=also_hidden,
     )
 
@@ -138,7 +150,12 @@ OTHER = "Other combinations"
 
 
 def combination_table(
-    touched: pl.LazyFrame, top: int, *, min_cell: int, margins: SafeTable | None = None
+    touched: pl.LazyFrame,
+    top: int,
+    *,
+    min_cell: int,
+    margins: SafeTable | None = None,
+    also_hidden: Sequence[tuple[str, str]] = (),
 ) -> SafeTable:
     """Persons by combination (the ``top`` most common, the rest pooled as :data:`OTHER`)
     and number of agencies, protected as a two-way table.
@@ -171,15 +188,15 @@ def combination_table(
         row_levels=listed,
         col_levels=agency_count_levels(),
         col_margins=margins or distribution(touched, min_cell=min_cell),
+        also_hidden=also_hidden,
         title=f"The {top} most common combinations of agencies",
+        population=TOUCHED,
     )
 
 
 def row_totals(table: SafeTable) -> SafeTable:
     """The one-way table of a protected two-way table's row totals (with the grand total)."""
-    rows, cols = table.dims
-    frame = table.frame.filter(pl.col(cols) == TOTAL).select(rows, "n", "suppressed")
-    return SafeTable(frame, (rows,), table.min_cell, table.title)
+    return table.margin(table.dims[0])
 
 
 def top_combinations(touched: pl.LazyFrame, top: int, *, min_cell: int) -> SafeTable:
@@ -197,7 +214,7 @@ def published_first(table: SafeTable) -> SafeTable:
     frame = table.frame.sort(
         label == TOTAL, label == OTHER, pl.col("suppressed"), -pl.col("n"), label
     )
-    return SafeTable(frame, table.dims, table.min_cell, table.title)
+    return table.derive(frame)
 
 
 def age_labels(bounds: Sequence[int]) -> list[str]:
@@ -242,6 +259,7 @@ def by_age_group(
     *,
     min_cell: int,
     margins: SafeTable | None = None,
+    also_hidden: Sequence[tuple[str, str]] = (),
 ) -> SafeTable:
     """Persons by age group (rows) and number of agencies touched (columns), protected.
 
@@ -267,7 +285,9 @@ def by_age_group(
         row_levels=levels,
         col_levels=agency_count_levels(),
         col_margins=margins or distribution(touched, min_cell=min_cell),
+        also_hidden=also_hidden,
         title="Persons by age group and number of agencies touched",
+        population=TOUCHED,
     )
 
 
@@ -277,6 +297,7 @@ def by_county(
     *,
     min_cell: int,
     margins: SafeTable | None = None,
+    also_hidden: Sequence[tuple[str, str]] = (),
 ) -> SafeTable:
     """Persons by county of residence (latest known) and number of agencies touched.
 
@@ -303,7 +324,9 @@ def by_county(
         row_levels=levels,
         col_levels=agency_count_levels(),
         col_margins=margins or distribution(touched, min_cell=min_cell),
+        also_hidden=also_hidden,
         title="Persons by county and number of agencies touched",
+        population=TOUCHED,
     )
 
 
@@ -323,23 +346,66 @@ def agency_count_tables(
     distribution is the column totals of the others. A suppression one of them
     needs is carried to the others until all show the same totals suppressed, so
     no table undoes another's protection.
+
+    Each table alone is then safe, but together they can still pin a hidden total: one
+    table's hidden cells (each at least 1) bound it from below, another's published
+    cells from above. So the four are attacked together by linear programming
+    (:func:`enclave.disclosure.joint_disclosures`) and, while a cell is pinned, one more
+    cell of a two-way table is suppressed (:func:`enclave.disclosure.next_complement`)
+    and the tables are protected again.
     """
     touched = touched.collect().lazy()  # counted three ways, several times
-    forced: list[str] = []
+    extra: dict[str, list] = {
+        "distribution": [],
+        "by_age_group": [],
+        "by_county": [],
+        "combinations": [],
+    }
+    while True:
+        tables = _linked_tables(touched, persons, period, bounds, top, min_cell, extra)
+        published = list(tables.values())
+        pins = joint_disclosures(published)
+        if not pins:
+            return tables
+        index, cell = next_complement(published, pins)
+        name = list(tables)[index]
+        if name == "top_combinations":  # the row totals of the combinations table
+            extra["combinations"].append((cell[0], TOTAL))
+        else:
+            extra[name].append(cell[0] if name == "distribution" else cell)
+
+
+def _linked_tables(touched, persons, period, bounds, top, min_cell, extra) -> dict:
+    """One round of :func:`agency_count_tables`: the margins made to agree."""
+    forced: list[str] = list(extra["distribution"])
     while True:
         dist = distribution(touched, min_cell=min_cell, also_hidden=forced)
         linked = {
             "by_age_group": by_age_group(
-                touched, persons, period, bounds, min_cell=min_cell, margins=dist
+                touched,
+                persons,
+                period,
+                bounds,
+                min_cell=min_cell,
+                margins=dist,
+                also_hidden=extra["by_age_group"],
             ),
-            "by_county": by_county(touched, persons, min_cell=min_cell, margins=dist),
-            "combinations": combination_table(touched, top, min_cell=min_cell, margins=dist),
+            "by_county": by_county(
+                touched, persons, min_cell=min_cell, margins=dist, also_hidden=extra["by_county"]
+            ),
+            "combinations": combination_table(
+                touched, top, min_cell=min_cell, margins=dist, also_hidden=extra["combinations"]
+            ),
         }
         if all(margins_agree(dist, t) for t in linked.values()):
             combos = published_first(row_totals(linked.pop("combinations")))
             return {"distribution": dist, **linked, "top_combinations": combos}
         forced = sorted(
-            {*hidden_cells(dist), *(m for t in linked.values() for m in hidden_margins(t))}
+            {
+                *extra["distribution"],
+                *hidden_cells(dist),
+                *(m for t in linked.values() for m in hidden_margins(t)),
+            }
         )
 
 
@@ -369,6 +435,8 @@ def snap_medicaid(
         min_cell=min_cell,
         levels=[ON, OFF],
         title="SNAP recipients by Medicaid coverage in the period",
+        population="SNAP recipients in the period",
+        period=str(period),
     )
 
 

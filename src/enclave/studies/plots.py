@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 from matplotlib.figure import Figure
 
-from enclave.disclosure import MARKER, SafeTable
+from enclave.disclosure import MARKER, SafeFigure, SafeTable, figure_of
 
 _BAR = "#3b6ea5"
 _MUTED = "#b8b8b8"
@@ -30,8 +30,9 @@ def _bars(ax, labels: Sequence[str], counts: Sequence[int | None]) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def bar_chart(table: SafeTable, *, xlabel: str, ylabel: str = "persons") -> Figure:
-    """A bar per cell of a protected one-way table (the total is left out)."""
+def bar_chart(table: SafeTable, *, xlabel: str, ylabel: str = "persons") -> SafeFigure:
+    """A bar per cell of a protected one-way table (the total is left out), certified as
+    drawn from it (:func:`enclave.disclosure.figure_of`)."""
     (dim,) = table.dims
     cells = table.cells
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -40,10 +41,11 @@ def bar_chart(table: SafeTable, *, xlabel: str, ylabel: str = "persons") -> Figu
     ax.set_ylabel(ylabel)
     ax.set_title(table.title, fontsize=10)
     _footnote(fig, table)
-    return fig
+    labels = cells.get_column(dim).to_list()
+    return figure_of(fig, [table], alt=_alt("Bar chart", table, xlabel, ylabel, labels))
 
 
-def upset(table: SafeTable, sets: Sequence[str], *, exclude: Sequence[str] = ()) -> Figure:
+def upset(table: SafeTable, sets: Sequence[str], *, exclude: Sequence[str] = ()) -> SafeFigure:
     """UpSet-style chart of a protected combinations table.
 
     Top: a bar per combination (its persons). Bottom: a dot matrix, one row per set
@@ -73,7 +75,24 @@ def upset(table: SafeTable, sets: Sequence[str], *, exclude: Sequence[str] = ())
     grid.spines[["top", "right", "bottom"]].set_visible(False)
     grid.tick_params(axis="x", length=0)
     _footnote(fig, table)
-    return fig
+    labels = cells.get_column(dim).to_list()
+    alt = _alt("Combination chart (UpSet)", table, "combination of agencies", "persons", labels)
+    return figure_of(fig, [table], alt=alt)
+
+
+def _alt(kind: str, table: SafeTable, xlabel: str, ylabel: str, labels: Sequence[str]) -> str:
+    """Alternative text: what is drawn, and which bars are suppressed (no counts: the
+    figure's certificate holds them)."""
+    hidden = table.cells.filter(pl.col("suppressed")).get_column(table.dims[0]).to_list()
+    said = (
+        f"{len(hidden)} suppressed, drawn as hatched stubs marked {MARKER}"
+        if hidden
+        else ("none suppressed")
+    )
+    return (
+        f"{kind}: {table.title}. One bar per {xlabel} ({', '.join(map(str, labels))}), its "
+        f"height the {ylabel}; {said}."
+    )
 
 
 def _footnote(fig: Figure, table: SafeTable) -> None:

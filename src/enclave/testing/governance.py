@@ -15,6 +15,8 @@ from enclave.governance.agreement import AGREEMENT_FILE
 from enclave.governance.projects import PROJECTS_DIR
 
 PURPOSE = "strategic policymaking"
+#: the output checkers of a test agreement (they review exports)
+OUTPUT_CHECKERS = ("olu_checker", "pat_checker", "rae_checker")
 
 
 def write_terms(
@@ -48,6 +50,7 @@ def write_terms(
         "signed": "2026-01-01",
         "purposes": [PURPOSE],
         "parties": parties,
+        "output_checkers": list(OUTPUT_CHECKERS),
     }
     request = {
         "title": "Test project",
