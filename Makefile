@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools repro test lint format bench lock catalog clean
+.PHONY: setup tools repro test lint format bench lock catalog lab clean
 
 setup: tools $(STAMP)
 
@@ -42,6 +42,11 @@ format: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# JupyterLab for one project, in the research sandbox (after make repro). The project and
+# user come from ENCLAVE_PROJECT and ENCLAVE_USER (else the OS user); PORT=8888.
+lab: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/enclave lab --port $(or $(PORT),8888)
 
 catalog: setup
 	$(BIN)/enclave catalog --out docs/catalog

@@ -191,6 +191,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from enclave.lab import run
+
+    return run(args.project, args.port, args.notebooks)
+
+
 def _audit_log():
     from enclave.governance import audit
 
@@ -395,6 +401,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--releases", type=Path, default=Path("releases"))
     e = actions.add_parser("status", help="every request and its state, or one in detail")
     e.add_argument("id", nargs="?")
+
+    p = add(
+        "lab",
+        cmd_lab,
+        "JupyterLab for one project in the research sandbox (make lab)",
+    )
+    p.add_argument("--project", help="the project (default: ENCLAVE_PROJECT, or your only one)")
+    p.add_argument("--port", type=int, default=8888, help="local port for the browser")
+    p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
 
     p = add("catalog", cmd_catalog, "write the data dictionary (Markdown and HTML)", ("out",))
     p.add_argument("--out", type=Path, default=Path("docs/catalog"))

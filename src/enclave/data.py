@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import yaml
@@ -70,21 +72,28 @@ def load(table: str, project: str, *, paths: Paths | None = None) -> pl.LazyFram
     return pl.scan_parquet(path)
 
 
-def _authorise(project: str, table: str, paths: Paths) -> None:
-    """May this read happen? Under the agreement (``governance/`` at the root):
+@dataclass(frozen=True)
+class Access:
+    """A granted access: the agreement, the project's approval, and who is reading."""
+
+    terms: Any  # enclave.governance.agreement.Agreement
+    approval: Any  # enclave.governance.projects.Project
+    user: str
+
+
+def authorise_project(project: str, paths: Paths) -> Access:
+    """May the current user work in ``project``? Under the agreement (``governance/`` at
+    the root):
 
     * the project has a request under ``governance/projects/`` and is provisioned
       (every steward has signed, today lies between its start and expiry);
     * the user (``ENCLAVE_USER``, else the operating system user) is its lead or a
       member, or the operator's pipeline account that runs approved studies;
-    * the table is one the approval names;
     * the pipeline builds the project's zone (``deid.projects`` in params.yaml).
 
-    A refusal names the reason. A granted read writes one audit entry (who, project,
-    table, the zone's DVC hash, purpose) before any data is read.
+    A refusal is an :class:`AccessError` naming the reason.
     """
     from enclave.config import ConfigError
-    from enclave.disclosure import rules
     from enclave.governance import agreement, audit, projects
 
     if not isinstance(project, str) or not _PROJECT.fullmatch(project):
@@ -111,22 +120,34 @@ def _authorise(project: str, table: str, paths: Paths) -> None:
     user = audit.current_user()
     if user not in approval.users and user != terms.pipeline_account:
         raise AccessError(f"user {user} is not a member of project {project}")
-    if table not in approval.tables:
-        raise AccessError(
-            f"project {project}: table {table} is outside its approval"
-            f" (approved: {', '.join(approval.tables)})"
-        )
     if project not in config.load(paths.params_file).deid.projects:
         raise AccessError(f"project {project} is not approved (deid.projects in params.yaml)")
+    return Access(terms, approval, user)
+
+
+def _authorise(project: str, table: str, paths: Paths) -> None:
+    """May this read happen? :func:`authorise_project`, and the table is one the
+    approval names. A granted read writes one audit entry (who, project, table, the
+    zone's DVC hash, purpose) before any data is read.
+    """
+    from enclave.disclosure import rules
+    from enclave.governance import audit, projects
+
+    access = authorise_project(project, paths)
+    if table not in access.approval.tables:
+        raise AccessError(
+            f"project {project}: table {table} is outside its approval"
+            f" (approved: {', '.join(access.approval.tables)})"
+        )
     # what is shown from here on is bound by these parties' disclosure rules
-    rules.note_read(terms, projects.parties_of(approval, terms))
+    rules.note_read(access.terms, projects.parties_of(access.approval, access.terms))
     audit.Log.default().append(
         "load",
         project=project,
-        user=user,
+        user=access.user,
         what={"table": table},
         data_version=data_version(paths, project),
-        purpose=approval.purpose,
+        purpose=access.approval.purpose,
     )
 
 

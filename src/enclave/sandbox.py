@@ -13,8 +13,9 @@ runs in new namespaces:
   as home. No other zone, no other project, no home directory, no secret is there;
 * a clean environment: no ``ENCLAVE_MASTER_KEY`` or ``ENCLAVE_SECRET_FILE``.
 
-This module builds and checks the sandbox; wiring it into the study stage and
-``make lab`` is the next step of the governance work (docs/governance.md).
+This module builds and checks the sandbox; the study stage
+(:mod:`enclave.studies.runner`) and the researcher's JupyterLab (:mod:`enclave.lab`) run
+in it.
 """
 
 from __future__ import annotations

@@ -19,7 +19,14 @@ from enclave.governance.agreement import DisclosureRules
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKERS = ("olu_checker", "pat_checker", "rae_checker")
-RULES = StudyRules("overlap", "demo", ("hfs",), DisclosureRules(min_cell=10), frozenset())
+RULES = StudyRules(
+    "overlap",
+    "demo",
+    ("hfs",),
+    DisclosureRules(min_cell=10),
+    frozenset(),
+    frozenset({"ana_researcher", "ben_analyst", "olu_checker"}),  # olu also researches
+)
 PERIOD = "2019-01-01/2019-12-31"
 
 
@@ -254,3 +261,10 @@ def test_the_cli_runs_each_step_and_audits_it_once(tmp_path, monkeypatch, capsys
     ]
     assert all(e["project"] == "demo" and e["what"]["id"] == request_id for e in log.entries())
     assert log.verify().ok
+
+
+def test_only_a_member_of_the_project_may_ask(outputs, store, log):
+    with pytest.raises(
+        airlock.AirlockError, match="cara_researcher is not a member of project demo"
+    ):
+        ask(outputs, store, log, user="cara_researcher")

@@ -14,7 +14,14 @@ from enclave.disclosure.review import StudyRules
 from enclave.governance import audit
 from enclave.governance.agreement import DisclosureRules
 
-RULES = StudyRules("overlap", "demo", ("hfs",), DisclosureRules(min_cell=10), frozenset())
+RULES = StudyRules(
+    "overlap",
+    "demo",
+    ("hfs",),
+    DisclosureRules(min_cell=10),
+    frozenset(),
+    frozenset({"ana_researcher", "ben_analyst"}),
+)
 PERIOD = "2019-01-01/2019-12-31"
 CHECKERS = ("olu_checker", "pat_checker", "rae_checker")
 ALL = {"Adams": 40, "Brown": 55, "Cass": 3}

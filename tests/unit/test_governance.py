@@ -108,6 +108,21 @@ def test_the_repository_projects_are_valid_and_provisioned():
     assert projects.parties_of(found["reentry"], terms) == ("ides", "idoc")
 
 
+def test_the_pipeline_builds_exactly_the_provisioned_projects():
+    """dvc.yaml's deidentify@ and build@ run over deid.projects: it must name every
+    provisioned project under governance/projects/ and nothing else."""
+    from enclave import config
+
+    terms = agreement.load(root=REPO)
+    today = datetime.date.today()
+    provisioned = {
+        pid
+        for pid, p in projects.load_all(terms, REPO).items()
+        if projects.status(pid, p, terms, today).provisioned
+    }
+    assert set(config.load(REPO / "params.yaml").deid.projects) == provisioned
+
+
 def test_a_project_missing_one_approval_is_not_provisioned(root):
     terms = agreement.load(root=root)
     _edit(root / "governance/projects/reentry.yaml", lambda d: d["approvals"].pop("ides"))
@@ -158,8 +173,12 @@ def test_request_then_approvals_provision_a_project(root, log):
     )  # fmt: skip
     assert "kin_care: NOT provisioned (project kin_care: no approval yet from dcfs, isbe)" in lines
     commands.approve(root, "kin_care", "dcfs", "dcfs_steward", "2026-01-02", log)
+    (root / "params.yaml").write_text("deid:\n  projects: [demo]\n")
     lines = commands.approve(root, "kin_care", "isbe", "isbe_steward", "2026-01-03", log)
-    assert "kin_care: provisioned" in lines
+    assert (
+        "kin_care: provisioned; its zone is not built yet: add kin_care to deid.projects in "
+        "params.yaml, then dvc repro" in lines
+    )
     project = projects.load("kin_care", agreement.load(root=root), root)
     assert project.tables == ("persons", "life_events") and project.users == ("dana", "eli")
     assert [e["action"] for e in log.entries()] == ["request", "approval", "approval"]

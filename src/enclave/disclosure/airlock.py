@@ -157,6 +157,11 @@ def request(
         raise AirlockError(f"{rules.study!r} is not a study name")
     if not directory.is_dir():
         raise AirlockError(f"study {rules.study}: no output folder {directory}")
+    if user not in rules.members:
+        raise AirlockError(
+            f"study {rules.study}: {user} is not a member of project {rules.project}; only its "
+            "lead and members may ask to export its results"
+        )
     chosen = select(directory, files)
     hashes = {f: sha256(directory / f) for f in chosen}
     report = _checked(directory, rules)

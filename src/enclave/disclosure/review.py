@@ -32,6 +32,8 @@ class StudyRules:
     parties: tuple[str, ...]
     rules: Any  # DisclosureRules
     allowed_dates: frozenset[str]
+    #: who may ask to export the study's results: the project's lead and members
+    members: frozenset[str] = frozenset()
 
 
 def study_rules(study: str, params: config.Params, root: Path) -> StudyRules:
@@ -48,7 +50,8 @@ def study_rules(study: str, params: config.Params, root: Path) -> StudyRules:
     dates = frozenset(
         v for v in values.values() if isinstance(v, str) and checker.DATE.fullmatch(v)
     )
-    return StudyRules(study, section.project, parties, terms.strictest(parties), dates)
+    members = frozenset({project.lead, *project.members})
+    return StudyRules(study, section.project, parties, terms.strictest(parties), dates, members)
 
 
 def all_parties_rules(root: Path) -> Any:

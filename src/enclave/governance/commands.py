@@ -60,7 +60,7 @@ def request(
     projects.write(project_id, project, root)
     if log is not None:
         log.append("request", project=project_id, purpose=purpose, what={"datasets": datasets})
-    return [f"{path}: request written", *_status_lines(project_id, project, agreement)]
+    return [f"{path}: request written", *_status_lines(project_id, project, agreement, root)]
 
 
 def approve(
@@ -88,12 +88,31 @@ def approve(
             purpose=project.purpose,
             what={"party": party, "signed_by": by},
         )
-    return [f"{source}: {party} approved by {by}", *_status_lines(project_id, updated, agreement)]
+    return [
+        f"{source}: {party} approved by {by}",
+        *_status_lines(project_id, updated, agreement, root),
+    ]
 
 
-def _status_lines(project_id: str, project: Project, agreement) -> list[str]:
+def _built(root: Path | None) -> set[str] | None:
+    """The projects the pipeline builds (``deid.projects``), if params.yaml is there."""
+    from enclave import config
+
+    params = Path(root or ".") / "params.yaml"
+    return set(config.load(params).deid.projects) if params.is_file() else None
+
+
+def _status_lines(
+    project_id: str, project: Project, agreement, root: Path | None = None
+) -> list[str]:
     s = projects.status(project_id, project, agreement, _today())
     state = "provisioned" if s.provisioned else f"NOT provisioned ({s.reason})"
+    built = _built(root)
+    if s.provisioned and built is not None and project_id not in built:
+        state += (
+            f"; its zone is not built yet: add {project_id} to deid.projects in params.yaml, "
+            "then dvc repro"
+        )
     return [
         f"{project_id}: {state}",
         f"  purpose: {project.purpose}; lead {project.lead}; {len(project.users)} user(s)",
@@ -109,7 +128,7 @@ def status(root: Path) -> list[str]:
     agreement = agreement_mod.load(root=root)
     lines = []
     for project_id, project in projects.load_all(agreement, root).items():
-        lines += _status_lines(project_id, project, agreement)
+        lines += _status_lines(project_id, project, agreement, root)
     return lines or ["no project requests under governance/projects/"]
 
 
