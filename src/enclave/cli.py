@@ -122,10 +122,16 @@ def cmd_build(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_study(args: argparse.Namespace) -> None:
+def cmd_study(args: argparse.Namespace) -> int | None:
     from enclave.governance import agreement, projects
     from enclave.studies.runner import run
 
+    if args.name == "new":
+        return _new_study(args)
+    if args.new_name is not None:
+        raise config.ConfigError(f"enclave study {args.name}: one study name only")
+    if args.out is None:
+        args.out = Path("outputs") / args.name
     params = _params(args)
     section = getattr(params.studies, args.name, None)
     if section is not None:  # else run() names the missing section
@@ -137,7 +143,22 @@ def cmd_study(args: argparse.Namespace) -> None:
         agreement.check_min_cell(
             params.disclosure.min_cell, terms, projects.parties_of(project, terms)
         )
-    run(args.name, params, notebooks=args.notebooks, out=args.out)
+    with claim(args.out):
+        run(args.name, params, notebooks=args.notebooks, out=args.out)
+    return None
+
+
+def _new_study(args: argparse.Namespace) -> int:
+    from enclave.studies.template import create
+
+    if args.new_name is None:
+        raise config.ConfigError("enclave study new NAME: give the new study's name")
+    written = create(args.new_name, args.project, args.notebooks, args.params)
+    _say(
+        [f"wrote {path}" for path in written]
+        + [f"next: dvc repro study@{args.new_name} (then open outputs/{args.new_name}/)"]
+    )
+    return 0
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:
@@ -270,7 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     ) -> argparse.ArgumentParser:
         """A subcommand; ``outputs``: the options naming what it writes (claimed at start)."""
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--params", type=Path, default=Path("params.yaml"))
+        p.add_argument(
+            "--params", type=Path, default=Path("params.yaml"), help="default params.yaml"
+        )
         p.set_defaults(func=func, outputs=outputs)
         return p
 
@@ -347,10 +370,27 @@ def _parser() -> argparse.ArgumentParser:
         "--project", help="write only the tables and columns this project's approval names"
     )
 
-    p = add("study", cmd_study, "run one study notebook with papermill", ("out",))
-    p.add_argument("name")
-    p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
-    p.add_argument("--out", type=Path, required=True)
+    p = add(
+        "study",
+        cmd_study,
+        "run one study notebook in the research sandbox, or create a new study",
+    )
+    p.description = (
+        "enclave study NAME runs notebooks/NAME.ipynb with the parameters of studies.NAME "
+        "in params.yaml (checked against the notebook's parameters cell), in the research "
+        "sandbox, into --out: the executed notebook, report.html, tables/ and figures/. "
+        "enclave study new NAME creates notebooks/NAME.ipynb from the template and adds "
+        "studies.NAME to params.yaml; the next dvc repro runs it."
+    )
+    p.add_argument("name", help="the study (notebooks/NAME.ipynb), or 'new'")
+    p.add_argument("new_name", nargs="?", help="with 'new': the new study's name")
+    p.add_argument(
+        "--notebooks", type=Path, default=Path("notebooks"), help="where the notebooks are"
+    )
+    p.add_argument("--out", type=Path, help="the output folder (default outputs/NAME)")
+    p.add_argument(
+        "--project", default="demo", help="with 'new': the approved project the study reads"
+    )
 
     p = add(
         "outputs",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -180,19 +181,156 @@ class DisclosureParams(Bounded):
     min_cell: int = bounded(10, ge=1, why="a minimum cell below 1 suppresses nothing")
 
 
-@dataclass(frozen=True)
-class ServiceOverlapParams(Bounded):
-    project: str = "demo"
-    period_start: str = "2019-01-01"
-    period_end: str = "2019-12-31"
-    min_match_probability: float = share(0.9)
-    age_groups: tuple[int, ...] = (0, 18, 26, 45, 65)
-    top_combinations: int = bounded(15, ge=1)
+#: a study's name: a notebook under notebooks/ and a folder under outputs/
+STUDY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+#: a parameter's name in a study section (a Python identifier in the notebook)
+PARAMETER = re.compile(r"[a-z_][a-z0-9_]*")
+#: parameters a study section may not set: the runner injects them (the rules are the
+#: agreement's, and outputs go where the stage says)
+RESERVED = ("min_cell", "output_dir")
 
 
-@dataclass(frozen=True)
+class StudyParams:
+    """One study's section of params.yaml: its ``project``, then the notebook's own
+    parameters, which are checked against the notebook's ``parameters`` cell when the
+    study runs (:func:`enclave.studies.parameters.check`), not against a class here: a
+    new study needs no code change. Values are scalars or lists of scalars (tuples);
+    attribute access reads them (``section.period_start``)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    @property
+    def project(self) -> str:
+        return self._values["project"]
+
+    @property
+    def notebook(self) -> str:
+        """The notebook the study runs (``notebooks/<notebook>.ipynb``): one notebook may
+        serve several studies with different parameters."""
+        return self._values["notebook"]
+
+    def parameters(self) -> dict[str, Any]:
+        """What the notebook receives: every value but ``notebook``."""
+        return {k: v for k, v in self.to_mapping().items() if k != "notebook"}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StudyParams) and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, str(v)) for k, v in self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"StudyParams({self._values!r})"
+
+    def __deepcopy__(self, memo: dict) -> StudyParams:
+        return self
+
+    def to_mapping(self) -> dict[str, Any]:
+        return _plain(self._values)
+
+
 class StudiesParams:
-    service_overlap: ServiceOverlapParams = field(default_factory=ServiceOverlapParams)
+    """``studies``: study name -> :class:`StudyParams` (``params.studies.<name>``)."""
+
+    __slots__ = ("_sections",)
+
+    def __init__(self, sections: Mapping[str, StudyParams] | None = None) -> None:
+        object.__setattr__(self, "_sections", dict(sections or {}))
+
+    def __getattr__(self, name: str) -> StudyParams:
+        try:
+            return self._sections[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __iter__(self):
+        return iter(self._sections)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sections
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StudiesParams) and other._sections == self._sections
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._sections))
+
+    def __repr__(self) -> str:
+        return f"StudiesParams({sorted(self._sections)})"
+
+    def __deepcopy__(self, memo: dict) -> StudiesParams:
+        return self
+
+    def items(self):
+        return self._sections.items()
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {name: section.to_mapping() for name, section in self._sections.items()}
+
+
+def _study_value(value: Any, where: str) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()  # an unquoted date, as `dvc exp run -S` writes one
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(_study_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+    raise ConfigError(f"'{where}': a study parameter is a number, text, true/false or a list")
+
+
+def _convert_studies(value: Any, where: str) -> StudiesParams:
+    if value is None:
+        return StudiesParams()
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"'{where}': expected a mapping, got {type(value).__name__}")
+    sections = {}
+    for name, raw in value.items():
+        here = f"{where}.{name}"
+        if not isinstance(name, str) or not STUDY_NAME.fullmatch(name):
+            raise ConfigError(f"'{here}': a study name is lower-case letters, digits and _")
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"'{here}': expected a mapping, got {type(raw).__name__}")
+        if not isinstance(raw.get("project"), str):
+            raise ConfigError(f"missing key '{here}.project' (the approved project it reads)")
+        notebook = raw.get("notebook", name)
+        if not isinstance(notebook, str) or not STUDY_NAME.fullmatch(notebook):
+            raise ConfigError(f"'{here}.notebook': the name of a notebook under notebooks/")
+        raw = {**raw, "notebook": notebook}
+        values = {}
+        for key, item in raw.items():
+            if not isinstance(key, str) or not PARAMETER.fullmatch(key):
+                raise ConfigError(f"'{here}.{key}': not a parameter name")
+            if key in RESERVED:
+                raise ConfigError(
+                    f"'{here}.{key}': set by the study runner, not by a study ("
+                    + (
+                        "the agreement's rules apply; disclosure.min_cell may only raise them"
+                        if key == "min_cell"
+                        else "outputs go to outputs/<study>"
+                    )
+                    + ")"
+                )
+            values[key] = _study_value(item, f"{here}.{key}")
+            share = any(w in key for w in ("probability", "share"))
+            if share and isinstance(values[key], int | float) and not 0 <= values[key] <= 1:
+                raise ConfigError(f"'{here}.{key}' must lie in [0, 1], got {values[key]:g}")
+        sections[name] = StudyParams(values)
+    return StudiesParams(sections)
 
 
 @dataclass(frozen=True)
@@ -204,6 +342,7 @@ class Params:
     deid: DeidParams = field(default_factory=DeidParams)
     build: BuildParams = field(default_factory=BuildParams)
     disclosure: DisclosureParams = field(default_factory=DisclosureParams)
+    #: study name -> its section; see :class:`StudyParams`
     studies: StudiesParams = field(default_factory=StudiesParams)
 
 
@@ -250,10 +389,14 @@ def read_yaml(path: Path) -> Any:
 
 def to_mapping(params: Any) -> dict[str, Any]:
     """The plain-data form of a params object (tuples become lists), e.g. for papermill."""
+    if isinstance(params, StudiesParams | StudyParams):
+        return params.to_mapping()
     return _plain(dataclasses.asdict(params))
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, StudiesParams | StudyParams):
+        return value.to_mapping()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -263,6 +406,8 @@ def _plain(value: Any) -> Any:
 
 def _convert(tp: Any, value: Any, where: str) -> Any:
     name = where or "params"
+    if tp is StudiesParams:
+        return _convert_studies(value, where)
     if dataclasses.is_dataclass(tp):
         return _convert_dataclass(tp, value, where)
     origin = typing.get_origin(tp)

@@ -10,31 +10,72 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import polars as pl
 import pytest
+import yaml
 
-from enclave import cli, config
+from enclave import cli
 from enclave.disclosure import MARKER
+from enclave.governance import agreement, projects
 from enclave.paths import Paths
 from enclave.studies import overlap
 from enclave.testing import analytic_zone as fixture
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "service_overlap"
-MIN_CELL = config.load(REPO / "params.yaml").disclosure.min_cell
+#: the agreement's minimum cell for the demo project's data (HFS: 11), the floor every
+#: output is scanned against; ``enclave study`` refuses a lower ``disclosure.min_cell``
+MIN_CELL = 11
+#: the study's parameters for these tests (the notebook's committed defaults), never the
+#: live params.yaml's, which an experiment may change
+STUDY = {
+    "project": "demo",
+    "period_start": "2019-01-01",
+    "period_end": "2019-12-31",
+    "min_match_probability": 0.9,
+    "age_groups": [0, 18, 26, 45, 65],
+    "top_combinations": 15,
+}
 INTEGER = re.compile(r"(?<![\d.])\d+(?![\d.])")
 
 
-def _run(root: Path, out: Path) -> None:
+def _write_params(directory: Path, **study) -> Path:
+    """This test's params file in ``directory`` (the study reads the agreement beside it),
+    ``study`` overriding :data:`STUDY`."""
+    fixed = {"disclosure": {"min_cell": MIN_CELL}, "studies": {NAME: {**STUDY, **study}}}
+    path = directory / "study_params.yaml"
+    path.write_text(yaml.safe_dump(fixed, sort_keys=False))
+    return path
+
+
+def _beside_the_agreement(directory: Path, **study) -> Path:
+    """The fixed params beside the repository's agreement, whose rules the study meets."""
+    shutil.copytree(REPO / "governance", directory / "governance")
+    return _write_params(directory, **study)
+
+
+@pytest.fixture(scope="module")
+def params(tmp_path_factory) -> Path:
+    return _beside_the_agreement(tmp_path_factory.mktemp("params"))
+
+
+def _run(root: Path, out: Path, params: Path) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ENCLAVE_ROOT", str(root))
-        argv = ["study", NAME, "--params", str(REPO / "params.yaml")]
+        argv = ["study", NAME, "--params", str(params)]
         argv += ["--notebooks", str(REPO / "notebooks"), "--out", str(out)]
         assert cli.main(argv) == 0
+
+
+def test_the_minimum_cell_is_the_agreements_for_the_project():
+    terms = agreement.load(root=REPO)
+    project = projects.load(STUDY["project"], terms, REPO)
+    assert terms.strictest(projects.parties_of(project, terms)).min_cell == MIN_CELL
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +86,9 @@ def world(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def out(world) -> Path:
+def out(world, params) -> Path:
     target = world / "outputs" / NAME
-    _run(world, target)
+    _run(world, target, params)
     return target
 
 
@@ -129,8 +170,7 @@ def test_every_output_is_certified_and_passes_the_checker(world, out):
     """The study's outputs pass ``enclave outputs check`` under the agreement's rules for its
     project: every table, figure and shown number came from a safe helper."""
     # the rules come from the agreement beside the params file: the world's own
-    params = world / "full_params.yaml"
-    params.write_text((REPO / "params.yaml").read_text())
+    params = _write_params(world)
     argv = ["outputs", "check", str(out), "--study", NAME, "--params", str(params)]
     argv += ["--report", str(world / "reports" / "check.json")]
     assert cli.main(argv) == 0
@@ -194,21 +234,19 @@ def test_executed_notebook_has_no_timings_or_temporary_paths(out):
     assert nb.metadata.papermill.parameters.output_dir == "."
 
 
-def test_a_rerun_gives_the_same_bytes(world, out, tmp_path):
+def test_a_rerun_gives_the_same_bytes(world, out, params, tmp_path):
     again = tmp_path / NAME
-    _run(world, again)
+    _run(world, again, params)
     first = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in sorted(again.rglob("*")) if p.is_file()}
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
 
 
-def test_an_unknown_study_fails_cleanly(world, tmp_path):
+def test_an_unknown_study_fails_cleanly(world, params, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ENCLAVE_ROOT", str(world))
-        code = cli.main(
-            ["study", "nope", "--params", str(REPO / "params.yaml"), "--out", str(tmp_path / "x")]
-        )
+        code = cli.main(["study", "nope", "--params", str(params), "--out", str(tmp_path / "x")])
     assert code == 2
     assert not (tmp_path / "x").exists()
 
@@ -217,3 +255,23 @@ def test_the_scan_catches_a_small_count():
     leaky = '<table><tr><th>3</th><td class="dim">2</td><td class="count">7</td></tr></table>'
     assert _scan_html(leaky) == (1, ["7"])
     assert _scan_html("<p>seen by 4 agencies, 12.5% of 40</p>") == (0, ["4"])
+
+
+def test_a_period_holding_nobody_gives_tables_of_zeros(world, tmp_path):
+    """The fixture zone holds 2019 only: a 1950 study runs, and publishes zeros."""
+    params = _beside_the_agreement(
+        tmp_path / "params", period_start="1950-01-01", period_end="1950-12-31"
+    )
+    out = tmp_path / NAME
+    _run(world, out, params)
+    tables = sorted((out / "tables").glob("*.csv"))
+    assert len(tables) == 5
+    for path in tables:
+        table = pl.read_csv(path, schema_overrides={"n": pl.Int64})
+        assert table.get_column("n").to_list() == [0] * table.height, path.name
+        assert not table.get_column("suppressed").any(), path.name
+    nb = nbformat.read(out / f"{NAME}.ipynb", as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert all(o.output_type != "error" for o in outputs)
+    shown = [o["data"].get("text/markdown", "") for o in outputs if "data" in o]
+    assert any("nobody in the period" in text for text in shown)

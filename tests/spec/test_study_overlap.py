@@ -275,3 +275,27 @@ def test_suppressed_combinations_are_not_ranked_among_published_ones():
     assert order == sorted(order)  # every published row before every suppressed one
     published = frame.filter(~pl.col("suppressed"), pl.col("combination") != "Total")
     assert published.get_column("n").to_list() == sorted(published["n"], reverse=True)
+
+
+def test_a_period_holding_nobody_gives_tables_of_zeros():
+    """No spell or event of the fixture zone (2019) falls in 1950: every table counts
+    nobody (no county or combination to list), and the share is not given."""
+    from enclave.testing import analytic_zone as fixture
+
+    zone = {k: v.lazy() for k, v in fixture.build(persons=300, seed=3, year=2019).items()}
+    empty = Period.parse("1950-01-01", "1950-12-31")
+    sp, pe = zone["program_spells"], zone["persons"]
+    t = overlap.agencies_touched(sp, zone["life_events"], pe, empty, 0.9)
+    assert t.collect().height == 0
+    tables = overlap.agency_count_tables(t, pe, empty, [0, 18, 65], 15, min_cell=10)
+    for name, table in tables.items():
+        assert table.frame.get_column("n").to_list() == [0] * table.frame.height, name
+        assert not table.frame.get_column("suppressed").any(), name
+    dist = tables["distribution"].frame.get_column("n_agencies").to_list()
+    assert dist == [*map(str, overlap.agency_count_levels()), "Total"]
+    assert tables["by_age_group"].value(age_group="0-17", n_agencies="Total") == 0
+    assert tables["by_county"].frame.get_column("county").unique().to_list() == ["Total"]
+    assert tables["top_combinations"].frame.get_column("combination").to_list() == ["Total"]
+    snap = overlap.snap_medicaid(sp, empty, 0.9, min_cell=10)
+    assert [snap.value(medicaid=m) for m in (overlap.ON, overlap.OFF, "Total")] == [0, 0, 0]
+    assert overlap.share(snap, overlap.ON) is None

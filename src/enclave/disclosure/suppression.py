@@ -185,6 +185,12 @@ def _counts(frame: pl.DataFrame | pl.LazyFrame, dims: Sequence[str], count: str)
     return out.rename({count: "n"})
 
 
+def _labels(dim: str, labels: Sequence[str]) -> pl.DataFrame:
+    """The levels of a dimension as a frame, typed as strings even when there are none
+    (a period holding nobody has no county or combination to list)."""
+    return pl.DataFrame({dim: labels}, schema={dim: pl.String})
+
+
 def _levels(frame: pl.DataFrame, dim: str, levels: Sequence[object] | None) -> list[str]:
     present = frame.get_column(dim).unique(maintain_order=True).to_list()
     if levels is None:
@@ -281,7 +287,7 @@ def protect_1d(
     spec = _Spec.of(min_cell, rounding, title, population, period, measure)
     counts = _counts(frame, [dim], count)
     order = _levels(counts, dim, levels)
-    full = pl.DataFrame({dim: order}).join(counts, on=dim, how="left").fill_null(0)
+    full = _labels(dim, order).join(counts, on=dim, how="left").fill_null(0)
     values = np.append(full.get_column("n").to_numpy(), full.get_column("n").sum())
     table = pl.concat([full, pl.DataFrame({dim: [TOTAL], "n": [int(values[-1])]})])
     forced = np.isin(np.array([*order, TOTAL]), list(also_hidden))
@@ -325,7 +331,7 @@ def protect_2d(
     counts = _counts(frame, [rows, cols], count)
     r_order = _levels(counts, rows, row_levels)
     c_order = _levels(counts, cols, col_levels)
-    grid = pl.DataFrame({rows: r_order}).join(pl.DataFrame({cols: c_order}), how="cross")
+    grid = _labels(rows, r_order).join(_labels(cols, c_order), how="cross")
     grid = grid.join(counts, on=[rows, cols], how="left").fill_null(0)
     inner = grid.get_column("n").to_numpy().reshape(len(r_order), len(c_order))
     values = np.zeros((len(r_order) + 1, len(c_order) + 1), dtype=np.int64)

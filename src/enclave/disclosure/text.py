@@ -63,7 +63,10 @@ def share_sentence(table: SafeTable, level: str, label: str) -> SafeText:
     pct = None
     if part is not None and total and total >= min_group:
         pct = round(100 * part / total, 1)
-    if pct is None:
+    if total == 0:
+        text = f"**{label}:** nobody in the period, so there is no share to give."
+        pct = part = None
+    elif pct is None:
         text = f"**{label}:** suppressed (the counts behind it are too small to publish)."
         part = total = None
     else:

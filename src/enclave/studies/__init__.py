@@ -10,9 +10,11 @@ from enclave.studies.outputs import (
     show_table,
 )
 from enclave.studies.overlap import Period
+from enclave.studies.tables import count_table
 
 __all__ = [
     "Period",
+    "count_table",
     "save_figure",
     "save_table",
     "share_sentence",

@@ -353,6 +353,8 @@ def agency_count_tables(
     (:func:`enclave.disclosure.joint_disclosures`) and, while a cell is pinned, one more
     cell of a two-way table is suppressed (:func:`enclave.disclosure.next_complement`)
     and the tables are protected again.
+
+    A period holding nobody gives tables of zeros (with no county or combination rows).
     """
     touched = touched.collect().lazy()  # counted three ways, several times
     extra: dict[str, list] = {
@@ -441,7 +443,8 @@ def snap_medicaid(
 
 
 def share(table: SafeTable, level: str) -> float | None:
-    """The published share of one level in a protected one-way table (None if suppressed)."""
+    """The published share of one level in a protected one-way table (None if suppressed,
+    or if the table counts nobody, as for a period holding nobody)."""
     (dim,) = table.dims
     part, total = table.value(**{dim: level}), table.value(**{dim: "Total"})
     if part is None or not total:

@@ -30,6 +30,7 @@ import nbformat
 from enclave import config, io, log
 from enclave.errors import EnclaveError
 from enclave.paths import ROOT_ENV, Paths
+from enclave.studies.parameters import check as check_parameters
 
 #: the kernelspec ipykernel installs in the venv; jupyter_client starts a spec whose
 #: command is plain ``python`` with ``sys.executable``, so the kernel is the venv's
@@ -47,7 +48,7 @@ def notebook_parameters(name: str, params: config.Params) -> dict[str, Any]:
     section = getattr(params.studies, name, None)
     if section is None:
         raise StudyError(f"study {name}: no section studies.{name} in params.yaml")
-    values = config.to_mapping(section)
+    values = section.parameters()
     values["min_cell"] = params.disclosure.min_cell
     values["output_dir"] = "."
     return values
@@ -55,15 +56,18 @@ def notebook_parameters(name: str, params: config.Params) -> dict[str, Any]:
 
 def run(name: str, params: config.Params, notebooks: Path, out: Path) -> Path:
     """Execute ``notebooks/<name>.ipynb`` into ``out`` (see module docstring)."""
-    source = Path(notebooks).resolve() / f"{name}.ipynb"
+    parameters = notebook_parameters(name, params)
+    notebook = getattr(params.studies, name).notebook
+    source = Path(notebooks).resolve() / f"{notebook}.ipynb"
     if not source.is_file():
         raise StudyError(f"study {name}: notebook {source} not found")
-    parameters = notebook_parameters(name, params)
+    # the section's keys are the notebook's parameters: a new study needs no code change
+    check_parameters(name, getattr(params.studies, name), source)
     root = Paths.from_env().root
     logger = log.get("enclave.studies")
     sandboxed = _sandbox_or_refuse()
     with io.atomic_dir(Path(out)) as tmp, _data_root(root):
-        executed = tmp / f"{name}.ipynb"
+        executed = tmp / f"{notebook}.ipynb"
         if sandboxed:
             _execute_sandboxed(source, executed, parameters, tmp, root)
         else:
