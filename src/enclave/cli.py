@@ -162,7 +162,7 @@ def _new_study(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> None:
-    from enclave.catalog import run
+    from enclave.dictionary import run
 
     run(out=args.out)
 

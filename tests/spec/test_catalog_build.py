@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandera.polars as pa
 
-from enclave import catalog, contracts
+from enclave import contracts
+from enclave import dictionary as catalog
 from enclave.contracts import StagedIdentifiers
 
 
