@@ -140,3 +140,16 @@ def _call(root: Path, stage: str, argv: list[str]) -> None:
         os.chdir(cwd)
     if code:
         raise RuntimeError(f"stage {stage} failed with exit code {code}")
+
+
+#: the service-overlap study's parameters for tests: the notebook's committed defaults,
+#: written down here (never read from the live params.yaml, which an experiment such as
+#: ``dvc exp run -S studies.service_overlap.period_start=...`` may change)
+OVERLAP_STUDY = {
+    "project": "demo",
+    "period_start": "2019-01-01",
+    "period_end": "2019-12-31",
+    "min_match_probability": 0.9,
+    "age_groups": [0, 18, 26, 45, 65],
+    "top_combinations": 15,
+}

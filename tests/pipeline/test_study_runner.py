@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import polars as pl
 import pytest
+import world
 import yaml
 
 from enclave import cli
@@ -33,14 +34,7 @@ NAME = "service_overlap"
 MIN_CELL = 11
 #: the study's parameters for these tests (the notebook's committed defaults), never the
 #: live params.yaml's, which an experiment may change
-STUDY = {
-    "project": "demo",
-    "period_start": "2019-01-01",
-    "period_end": "2019-12-31",
-    "min_match_probability": 0.9,
-    "age_groups": [0, 18, 26, 45, 65],
-    "top_combinations": 15,
-}
+STUDY = world.OVERLAP_STUDY
 INTEGER = re.compile(r"(?<![\d.])\d+(?![\d.])")
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import world
 
 from enclave import config
 
@@ -14,14 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: a study section as params.yaml writes one (fixed here: an experiment may change the
 #: repository's, ``dvc exp run -S studies.service_overlap.period_start=...``)
-STUDY = {
-    "project": "demo",
-    "period_start": "2019-01-01",
-    "period_end": "2019-12-31",
-    "min_match_probability": 0.9,
-    "age_groups": [0, 18, 26, 45, 65],
-    "top_combinations": 15,
-}
+STUDY = world.OVERLAP_STUDY
 
 
 def test_repository_params_load():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import world
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "service_overlap.ipynb"
@@ -17,12 +18,7 @@ NOTEBOOK = REPO / "notebooks" / "service_overlap.ipynb"
 #: params.yaml, which an experiment (``dvc exp run -S ...``) may change; the runner
 #: injects the experiment's values over these.
 DEFAULTS = {
-    "project": "demo",
-    "period_start": "2019-01-01",
-    "period_end": "2019-12-31",
-    "min_match_probability": 0.9,
-    "age_groups": [0, 18, 26, 45, 65],
-    "top_combinations": 15,
+    **world.OVERLAP_STUDY,
     "min_cell": 11,
     "output_dir": None,
 }
