@@ -192,7 +192,9 @@ def test_no_csv_publishes_a_small_count(out):
 def test_report_has_no_code_and_no_small_count(out):
     html = (out / "report.html").read_text()
     assert "agencies_touched" not in html and "show_table" not in html
-    cells, bad = _scan_html(html)
+    # the parameters block states dates and settings, not counts
+    start, end = html.index('<section class="study-parameters">'), html.index("</section>")
+    cells, bad = _scan_html(html[:start] + html[end:])
     assert cells > 0
     assert MARKER in html
     assert bad == []
@@ -269,3 +271,13 @@ def test_a_period_holding_nobody_gives_tables_of_zeros(world, tmp_path):
     assert all(o.output_type != "error" for o in outputs)
     shown = [o["data"].get("text/markdown", "") for o in outputs if "data" in o]
     assert any("nobody in the period" in text for text in shown)
+
+
+def test_the_report_states_its_parameters_and_describes_every_figure(out):
+    html = (out / "report.html").read_text()
+    block = html[html.index('<section class="study-parameters">') : html.index("</section>")]
+    assert "Reference period starts</dt><dd>2019-01-01" in block
+    assert "Smallest count shown (minimum cell)</dt><dd>11" in block
+    alts = re.findall(r'<img alt="([^"]*)"', html)
+    assert len(alts) == 2 and all(a.startswith(("Bar chart", "Combination chart")) for a in alts)
+    assert "No description has been provided" not in html

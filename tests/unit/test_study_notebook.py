@@ -24,8 +24,17 @@ DEFAULTS = {
 }
 
 
+#: every committed study notebook: each must be thin, parameterised and without outputs
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def nb(request):
+    return nbformat.read(request.param, as_version=4)
+
+
 @pytest.fixture(scope="module")
-def nb():
+def overlap():
     return nbformat.read(NOTEBOOK, as_version=4)
 
 
@@ -41,8 +50,12 @@ def test_committed_without_outputs(nb):
     assert "papermill" not in nb.metadata
 
 
-def test_first_code_cell_is_the_parameters_cell_with_the_committed_defaults(nb):
-    first = code_cells(nb)[0]
+def test_the_parameters_cell_is_the_first_code_cell(nb):
+    assert code_cells(nb)[0].metadata.get("tags") == ["parameters"]
+
+
+def test_first_code_cell_is_the_parameters_cell_with_the_committed_defaults(overlap):
+    first = code_cells(overlap)[0]
     assert first.metadata.get("tags") == ["parameters"]
     values: dict = {}
     exec(first.source, {}, values)  # the cell is plain assignments

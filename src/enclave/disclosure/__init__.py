@@ -50,7 +50,7 @@ from enclave.disclosure.charts import (
     rate_plot,
     survival_plot,
 )
-from enclave.disclosure.magnitude import SafeMagnitude, magnitude_table, percentiles
+from enclave.disclosure.magnitude import SafeMagnitude, magnitude_table, mean_table, percentiles
 from enclave.disclosure.rates import SafeRates, proportions
 from enclave.disclosure.rules import DisclosureError
 from enclave.disclosure.suppression import (
@@ -86,6 +86,7 @@ __all__ = [
     "joint_disclosures",
     "magnitude_table",
     "margins_agree",
+    "mean_table",
     "next_complement",
     "percentiles",
     "proportions",

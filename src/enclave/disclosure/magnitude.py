@@ -498,3 +498,85 @@ def percentiles(
         token=_MINT,
         stat="percentiles",
     )
+
+
+def mean_table(
+    frame: pl.DataFrame | pl.LazyFrame,
+    by: str | None,
+    value: str,
+    *,
+    confidence: float = 0.95,
+    total: bool = True,
+    min_cell: int | None = None,
+    title: str = "",
+    population: str = "",
+    period: str = "",
+    measure: str = "",
+) -> SafeMagnitude:
+    """The mean of ``value`` per group of ``by`` (None: one overall row) and in total,
+    with a ``confidence`` interval (``lower``, ``upper``: the mean plus or minus
+    Student's t quantile times the standard error, rows taken as independent draws).
+
+    Each row is its own contributor, so ``persons`` is the number of rows. Means, group
+    sizes and suppressions are exactly those of :func:`magnitude_table` with
+    ``stat="mean"`` (minimum cell and group, dominance, p%, uniform values, secondary
+    suppression); an interval is published only beside a published mean. With
+    ``total=False`` the Total row is left out (for groups that overlap, where a pooled
+    Total means nothing; leaving a row out publishes less). Other arguments as in
+    :func:`magnitude_table`.
+
+    >>> frame = pl.DataFrame({"v": [0.0, 1.0] * 10})
+    >>> t = mean_table(frame, None, "v", min_cell=10)
+    >>> [round(x, 3) for x in t.frame.row(0)[2:]]
+    [0.5, 0.26, 0.74]
+    """
+    from scipy import stats as sstats
+
+    if not 0 < confidence < 1:
+        raise DisclosureError(f"confidence must lie between 0 and 1, got {confidence!r}")
+    base = magnitude_table(
+        frame,
+        by,
+        value,
+        stat="mean",
+        min_cell=min_cell,
+        title=title,
+        population=population,
+        period=period,
+        measure=measure or f"mean of {value}",
+    )
+    data, dim = read_columns(frame, by, [value])
+    x = pl.col(value).cast(pl.Float64)
+    spread = [pl.len().alias("_n"), x.std(ddof=1).alias("_sd")]
+    parts = [data.group_by(dim).agg(*spread)] if by is not None else []
+    parts.append(data.select(pl.lit(TOTAL).alias(dim), *spread))
+    sd = pl.concat(parts)
+    n = sd.get_column("_n").to_numpy().astype(float)
+    quantile = sstats.t.ppf((1 + confidence) / 2, np.maximum(n - 1, 1))
+    sd = sd.with_columns(
+        pl.Series("_half", quantile * sd.get_column("_sd").to_numpy() / np.sqrt(n))
+    )
+    published = (
+        base.frame.join(sd.select(dim, "_half"), on=dim, how="left", maintain_order="left")
+        .with_columns(
+            (pl.col("mean") - pl.col("_half")).alias("lower"),
+            (pl.col("mean") + pl.col("_half")).alias("upper"),
+        )
+        .drop("_half")
+    )
+    reasons = base.reasons
+    if not total:
+        published = published.filter(pl.col(dim) != TOTAL)
+        reasons = reasons.filter(pl.col(dim) != TOTAL) if reasons is not None else None
+    return SafeMagnitude(
+        frame=published,
+        dims=base.dims,
+        min_cell=base.min_cell,
+        title=title,
+        rules={**base.rules, "confidence": confidence},
+        passed=(*base.passed, "interval_beside_published_mean"),
+        definition=base.definition,
+        reasons=reasons,
+        token=_MINT,
+        stat="mean",
+    )

@@ -1,6 +1,8 @@
 """Saving a study's protected tables and figures into its output directory.
 
-Only :class:`~enclave.disclosure.SafeTable` objects can be saved as tables, and
+Only tables from the safe helpers can be saved: :class:`~enclave.disclosure.SafeTable`
+and the statistics tables (:class:`~enclave.disclosure.SafeMagnitude`,
+:class:`~enclave.disclosure.SafeRates`, :class:`~enclave.disclosure.SafeSurvival`), and
 figures are expected to come from :mod:`enclave.studies.plots`, which draws only
 protected numbers. Files are written deterministically (no timestamps or software
 versions in PNG metadata) so a re-run gives the same bytes.
@@ -12,6 +14,10 @@ import re
 from pathlib import Path
 
 from enclave.disclosure import SafeFigure, SafeTable, text
+from enclave.disclosure.magnitude import SafeFrame
+
+#: what can be saved as ``tables/<name>.csv``: the safe helpers' tables
+SafeTables = SafeTable | SafeFrame
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 
@@ -22,9 +28,10 @@ def _target(output_dir: str | Path, kind: str, name: str, suffix: str) -> Path:
     return Path(output_dir) / kind / f"{name}{suffix}"
 
 
-def save_table(table: SafeTable, output_dir: str | Path | None, name: str) -> Path | None:
-    """Write ``tables/<name>.csv``; without an output directory, do nothing."""
-    if not isinstance(table, SafeTable):
+def save_table(table: SafeTables, output_dir: str | Path | None, name: str) -> Path | None:
+    """Write ``tables/<name>.csv`` (with its certificate); without an output directory,
+    do nothing."""
+    if not isinstance(table, SafeTable | SafeFrame):
         raise TypeError("only tables protected by enclave.disclosure can be saved")
     if output_dir is None:
         return None
@@ -42,7 +49,7 @@ def _display(obj: object) -> None:
         display(obj)
 
 
-def show_table(table: SafeTable, output_dir: str | Path | None, name: str) -> None:
+def show_table(table: SafeTables, output_dir: str | Path | None, name: str) -> None:
     """Display a protected table in the notebook and save it as ``tables/<name>.csv``."""
     save_table(table, output_dir, name)
     _display(table)
@@ -76,3 +83,15 @@ def share_sentence(table: SafeTable, level: str, label: str) -> str:
 def show_share(table: SafeTable, level: str, label: str) -> None:
     """Display the certified share sentence (:func:`enclave.disclosure.text.share_sentence`)."""
     _display(text.share_sentence(table, level, label))
+
+
+def show_note(sentence: str) -> None:
+    """Display a fixed sentence (as Markdown), such as "No exits in the period". It
+    must hold no number: a number comes from a safe helper, never from a string."""
+    if any(ch.isdigit() for ch in sentence):
+        raise ValueError("a note holds no number: numbers are shown by the safe helpers")
+    try:
+        from IPython.display import Markdown
+    except ImportError:  # pragma: no cover - IPython ships with the notebook stack
+        return
+    _display(Markdown(sentence))

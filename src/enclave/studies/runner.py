@@ -244,11 +244,55 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def report_html(nb: nbformat.NotebookNode, title: str) -> str:
-    """The executed notebook as HTML, without code cells or prompts."""
+    """The executed notebook as HTML, without code cells or prompts, for readers who are
+    not programmers: the study's parameters stated at the top (the parameters cell is
+    code, so it is not shown), and every figure with its alternative text (a safe
+    figure's description, :class:`enclave.disclosure.SafeFigure`)."""
+    from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return body
+    soup = BeautifulSoup(body, features="html.parser")
+    images = soup.select("img")
+    alts = [
+        "".join(o["data"].get("text/plain", ""))
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
+    if len(images) == len(alts):
+        for image, alt in zip(images, alts, strict=True):
+            if alt and not alt.startswith("<Figure"):
+                image["alt"] = alt
+    parameters = nb.metadata.get("papermill", {}).get("parameters", {})
+    shown = {k: v for k, v in parameters.items() if k not in ("output_dir",)}
+    if shown and soup.body is not None:
+        block = soup.new_tag("section", attrs={"class": "study-parameters"})
+        heading = soup.new_tag("h2")
+        heading.string = "Study parameters"
+        block.append(heading)
+        listing = soup.new_tag("dl")
+        for key, value in sorted(shown.items()):
+            term, text = soup.new_tag("dt"), soup.new_tag("dd")
+            term.string = PARAMETER_LABELS.get(key, key.replace("_", " "))
+            text.string = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            listing.extend([term, text])
+        block.append(listing)
+        main = soup.select_one("main") or soup.body
+        main.insert(0, block)
+    return str(soup)
+
+
+#: how the report names common parameters
+PARAMETER_LABELS = {
+    "project": "Approved project",
+    "period_start": "Reference period starts",
+    "period_end": "Reference period ends",
+    "min_match_probability": "Minimum linkage match probability",
+    "min_cell": "Smallest count shown (minimum cell)",
+    "age_groups": "Age groups start at ages",
+    "top_combinations": "Combinations listed",
+}
