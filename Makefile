@@ -8,13 +8,16 @@ STAMP  := $(VENV)/.installed
 
 setup: tools $(STAMP)
 
-# System tools from Debian's packages: bubblewrap for the research sandbox (as root;
-# elsewhere a note, and the sandbox tests are skipped).
+# System tools from Debian's packages: bubblewrap for the research sandbox, and chromium
+# for the browser tests (as root; elsewhere a note, and those tests are skipped).
 tools:
-	@command -v bwrap >/dev/null 2>&1 || { \
+	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="bubblewrap"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null; \
-	  else echo "note: install Debian's bubblewrap (apt-get install bubblewrap) for the research sandbox"; fi; }
+	    (apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; \
+	  else echo "note: install Debian's $$missing (apt-get install $$missing): the sandbox and browser tests need them"; fi; \
+	fi
 
 # The venv is rebuilt whenever the lock or the package metadata changes.
 $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml

@@ -82,6 +82,26 @@ def check_zone(project: str, paths: Paths) -> Path:
     return zone
 
 
+#: JupyterLab settings for the lab: no news or update checks (the sandbox has no
+#: network, and a researcher should not be asked)
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+}
+
+
+def install_settings() -> Path:
+    """Write the lab's settings overrides into this environment."""
+    import json
+
+    target = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(LAB_SETTINGS, indent=1) + "\n")
+    return target
+
+
 def install_kernel(project: str, user: str) -> str:
     """Register the ``enclave`` kernel in this environment (``<venv>/share/jupyter``)."""
     from ipykernel import kernelspec
@@ -140,6 +160,12 @@ def server_command(
         f"--IdentityProvider.token={token}",
         "--ServerApp.open_browser=False",
         f"--MultiKernelManager.default_kernel_name={KERNEL_NAME}",
+        # the project's kernel only, and the notebooks' test scaffolding out of sight
+        f"--KernelSpecManager.allowed_kernelspecs={KERNEL_NAME}",
+        "--ContentsManager.hide_globs=__pycache__",
+        "--ContentsManager.hide_globs=*.pyc",
+        "--ContentsManager.hide_globs=conftest.py",
+        "--ContentsManager.hide_globs=.ipynb_checkpoints",
         # the sandbox, not the user id, is what confines the server (as root in CI)
         *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
     ]
@@ -160,6 +186,7 @@ def run(project: str | None, port: int, notebooks: Path, paths: Paths | None = N
     check_zone(project, paths)
     sandbox.require()
     install_kernel(project, access.user)
+    install_settings()
     notebooks = Path(notebooks).resolve()
     logger = log.get("enclave.lab")
     token = secrets.token_urlsafe(24)

@@ -10,11 +10,7 @@ into the audit log when the lab stops.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -27,6 +23,7 @@ from enclave.data import AccessError
 from enclave.governance.audit import STATE_ENV, USER_ENV
 from enclave.paths import Paths
 from enclave.testing import analytic_zone
+from enclave.testing import lab as lab_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,20 +59,6 @@ def test_a_non_member_cannot_open_the_lab(root, monkeypatch):
     monkeypatch.setenv(STATE_ENV, str(root / "state"))
     with pytest.raises(AccessError, match="mallory is not a member of project demo"):
         lab.run("demo", 0, root / "notebooks", Paths(root))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _url(process: subprocess.Popen) -> str:
-    """The URL the lab prints (before its server starts; EOF if the lab stopped)."""
-    for line in process.stdout:
-        if "token=" in line:
-            return line.strip()
-    pytest.fail(f"the lab did not start: {process.stderr.read()[-2000:]}")
 
 
 def _get(url: str, data: bytes | None = None) -> dict:
@@ -154,22 +137,17 @@ except OSError:
 @pytest.mark.slow
 @pytest.mark.skipif(not sandbox.available(), reason="bubblewrap cannot sandbox here")
 def test_the_lab_runs_a_kernel_in_the_sandbox_and_audits_its_reads(root, tmp_path):
-    port = _free_port()
+    port = lab_process.free_port()
     env = {
-        **os.environ,
         "ENCLAVE_ROOT": str(root),
         USER_ENV: "ana_researcher",
         STATE_ENV: str(tmp_path / "state"),
         "ENCLAVE_MASTER_KEY": "ab" * 32,
+        lab.PROJECT_ENV: "",
     }
-    env.pop(lab.PROJECT_ENV, None)
-    command = [sys.executable, "-m", "enclave", "lab", "--port", str(port)]
-    command += ["--notebooks", str(root / "notebooks"), "--params", str(root / "params.yaml")]
-    process = subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process, url = lab_process.start(root, port, env)
     try:
-        url = _url(process)
+        assert url, process.stderr.read()[-2000:]
         assert url.startswith(f"http://127.0.0.1:{port}/lab?token=")
         token = url.split("token=")[1]
         base = f"http://127.0.0.1:{port}/api"
