@@ -100,3 +100,14 @@ def county_to_region_expr(column: str = "county_fips") -> pl.Expr:
     keys = list(table) + list(REGIONS)
     values = list(table.values()) + list(REGIONS)
     return pl.col(column).replace_strict(keys, values, default=None, return_dtype=pl.String)
+
+
+def _title(name: str) -> str:
+    """``"mcdonough"`` -> ``"McDonough"``, ``"st. clair"`` -> ``"St. Clair"``."""
+    words = [w.capitalize() for w in name.split(" ")]
+    return " ".join("Mc" + w[2:].capitalize() if w.startswith("Mc") else w for w in words)
+
+
+def county_names() -> dict[str, str]:
+    """5-digit FIPS -> the county's name as people write it (``"17031"`` -> ``"Cook"``)."""
+    return {fips: _title(name) for name, fips in county_fips().items()}

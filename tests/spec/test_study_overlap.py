@@ -84,7 +84,7 @@ def test_agencies_are_counted_once_and_in_agreement_order():
         "pid": "a",
         "agencies": ["hfs", "idhs", "ides"],
         "n_agencies": 3,
-        "combination": "hfs + idhs + ides",
+        "combination": "Medicaid + SNAP/TANF + Wages",
     }
 
 
@@ -135,15 +135,15 @@ def test_top_combinations_pool_the_rest_and_suppress_small_ones():
     t = overlap.agencies_touched(spells(*rows), NO_EVENTS, persons(), YEAR, 0.9)
     table = overlap.top_combinations(t, 2, min_cell=10)
     assert table.frame.get_column("combination").to_list() == [
-        "hfs",
-        "hfs + idhs",
+        "Medicaid",
+        "Medicaid + SNAP/TANF",
         overlap.OTHER,
         "Total",
     ]
     assert table.frame.get_column("n").to_list() == [30, 20, 15, 65]
     small = overlap.top_combinations(t, 4, min_cell=10)
-    assert small.value(combination="aging") is None
-    assert small.value(combination="idoc") is None  # the complement of the small one
+    assert small.value(combination="Aging services") is None
+    assert small.value(combination="Prison") is None  # the complement of the small one
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_by_age_and_county_tables():
     assert by_age.value(age_group="0-64", n_agencies="1") == 10
     by_county = overlap.by_county(t, pe, min_cell=10)
     assert by_county.frame.get_column("county").unique(maintain_order=True).to_list() == [
-        "17031",
+        "Cook",
         overlap.UNKNOWN,
         "Total",
     ]
@@ -253,7 +253,7 @@ def test_a_small_combination_cannot_be_recovered_from_the_distribution():
     t = overlap.agencies_touched(spells(*rows), NO_EVENTS, persons(), YEAR, 0.9)
     tables = overlap.agency_count_tables(t, persons(), YEAR, [0], 15, min_cell=10)
     dist, combos = tables["distribution"], tables["top_combinations"]
-    singles = [combos.value(combination=c) for c in ("hfs", "idhs", "idoc")]
+    singles = [combos.value(combination=c) for c in ("Medicaid", "SNAP/TANF", "Prison")]
     assert singles[2] is None
     known = dist.value(n_agencies="1")
     if known is not None:

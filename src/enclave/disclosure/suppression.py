@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,8 @@ class SafeTable(SafeOutput):
     passed: tuple[str, ...] = ()
     definition: dict = field(default_factory=dict, repr=False, compare=False)
     token: object = field(default=None, repr=False, compare=False)
+    #: column -> the header a reader sees (display only; CSV and certificate keep names)
+    headers: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         safe._check_token(self.token, "a SafeTable")
@@ -72,7 +74,15 @@ class SafeTable(SafeOutput):
         ):
             raise DisclosureError(f"{self.title or 'table'}: a derived table must keep its rows")
         return SafeTable(
-            frame, dims, self.min_cell, self.title, self.rules, self.passed, self.definition, _MINT
+            frame,
+            dims,
+            self.min_cell,
+            self.title,
+            self.rules,
+            self.passed,
+            self.definition,
+            _MINT,
+            self.headers,
         )
 
     def margin(self, dim: str) -> SafeTable:
@@ -91,11 +101,11 @@ class SafeTable(SafeOutput):
             .alias("n")
         ).drop("suppressed")
         if len(self.dims) == 1:
-            return shown
+            return shown.rename({c: self.headers.get(c, c) for c in shown.columns})
         rows, cols = self.dims
         order = shown.get_column(cols).unique(maintain_order=True).to_list()
         wide = shown.pivot(on=cols, index=rows, values="n", maintain_order=True)
-        return wide.select(rows, *order)
+        return wide.select(rows, *order).rename({rows: self.headers.get(rows, rows)})
 
     @property
     def certificate(self) -> safe.Certificate:
@@ -122,7 +132,7 @@ class SafeTable(SafeOutput):
 
     def _repr_html_(self) -> str:
         shown = self.display()
-        dims = set(self.dims)
+        dims = {self.headers.get(d, d) for d in self.dims}
         head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
         body = []
         for row in shown.iter_rows():
@@ -212,11 +222,20 @@ class _Spec:
     population: str
     period: str
     measure: str
+    headers: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, min_cell, rounding, title, population, period, measure) -> _Spec:
+    def of(cls, min_cell, rounding, title, population, period, measure, headers=None) -> _Spec:
         rules.check_min_cell(min_cell)
-        return cls(min_cell, rules.check_rounding(rounding), title, population, period, measure)
+        return cls(
+            min_cell,
+            rules.check_rounding(rounding),
+            title,
+            population,
+            period,
+            measure,
+            dict(headers or {}),
+        )
 
     def keys(self, table: pl.DataFrame, dims: Sequence[str]) -> list[str]:
         return [
@@ -254,6 +273,7 @@ class _Spec:
             passed,
             safe.definition(self.measure, self.population or self.title, self.period),
             _MINT,
+            self.headers,
         )
 
 
@@ -270,6 +290,7 @@ def protect_1d(
     population: str = "",
     period: str = "",
     measure: str = "persons",
+    headers: Mapping[str, str] | None = None,
 ) -> SafeTable:
     """Protect a one-way table of counts and add its total.
 
@@ -284,7 +305,7 @@ def protect_1d(
     >>> t.frame.get_column("n").to_list()
     [None, None, 50, 93]
     """
-    spec = _Spec.of(min_cell, rounding, title, population, period, measure)
+    spec = _Spec.of(min_cell, rounding, title, population, period, measure, headers)
     counts = _counts(frame, [dim], count)
     order = _levels(counts, dim, levels)
     full = _labels(dim, order).join(counts, on=dim, how="left").fill_null(0)
@@ -312,6 +333,7 @@ def protect_2d(
     population: str = "",
     period: str = "",
     measure: str = "persons",
+    headers: Mapping[str, str] | None = None,
 ) -> SafeTable:
     """Protect a two-way table of counts with row, column and grand totals.
 
@@ -327,7 +349,7 @@ def protect_2d(
     with the same pattern (if not, re-protect the one-way table with
     ``also_hidden``, as :func:`enclave.studies.overlap.agency_count_tables` does).
     """
-    spec = _Spec.of(min_cell, rounding, title, population, period, measure)
+    spec = _Spec.of(min_cell, rounding, title, population, period, measure, headers)
     counts = _counts(frame, [rows, cols], count)
     r_order = _levels(counts, rows, row_levels)
     c_order = _levels(counts, cols, col_levels)

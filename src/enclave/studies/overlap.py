@@ -32,9 +32,30 @@ from enclave.disclosure import (
     protect_1d,
     protect_2d,
 )
+from enclave.geography import county_names
 
 UNKNOWN = "unknown"
 _RANK = {a: i for i, a in enumerate(AGENCIES)}
+#: each agency's programs as a report names them (combinations join these with " + ")
+AGENCY_LABELS = {
+    "hfs": "Medicaid",
+    "idhs": "SNAP/TANF",
+    "aging": "Aging services",
+    "dcfs": "Child welfare",
+    "isbe": "Schools",
+    "ides": "Wages",
+    "idoc": "Prison",
+    "idph": "Vital records",
+}
+#: column headers of the published tables, in plain words
+HEADERS = {
+    "n": "Persons",
+    "n_agencies": "Agencies touched",
+    "age_group": "Age group",
+    "county": "County",
+    "combination": "Programs used together",
+    "medicaid": "Medicaid coverage",
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +136,9 @@ def combine_agencies(contacts: pl.LazyFrame) -> pl.LazyFrame:
         .agg(agencies=pl.col("agency"))
         .with_columns(
             n_agencies=pl.col("agencies").list.len().cast(pl.Int32),
-            combination=pl.col("agencies").list.join(" + "),
+            combination=pl.col("agencies")
+            .list.eval(pl.element().replace_strict(AGENCY_LABELS))
+            .list.join(" + "),
         )
     )
 
@@ -141,6 +164,7 @@ def distribution(
         min_cell=min_cell,
         levels=agency_count_levels(),
         title="Persons by number of agencies touched",
+        headers=HEADERS,
         population=TOUCHED,
         also_hidden=also_hidden,
     )
@@ -190,6 +214,7 @@ def combination_table(
         col_margins=margins or distribution(touched, min_cell=min_cell),
         also_hidden=also_hidden,
         title=f"The {top} most common combinations of agencies",
+        headers=HEADERS,
         population=TOUCHED,
     )
 
@@ -287,6 +312,7 @@ def by_age_group(
         col_margins=margins or distribution(touched, min_cell=min_cell),
         also_hidden=also_hidden,
         title="Persons by age group and number of agencies touched",
+        headers=HEADERS,
         population=TOUCHED,
     )
 
@@ -304,7 +330,13 @@ def by_county(
     Its column totals are ``margins`` (default :func:`distribution`), as in
     :func:`by_age_group`.
     """
-    county = persons.select("pid", county=pl.col("county_fips").fill_null(UNKNOWN))
+    names = county_names()
+    county = persons.select(
+        "pid",
+        county=pl.col("county_fips")
+        .replace_strict(names, default=pl.col("county_fips"))
+        .fill_null(UNKNOWN),
+    )
     counts = (
         touched.join(county, on="pid", how="left")
         .with_columns(pl.col("county").fill_null(UNKNOWN))
@@ -326,6 +358,7 @@ def by_county(
         col_margins=margins or distribution(touched, min_cell=min_cell),
         also_hidden=also_hidden,
         title="Persons by county and number of agencies touched",
+        headers=HEADERS,
         population=TOUCHED,
     )
 
@@ -437,6 +470,7 @@ def snap_medicaid(
         min_cell=min_cell,
         levels=[ON, OFF],
         title="SNAP recipients by Medicaid coverage in the period",
+        headers=HEADERS,
         population="SNAP recipients in the period",
         period=str(period),
     )

@@ -10,6 +10,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from enclave.disclosure import MARKER, SafeFigure, SafeTable, figure_of
+from enclave.studies.overlap import AGENCY_LABELS
 
 _BAR = "#3b6ea5"
 _MUTED = "#b8b8b8"
@@ -54,6 +55,7 @@ def upset(table: SafeTable, sets: Sequence[str], *, exclude: Sequence[str] = ())
     remainder) are left out.
     """
     (dim,) = table.dims
+    sets = [AGENCY_LABELS.get(s, s) for s in sets]  # agency codes, as combinations name them
     cells = table.cells.filter(~pl.col(dim).is_in(list(exclude)))
     combos = [label.split(" + ") for label in cells.get_column(dim).to_list()]
     counts = cells.get_column("n").to_list()
