@@ -4,7 +4,7 @@ A contract is code: one :class:`Contract` per agency extract, holding the raw
 pandera model (every delivered column as text, with its checks and description),
 the file layout, and the standardiser that turns validated raw rows into the
 standard identifier table and the agency's content table. The same object drives
-validation (``enclave.ingest``), the data catalog (``enclave.dictionary``) and the
+validation (``enclave.ingest``), the data catalog (``enclave.catalog``) and the
 synthetic emitter (``enclave.synth``).
 """
 
