@@ -152,3 +152,12 @@ def test_counted_cells_give_the_per_record_metrics(frame):
     assert got["truth_clusters"] == want["true_persons"]
     plain = resolvable_components(frame)
     assert got["components"] == plain.select("person_id", "component").unique().height
+
+
+@settings(max_examples=100, deadline=None)
+@given(records())
+def test_records_counted_in_cells_give_the_same_metrics(frame):
+    # the stage counts records per cell before measuring (enclave.linkage.evaluate)
+    keys = ["person_id", "ssn", "ssn_last4", "dob", "person_key"]
+    cells = frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias("n"))
+    assert resolvable_cluster_metrics(cells, weight="n") == resolvable_cluster_metrics(frame)

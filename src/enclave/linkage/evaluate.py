@@ -6,6 +6,12 @@ records number ``n(n-1)/2``, so true positives are counted over the intersection
 of predicted clusters and true persons, predicted pairs over clusters and true pairs
 over persons. Only counts and rates are reported, never a row value.
 
+Records are not held one per row either: a single streamed pass counts them per
+*cell*, the records alike in everything a metric looks at (:func:`record_cells`;
+7M records at 100k persons are ~490k cells), and every metric takes those counts as
+weights. The metric functions also take records one per row (no ``weight``), which
+is how the tests state their definitions.
+
 Exact clusters are also measured against the *resolvable truth*
 (:func:`resolvable_components`): each person's records split where nothing but a name
 joins them, since a join by name alone is not made (a wrong person in someone's history
@@ -14,12 +20,20 @@ is worse than a split).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from enclave import io
-from enclave.linkage.cluster import cluster_at, connected_components, prepare
+from enclave.linkage.cluster import (
+    Prepared,
+    _plausible,
+    bridge_frame,
+    cluster_at,
+    connected_components,
+)
 from enclave.linkage.standardise import valid_ssn
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
@@ -34,43 +48,206 @@ PR_COLUMNS: tuple[str, ...] = (
     "cluster_recall",
     "cluster_f1",
 )
+#: what the metrics read of a linked record: its cluster, its truth, its agency and
+#: the staged identifiers the hard cases and the resolvable truth compare
+CELL_KEYS: tuple[str, ...] = (
+    "person_key",
+    "person_id",
+    "agency",
+    "last_name",
+    "dob",
+    "ssn",
+    "ssn_last4",
+)
+#: staged identifier columns the cells take
+STAGED_COLUMNS: tuple[str, ...] = ("record_key", "last_name", "dob", "ssn", "ssn_last4")
 
 
 def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
     """Read the linkage zone, staged identifiers and truth; write the metrics and PR curve."""
-    crosswalk = io.read_parquet(linkage / "crosswalk.parquet").collect()
-    family = io.read_parquet(linkage / "family.parquet").collect()
-    records = io.read_parquet(truth / "records.parquet").collect()
-    persons = io.read_parquet(truth / "persons.parquet").collect()
-    surnames = _read_optional(truth / "surnames.parquet")
-    # identifiers passed, not kept: their millions of rows are freed before the PR curve
-    metrics = evaluate(crosswalk, family, records, persons, _read_staged(staged), surnames)
-    curve = pr_curve(
-        io.read_parquet(linkage / "identity_map.parquet").collect(),
-        io.read_parquet(linkage / "pairs.parquet").collect(),
-        records,
+    records = io.read_parquet(truth / "records.parquet")
+    identity_map = io.read_parquet(linkage / "identity_map.parquet")
+    cells, truth_cells = _file_cells(linkage, staged, records, identity_map)
+    metrics = evaluate_cells(
+        cells,
+        io.read_parquet(linkage / "family.parquet").collect(),
+        _parent_rows(records),
+        io.read_parquet(truth / "persons.parquet").collect(),
     )
+    del cells
+    pairs = io.read_parquet(linkage / "pairs.parquet").collect()
+    curve = pr_curve_of(identity_map, pairs, truth_cells)
     io.write_json(metrics, report)
     plots.parent.mkdir(parents=True, exist_ok=True)
     with io.atomic_file(plots) as tmp:
         curve.write_csv(tmp)
 
 
-def _read_optional(path: Path) -> pl.DataFrame | None:
-    return io.read_parquet(path).collect() if path.exists() else None
+# --------------------------------------------------------------------------- reading
 
 
-def _read_staged(staged: Path) -> pl.DataFrame:
-    """Staged identifier columns the hard cases (agency, surname, DOB) and the resolvable
-    truth (SSN, last four, DOB) need."""
+def _scan_staged(staged: Path) -> pl.LazyFrame:
+    """The staged identifier columns of every agency, in file order."""
     files = sorted(staged.glob("*/identifiers.parquet"))
-    cols = ["record_key", "agency", "last_name", "dob", "ssn", "ssn_last4"]
     if not files:
-        return pl.DataFrame(schema=dict.fromkeys(cols, pl.String) | {"dob": pl.Date})
-    return pl.concat([pl.read_parquet(f, columns=cols) for f in files])
+        schema = dict.fromkeys(STAGED_COLUMNS, pl.String) | {"dob": pl.Date}
+        return pl.LazyFrame(schema=schema)
+    return pl.concat([io.read_parquet(f).select(STAGED_COLUMNS) for f in files])
+
+
+def _people(identity_map: pl.LazyFrame) -> pl.LazyFrame:
+    """The identity map's rows of the person each record is about (not its parents)."""
+    return identity_map.filter(pl.col("role").is_null())
+
+
+def _parent_rows(records: pl.LazyFrame) -> pl.DataFrame:
+    """The truth rows naming a parent (birth records), all :func:`family_metrics` reads."""
+    named = [c for c in ("mother_id", "father_id") if c in records.collect_schema()]
+    if not named:
+        return records.select("record_key").head(0).collect()
+    has_parent = pl.any_horizontal(pl.col(named).is_not_null())
+    return records.select("record_key", *named).filter(has_parent).collect()
+
+
+def _file_cells(
+    linkage: Path, staged: Path, records: pl.LazyFrame, identity_map: pl.LazyFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(:func:`record_cells` of the stage's files, :func:`identity_truth` of them):
+    read side by side where they can be (:func:`_side_by_side_cells`), else joined on
+    ``record_key``."""
+    crosswalk = io.read_parquet(linkage / "crosswalk.parquet").select("record_key", "person_key")
+    identifiers = _scan_staged(staged)
+    people = _people(identity_map).select("record_key", "identity_id")
+    cells = _side_by_side_cells(crosswalk, identifiers, people, records)
+    if cells is not None:
+        return cells, _sum_cells(cells, ["identity_id", "person_id"])
+    cells = record_cells(crosswalk, records, identifiers)
+    return cells, identity_truth(identity_map, records)
+
+
+#: 64-bit hashes of ``record_key`` (polars' ``hash`` with two seeds): the join key and
+#: the check of :func:`_side_by_side_cells`
+KEY_HASH = pl.col("record_key").hash(0x5EED)
+CHECK_HASH = pl.col("record_key").hash(0xC0FFEE)
+
+
+#: truth records per pass of :func:`_side_by_side_cells`: a pass holds its share of the
+#: truth as the join's hash table and counts its own persons' cells, so memory follows
+#: this, not the world (100k persons: 7M records, one pass; 1M: 72M, eight)
+RECORDS_PER_PASS = 10_000_000
+
+
+def _side_by_side_cells(
+    crosswalk: pl.LazyFrame,
+    identifiers: pl.LazyFrame,
+    people: pl.LazyFrame,
+    records: pl.LazyFrame,
+    join_key: pl.Expr = KEY_HASH,
+    per_pass: int = RECORDS_PER_PASS,
+) -> pl.DataFrame | None:
+    """:func:`record_cells` by ``identity_id`` too, streamed; None where the stream
+    cannot give them.
+
+    ``link`` writes the crosswalk and the identity map's person rows (``people``) one
+    per staged record, in record-key order, as the staged ``identifiers`` are: so the
+    three are read side by side, not joined, once their keys are checked alike row for
+    row (else None). The truth is joined on a hash of ``record_key`` (``join_key``):
+    millions of string keys cost seconds and a gigabyte to join, an integer a fraction.
+    A second hash rides along, and every joined row is checked: if two different keys
+    met in the first hash, None (a chance of about one in 2^128 per pair of keys that
+    then met in both). Records without truth are not counted, as in the join on the
+    key itself.
+
+    Past ``per_pass`` truth records, the persons are split into passes (by a hash of
+    ``person_id``); each pass reads every linked record and keeps its persons'.
+    """
+    if not _aligned(crosswalk, identifiers, people):
+        return None
+    linked = pl.concat(
+        [crosswalk, identifiers.drop("record_key"), people.drop("record_key")], how="horizontal"
+    ).with_columns(_key=join_key, _linked_check=CHECK_HASH)
+    truth = records.select(
+        _key=join_key,
+        _check=CHECK_HASH,
+        agency=pl.col("agency").cast(pl.Categorical),
+        person_id=pl.col("person_id"),
+    )
+    passes = max(1, -(-records.select(pl.len()).collect().item() // per_pass))
+    share = pl.col("person_id").hash(0x5A17) % passes
+    cells = pl.concat([_truth_pass(linked, truth.filter(share == p)) for p in range(passes)])
+    if cells.get_column("_met").sum():
+        return None
+    return cells.drop("_met").with_columns(pl.col("agency").cast(pl.String))
+
+
+def _truth_pass(linked: pl.LazyFrame, truth: pl.LazyFrame) -> pl.DataFrame:
+    """Cells of the linked records with ``truth`` (``_met``: rows whose check failed)."""
+    # the truth is held as the hash table: narrow, where the linked side streams its
+    # string columns by
+    joined = linked.join(truth, on="_key", build_side="force_right")
+    met = (pl.col("_check") != pl.col("_linked_check")).sum().alias("_met")
+    counted = joined.group_by(*CELL_KEYS, "identity_id").agg(
+        pl.len().cast(pl.Int64).alias("len"), met
+    )
+    return counted.collect(engine="streaming")
+
+
+def _aligned(*frames: pl.LazyFrame) -> bool:
+    """Whether the frames hold the same non-null ``record_key`` column, row for row."""
+    heights = pl.collect_all([f.select(pl.len()) for f in frames])
+    if len({h.item() for h in heights}) > 1:
+        return False
+    keys = [f.select(pl.col("record_key").alias(f"key{i}")) for i, f in enumerate(frames)]
+    same = pl.all_horizontal(pl.col(f"key{i}") == pl.col("key0") for i in range(1, len(keys)))
+    stitched = pl.concat(keys, how="horizontal")
+    return bool(stitched.select(same.fill_null(False).all()).collect(engine="streaming").item())
+
+
+def _with_truth(linked: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
+    """Linked records with their true person and agency (records without truth drop)."""
+    return linked.join(records.select("record_key", "agency", "person_id"), on="record_key")
+
+
+def _count(frame: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    """Rows counted per distinct ``keys`` (``len``), streamed."""
+    counted = frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias("len"))
+    return counted.collect(engine="streaming")
+
+
+def _sum_cells(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Counted cells summed to coarser ``keys``."""
+    return cells.group_by(keys).agg(pl.col("len").sum())
+
+
+def record_cells(
+    crosswalk: pl.LazyFrame, records: pl.LazyFrame, identifiers: pl.LazyFrame
+) -> pl.DataFrame:
+    """Linked records counted per cell of :data:`CELL_KEYS` (``len``).
+
+    ``crosswalk``: ``record_key``, ``person_key``; ``records``: the truth's
+    ``record_key``, ``agency``, ``person_id``; ``identifiers``: staged
+    :data:`STAGED_COLUMNS` (a record missing there has null identifiers). Records
+    without truth are not counted.
+    """
+    linked = _with_truth(crosswalk.select("record_key", "person_key"), records)
+    staged = identifiers.select(STAGED_COLUMNS)
+    return _count(linked.join(staged, on="record_key", how="left"), list(CELL_KEYS))
+
+
+def identity_truth(identity_map: pl.LazyFrame, records: pl.LazyFrame) -> pl.DataFrame:
+    """Records counted per (``identity_id``, ``person_id``) cell (``len``): the PR
+    curve's truth, as its clusters are unions of identities."""
+    people = _people(identity_map).select("record_key", "identity_id")
+    truth = people.join(records.select("record_key", "person_id"), on="record_key")
+    return _count(truth, ["identity_id", "person_id"])
 
 
 # --------------------------------------------------------------------------- counting
+
+
+def _size(weight: str | None) -> pl.Expr:
+    """Records in a group: its rows, or the sum of ``weight`` when rows are counted cells."""
+    return pl.len() if weight is None else pl.col(weight).sum()
 
 
 def _pairs(frame: pl.DataFrame, keys: list[str], weight: str | None = None) -> int:
@@ -78,8 +255,7 @@ def _pairs(frame: pl.DataFrame, keys: list[str], weight: str | None = None) -> i
     ``weight``, each row stands for that many records (pre-counted cells)."""
     if frame.is_empty():
         return 0
-    size = pl.len() if weight is None else pl.col(weight).sum()
-    n = frame.group_by(keys).agg(size.alias("n")).get_column("n").cast(pl.Int64)
+    n = frame.group_by(keys).agg(_size(weight).alias("n")).get_column("n").cast(pl.Int64)
     return int((n * (n - 1) // 2).sum())
 
 
@@ -121,10 +297,10 @@ def _exact_clusters(
 ) -> tuple[int, int, int]:
     """(clusters equal to a truth cluster, clusters, truth clusters): a cluster and a
     truth cluster are equal when their intersection is the whole of both."""
-    size = pl.len() if weight is None else pl.col(weight).sum()
+    size = _size(weight)
     sizes = joined.group_by(cluster, truth).agg(size.alias("len"))
-    n_key = joined.group_by(cluster).agg(size.alias("n_key"))
-    n_pid = joined.group_by(truth).agg(size.alias("n_pid"))
+    n_key = sizes.group_by(cluster).agg(pl.col("len").sum().alias("n_key"))
+    n_pid = sizes.group_by(truth).agg(pl.col("len").sum().alias("n_pid"))
     exact = (
         sizes.join(n_key, on=cluster)
         .join(n_pid, on=truth)
@@ -147,8 +323,7 @@ def bcubed(
     pre-counted cells)."""
     if joined.is_empty():
         return _prf(0, 0, 0)
-    size = pl.len() if weight is None else pl.col(weight).sum()
-    cells = joined.group_by(cluster, "person_id").agg(size.alias("n"))
+    cells = joined.group_by(cluster, "person_id").agg(_size(weight).alias("n"))
     cells = cells.with_columns(
         pl.col("n").sum().over(cluster).alias("in_cluster"),
         pl.col("n").sum().over("person_id").alias("in_person"),
@@ -245,7 +420,9 @@ def _star(nodes: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def resolvable_cluster_metrics(joined: pl.DataFrame, cluster: str = "person_key") -> dict:
+def resolvable_cluster_metrics(
+    joined: pl.DataFrame, cluster: str = "person_key", weight: str | None = None
+) -> dict:
     """Exact clusters against the coarsened resolvable truth (:func:`resolvable_components`):
     precision is the share of predicted clusters equal to a truth cluster, recall the
     share of truth clusters equal to a predicted cluster.
@@ -257,9 +434,10 @@ def resolvable_cluster_metrics(joined: pl.DataFrame, cluster: str = "person_key"
     than one component, and the prediction joined ``components_joined`` components
     within a person on weaker evidence (right joins, neither rewarded nor penalised).
 
-    Same as :func:`resolvable_components` per record, on counted cells (:func:`_cells`).
+    Same as :func:`resolvable_components` per record, on counted cells (:func:`_cells`;
+    ``weight``: a column of record counts when rows are pre-counted cells already).
     """
-    cells = _cells(joined, cluster)
+    cells = _cells(joined, cluster, weight)
     cells = cells.with_columns(
         plain=_components(cells), coarse=_components(cells, joined_by=cluster)
     )
@@ -277,7 +455,7 @@ def resolvable_cluster_metrics(joined: pl.DataFrame, cluster: str = "person_key"
     }
 
 
-def _cells(joined: pl.DataFrame, cluster: str) -> pl.DataFrame:
+def _cells(joined: pl.DataFrame, cluster: str, weight: str | None = None) -> pl.DataFrame:
     """Records counted per (person, SSN, last four, DOB, cluster), standardised.
 
     Records alike in all of these share a value, so they are resolvable together and
@@ -285,71 +463,69 @@ def _cells(joined: pl.DataFrame, cluster: str) -> pl.DataFrame:
     with none of the three share nothing, so each stays a cell of its own (``len`` 1).
     """
     keys = ["person_id", "ssn", "ssn_last4", "dob", cluster]
-    cells = strong_identifiers(joined.group_by(keys).len())
+    cells = strong_identifiers(joined.group_by(keys).agg(_size(weight).alias("len")))
     bare = pl.all_horizontal(pl.col("ssn", "ssn4", "dob").is_null())
     one = pl.lit(1, dtype=cells.schema["len"])
     apart = cells.filter(bare).with_columns(len=pl.int_ranges("len")).explode("len")
     return pl.concat([cells.filter(~bare), apart.with_columns(len=one)])
 
 
-def by_agency_pair(joined: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """Pairwise metrics restricted to record pairs between two agencies (or within one)."""
-    out = {}
-    # records counted once per (cluster, person, agency) cell: every agency pair below
-    # then works on the cells, far fewer than the records
-    cells = joined.group_by("person_key", "person_id", "agency").len()
+def by_agency_pair(joined: pl.DataFrame, weight: str | None = None) -> dict[str, dict[str, float]]:
+    """Pairwise metrics restricted to record pairs between two agencies (or within one),
+    with the counts behind them (aging and child welfare share hardly a person: a
+    precision of 0 there is one false pair, not a failed agency).
+
+    ``weight``: a column of record counts when rows are pre-counted cells."""
+    cells = joined.group_by("person_key", "person_id", "agency").agg(_size(weight).alias("len"))
     agencies = sorted(cells.get_column("agency").unique().to_list())
+    tp, predicted, actual = (_agency_pairs(cells, keys, agencies) for keys in CROSS_KEYS)
+    out = {}
     for i, a in enumerate(agencies):
-        for b in agencies[i:]:
-            out[f"{a}-{b}"] = _cross(cells, a, b)
+        for j in range(i, len(agencies)):
+            counts = int(tp[i, j]), int(predicted[i, j]), int(actual[i, j])
+            out[f"{a}-{agencies[j]}"] = _prf(*counts) | {
+                "true_pairs": counts[2],
+                "predicted_pairs": counts[1],
+            }
     return out
-
-
-def _cross(cells: pl.DataFrame, a: str, b: str) -> dict[str, float]:
-    """Pairwise metrics of the record pairs between agencies ``a`` and ``b``, with the
-    counts behind them (aging and child welfare share hardly a person: a precision of
-    0 there is one false pair, not a failed agency)."""
-    if a == b:
-        sub = cells.filter(pl.col("agency") == a)
-        counts = [_pairs(sub, keys, "len") for keys in CROSS_KEYS]
-    else:
-        counts = [_cross_pairs(cells, a, b, keys) for keys in CROSS_KEYS]
-    tp, predicted, actual = counts
-    return _prf(tp, predicted, actual) | {"true_pairs": actual, "predicted_pairs": predicted}
 
 
 #: keys of the true positive, predicted and true pair counts
 CROSS_KEYS = (["person_key", "person_id"], ["person_key"], ["person_id"])
 
 
-def _cross_pairs(cells: pl.DataFrame, a: str, b: str, keys: list[str]) -> int:
-    """Pairs of an ``a`` record and a ``b`` record sharing ``keys``."""
-    counts = (
-        cells.filter(pl.col("agency").is_in([a, b]))
-        .group_by([*keys, "agency"])
-        .agg(pl.col("len").sum())
-        .pivot(on="agency", index=keys, values="len")
-    )
-    if a not in counts.columns or b not in counts.columns:
-        return 0
-    return int((counts.get_column(a).fill_null(0) * counts.get_column(b).fill_null(0)).sum())
+def _agency_pairs(cells: pl.DataFrame, keys: list[str], agencies: list[str]) -> np.ndarray:
+    """Record pairs sharing ``keys``, by agency: entry ``[a, b]`` counts the pairs of an
+    ``agencies[a]`` record and an ``agencies[b]`` record, the diagonal those within one.
+
+    With ``m[g, a]`` records of group ``g`` at agency ``a``, the pairs across two
+    agencies are the sum over groups of ``m[g, a] * m[g, b]`` (``m.T @ m``), and within
+    one ``m[g, a] * (m[g, a] - 1) / 2``: one table for every agency pair at once."""
+    wide = cells.pivot(on="agency", index=keys, values="len", aggregate_function="sum")
+    m = wide.select(pl.col(agencies).fill_null(0)).to_numpy().astype(np.int64)
+    both = m.T @ m
+    np.fill_diagonal(both, (np.diag(both) - m.sum(axis=0)) // 2)
+    return both
 
 
 # --------------------------------------------------------------------------- hard cases
 
 
 def kept_apart(crosswalk_truth: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, float]:
-    """Share of person pairs (``a``, ``b``, both with records) never in one cluster."""
+    """Share of person pairs (``a``, ``b``, both with records) never in one cluster.
+
+    ``crosswalk_truth``: ``person_id``, ``person_key``, one row per record or per cell."""
     keys = crosswalk_truth.select("person_id", "person_key").unique()
-    both = pairs.join(keys.rename({"person_id": "a"}).group_by("a").agg("person_key"), on="a").join(
-        keys.rename({"person_id": "b"}).group_by("b").agg(pl.col("person_key").alias("kb")), on="b"
+    pairs = pairs.select("a", "b").with_row_index("pair")
+    both = pairs.join(keys.select(a="person_id"), on="a", how="semi").join(
+        keys.select(b="person_id"), on="b", how="semi"
     )
     if both.is_empty():
         return {"pairs": 0, "kept_apart": 1.0}
-    shared = both.select(
-        pl.col("person_key").list.set_intersection("kb").list.len().gt(0).alias("shared")
-    ).get_column("shared")
-    return {"pairs": both.height, "kept_apart": round(1 - shared.mean(), 6)}
+    a_keys = both.join(keys.rename({"person_id": "a"}), on="a")
+    shared = a_keys.join(keys.rename({"person_id": "b"}), on=["b", "person_key"], how="semi")
+    together = shared.get_column("pair").n_unique()
+    return {"pairs": both.height, "kept_apart": round(1 - together / both.height, 6)}
 
 
 def twin_pairs(persons: pl.DataFrame) -> pl.DataFrame:
@@ -373,48 +549,55 @@ def junior_senior_pairs(persons: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def surname_change_recall(joined: pl.DataFrame) -> dict[str, float]:
-    """Pairs of one person's records with different staged surnames: share linked."""
+def surname_change_recall(joined: pl.DataFrame, weight: str | None = None) -> dict[str, float]:
+    """Pairs of one person's records with different staged surnames: share linked
+    (``weight``: a column of record counts when rows are pre-counted cells)."""
     sub = joined.filter(pl.col("last_name").is_not_null())
     sub = sub.with_columns(
         last=pl.col("last_name").str.to_uppercase().str.replace_all(r"[^A-Z]", "")
     )
-    actual = _pairs(sub, ["person_id"]) - _pairs(sub, ["person_id", "last"])
-    found = _pairs(sub, ["person_id", "person_key"]) - _pairs(
-        sub, ["person_id", "person_key", "last"]
+    actual = _pairs(sub, ["person_id"], weight) - _pairs(sub, ["person_id", "last"], weight)
+    found = _pairs(sub, ["person_id", "person_key"], weight) - _pairs(
+        sub, ["person_id", "person_key", "last"], weight
     )
     return {"pairs": actual, "recall": round(found / actual, 6) if actual else 1.0}
 
 
-def ides_without_dob(joined: pl.DataFrame) -> dict[str, float]:
+def ides_without_dob(joined: pl.DataFrame, weight: str | None = None) -> dict[str, float]:
     """IDES records without DOB whose person has other agencies' records: share linked
-    to at least one of them."""
+    to at least one of them (``weight``: a column of record counts when rows are
+    pre-counted cells)."""
     other = (
         joined.filter(pl.col("agency") != "ides")
-        .group_by("person_id", "person_key")
-        .len()
-        .rename({"len": "n_other"})
+        .select("person_id", "person_key")
+        .unique()
+        .with_columns(linked=pl.lit(True))
     )
-    has_other = joined.filter(pl.col("agency") != "ides").select("person_id").unique()
     target = joined.filter((pl.col("agency") == "ides") & pl.col("dob").is_null()).join(
-        has_other, on="person_id"
+        other.select("person_id").unique(), on="person_id", how="semi"
     )
     if target.is_empty():
         return {"records": 0, "linked": 1.0}
-    linked = target.join(other, on=["person_id", "person_key"], how="left").get_column("n_other")
-    return {"records": target.height, "linked": round(linked.is_not_null().mean(), 6)}
+    checked = target.with_columns(_n=pl.lit(1) if weight is None else pl.col(weight)).join(
+        other, on=["person_id", "person_key"], how="left"
+    )
+    n = pl.col("_n")
+    records, linked = checked.select(n.sum(), n.filter(pl.col("linked")).sum().alias("in")).row(0)
+    return {"records": records, "linked": round(linked / records, 6)}
 
 
 def family_metrics(
-    family: pl.DataFrame, records: pl.DataFrame, joined: pl.DataFrame
+    family: pl.DataFrame, records: pl.DataFrame, joined: pl.DataFrame, weight: str | None = None
 ) -> dict[str, dict[str, float]]:
-    """Family links against the parents each birth record names (by role)."""
+    """Family links against the parents each birth record names (by role); ``records``:
+    the truth's ``record_key``, ``mother_id``, ``father_id`` (rows naming neither are
+    not read), ``joined``: records (or cells, with ``weight``) with their clusters."""
     if "mother_id" not in records.columns:
         return {}
     # the true person behind a parent person key: the person most of its records belong to
     owner = (
         joined.group_by("person_key", "person_id")
-        .len()
+        .agg(_size(weight).alias("len"))
         .sort(["person_key", "len", "person_id"], descending=[False, True, False])
         .group_by("person_key", maintain_order=True)
         .first()
@@ -452,30 +635,32 @@ def evaluate(
     identifiers: pl.DataFrame,
     surnames: pl.DataFrame | None = None,
 ) -> dict:
-    """All linkage metrics as one JSON-ready mapping (counts and rates only)."""
-    joined = (
-        crosswalk.select("record_key", "person_key")
-        .join(records.select("record_key", "agency", "person_id"), on="record_key")
-        .join(
-            identifiers.select("record_key", "last_name", "dob", "ssn", "ssn_last4"),
-            on="record_key",
-            how="left",
-        )
-    )
+    """All linkage metrics as one JSON-ready mapping (counts and rates only).
+
+    ``identifiers``: the staged :data:`STAGED_COLUMNS`; ``surnames`` is not read."""
+    cells = record_cells(crosswalk.lazy(), records.lazy(), identifiers.lazy())
+    return evaluate_cells(cells, family, records, persons)
+
+
+def evaluate_cells(
+    cells: pl.DataFrame, family: pl.DataFrame, records: pl.DataFrame, persons: pl.DataFrame
+) -> dict:
+    """:func:`evaluate` of linked records already counted (:func:`record_cells`);
+    ``records``: the truth rows naming parents (or all of them)."""
     return {
-        "records": joined.height,
-        "pairwise": pairwise(joined),
-        "cluster": cluster_metrics(joined),
-        "bcubed": bcubed(joined),
-        "resolvable": resolvable_cluster_metrics(joined),
-        "by_agency_pair": by_agency_pair(joined),
+        "records": int(cells.get_column("len").sum()),
+        "pairwise": pairwise(cells, weight="len"),
+        "cluster": cluster_metrics(cells, weight="len"),
+        "bcubed": bcubed(cells, weight="len"),
+        "resolvable": resolvable_cluster_metrics(cells, weight="len"),
+        "by_agency_pair": by_agency_pair(cells, weight="len"),
         "hard_cases": {
-            "twins": kept_apart(joined, twin_pairs(persons)),
-            "junior_senior": kept_apart(joined, junior_senior_pairs(persons)),
-            "surname_change": surname_change_recall(joined),
-            "ides_without_dob": ides_without_dob(joined),
+            "twins": kept_apart(cells, twin_pairs(persons)),
+            "junior_senior": kept_apart(cells, junior_senior_pairs(persons)),
+            "surname_change": surname_change_recall(cells, weight="len"),
+            "ides_without_dob": ides_without_dob(cells, weight="len"),
         },
-        "family": family_metrics(family, records, joined),
+        "family": family_metrics(family, records, cells, weight="len"),
     }
 
 
@@ -483,30 +668,155 @@ def pr_curve(
     identity_map: pl.DataFrame, pairs: pl.DataFrame, records: pl.DataFrame
 ) -> pl.DataFrame:
     """Pairwise precision and recall when clustering at each of :data:`PR_THRESHOLDS`."""
-    people = identity_map.filter(pl.col("role").is_null())
-    parents = identity_map.filter(pl.col("role").is_not_null()).get_column("identity_id").implode()
-    pairs = pairs.filter(~pl.col("id_l").is_in(parents) & ~pl.col("id_r").is_in(parents))
-    n = int(identity_map.get_column("identity_id").max() or 0) + 1
-    guards = [
-        c
-        for c in ("birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code")
-        if c in identity_map
-    ]
-    attrs = identity_map.select("identity_id", *guards).unique("identity_id")
-    # records counted per (identity, person) cell: clusters are unions of identities
-    truth = (
-        people.join(records.select("record_key", "person_id"), on="record_key")
-        .group_by("identity_id", "person_id")
-        .len()
-    )
+    truth = identity_truth(identity_map.lazy(), records.lazy())
+    return pr_curve_of(identity_map.lazy(), pairs, truth)
+
+
+def pr_curve_of(
+    identity_map: pl.LazyFrame, pairs: pl.DataFrame, truth: pl.DataFrame
+) -> pl.DataFrame:
+    """:func:`pr_curve` with the records already counted (:func:`identity_truth`)."""
+    n, attrs, pairs = _curve_graph(identity_map, pairs)
+    prepared = prepare_contested(pairs, attrs)  # built once for every threshold
+    cells = _CurveTruth.of(truth)
     rows = []
-    prepared = prepare(pairs, attrs)  # the guards' frames, built once for every threshold
     for t in PR_THRESHOLDS:
         labels, _ = cluster_at(n, pairs, attrs, t, prepared)
-        joined = truth.with_columns(cluster=pl.Series(labels)[truth.get_column("identity_id")])
-        clusters = cluster_metrics(joined, cluster="cluster", weight="len")
+        pair_counts, cluster_counts = cells.counts(labels)
+        clusters = _prf(*cluster_counts)
         rows.append(
-            {"threshold": t, **pairwise(joined, cluster="cluster", weight="len")}
+            {"threshold": t, **_prf(*pair_counts)}
             | {f"cluster_{m}": clusters[m] for m in ("precision", "recall", "f1")}
         )
     return pl.DataFrame(rows).select(PR_COLUMNS)
+
+
+def _curve_graph(
+    identity_map: pl.LazyFrame, pairs: pl.DataFrame
+) -> tuple[int, pl.DataFrame, pl.DataFrame]:
+    """(identities, their guard attributes, the scored pairs between person identities)."""
+    guards = [
+        c
+        for c in ("birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code")
+        if c in identity_map.collect_schema()
+    ]
+    parents, attrs, top = pl.collect_all(
+        [
+            identity_map.filter(pl.col("role").is_not_null()).select("identity_id"),
+            # one row per identity (its records carry its attributes alike)
+            identity_map.select("identity_id", *guards).filter(
+                pl.col("identity_id").is_first_distinct()
+            ),
+            identity_map.select(pl.col("identity_id").max()),
+        ]
+    )
+    parent_ids = parents.get_column("identity_id").implode()
+    pairs = pairs.filter(~pl.col("id_l").is_in(parent_ids) & ~pl.col("id_r").is_in(parent_ids))
+    return int(top.item() or 0) + 1, attrs, pairs
+
+
+#: what a bridge guard (:func:`~enclave.linkage.cluster.drop_ambiguous_bridges`) fixes
+#: from a record's strongest link and compares its other links with
+GUARDED: tuple[str, ...] = ("birth_year", "ssn_head", "sex_code")
+
+
+def prepare_contested(pairs: pl.DataFrame, attrs: pl.DataFrame) -> Prepared:
+    """:func:`~enclave.linkage.cluster.prepare` for :func:`~enclave.linkage.cluster.cluster_at`
+    at many thresholds, with the bridge frame of the *contested* records only: those
+    whose links disagree on a guarded attribute (:data:`GUARDED`).
+
+    Each guard works record by record and drops a link only where it differs from the
+    record's strongest link, so a record whose links agree drops nothing at any
+    threshold; at 100k persons one record in ten is contested, and the bridge frame is
+    built and filtered per threshold for those alone. The bridge frame of a subset of
+    links is the whole frame filtered, in the same order
+    (:func:`~enclave.linkage.cluster.bridge_frame`), so the guards see each contested
+    record's links as they would in the whole frame.
+    """
+    plausible = _plausible(pairs, attrs)  # as prepare drops the implausible links
+    contested = _contested(plausible, attrs).implode()
+    incident = plausible.filter(pl.col("id_l").is_in(contested) | pl.col("id_r").is_in(contested))
+    # a filter keeps the frame's order, which the guards read (strongest link first)
+    both = bridge_frame(incident, attrs).filter(pl.col("v").is_in(contested))
+    return Prepared(plausible, both)
+
+
+def _contested(edges: pl.DataFrame, attrs: pl.DataFrame) -> pl.Series:
+    """The records (``identity_id``) whose links reach records that differ in a
+    :data:`GUARDED` attribute."""
+    guarded = [c for c in GUARDED if c in attrs.columns]
+    links = edges.lazy()
+    ends = pl.concat([links.select(v="id_l", w="id_r"), links.select(v="id_r", w="id_l")])
+    seen = ends.join(
+        attrs.lazy().select(pl.col("identity_id").alias("w"), *guarded), on="w", how="left"
+    )
+    # two values differ where the least and the greatest do (nulls aside)
+    differ = [(pl.col(c).min() != pl.col(c).max()).fill_null(False) for c in guarded]
+    records = seen.group_by("v").agg(pl.any_horizontal(differ).alias("contested"))
+    return records.filter("contested").select("v").collect(engine="streaming").get_column("v")
+
+
+@dataclass(frozen=True)
+class _CurveTruth:
+    """The curve's truth (:func:`identity_truth`) as arrays, for the pair and cluster
+    counts at each threshold without a frame per threshold: per cell its identity,
+    person (a dense code) and records; per person code its records."""
+
+    identity: np.ndarray
+    person: np.ndarray
+    records: np.ndarray
+    person_records: np.ndarray
+
+    @classmethod
+    def of(cls, truth: pl.DataFrame) -> _CurveTruth:
+        # codes 1.. for persons, 0 for a null person_id (grouped as one, as polars does)
+        person = truth.get_column("person_id").rank("dense").fill_null(0).to_numpy()
+        person = person.astype(np.int64)
+        records = truth.get_column("len").to_numpy().astype(np.int64)
+        person_records = np.zeros(int(person.max(initial=0)) + 1, dtype=np.int64)
+        np.add.at(person_records, person, records)
+        identity = truth.get_column("identity_id").to_numpy().astype(np.int64)
+        return cls(identity, person, records, person_records)
+
+    def counts(self, labels: np.ndarray) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """((true positive, predicted, true pairs), (exact, predicted, true clusters)) of
+        clustering each identity ``i`` into ``labels[i]``: what :func:`pairwise` and
+        :func:`cluster_metrics` count from the cells labelled.
+
+        Nearly every cluster holds one person, and is then a single (cluster, person)
+        cell: only the clusters holding several are split into cells, so no sort of
+        every cell per threshold."""
+        cluster = labels[self.identity]
+        in_cluster = _sums(cluster, self.records, labels.size)
+        low = np.full(labels.size, np.iinfo(np.int64).max)
+        high = np.full(labels.size, -1)
+        np.minimum.at(low, cluster, self.person)
+        np.maximum.at(high, cluster, self.person)
+        one = (in_cluster > 0) & (low == high)
+        mixed = ~one[cluster]
+        _, cell_of = np.unique(
+            cluster[mixed] * self.person_records.size + self.person[mixed], return_inverse=True
+        )
+        in_mixed = _sums(cell_of, self.records[mixed], int(cell_of.max(initial=-1)) + 1)
+        # a cell of a mixed cluster is never the whole cluster, nor one of no person
+        # (code 0: :func:`_exact_clusters` joins on the person, and a null joins none)
+        whole = one & (low > 0) & (in_cluster == self.person_records[np.where(one, low, 0)])
+        pairs = (
+            _pair_sum(in_cluster[one]) + _pair_sum(in_mixed),
+            _pair_sum(in_cluster),
+            _pair_sum(self.person_records),
+        )
+        clusters = int(np.count_nonzero(in_cluster))
+        persons = int(np.count_nonzero(self.person_records))
+        return pairs, (int(np.count_nonzero(whole)), clusters, persons)
+
+
+def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    out = np.zeros(groups, dtype=np.int64)
+    np.add.at(out, group, values)
+    return out
+
+
+def _pair_sum(sizes: np.ndarray) -> int:
+    """Pairs within groups of these sizes."""
+    return int((sizes * (sizes - 1) // 2).sum())
