@@ -66,7 +66,12 @@ def test_true_agency_sets():
     got = dict(zip(out["pid"], out["combination"], strict=True))
     # 1: open Medicaid span, SNAP in December, and mother of a child born in 2019
     # 3: SNAP; 5: died in 2019; 7: father of the child; 2 and 6: nothing in 2019
-    assert got == {"1": "hfs + idhs + idph", "3": "idhs", "5": "idph", "7": "idph"}
+    assert got == {
+        "1": "Medicaid + SNAP/TANF + Vital records",
+        "3": "SNAP/TANF",
+        "5": "Vital records",
+        "7": "Vital records",
+    }
 
 
 def test_true_snap_medicaid_counts():
