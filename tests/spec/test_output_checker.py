@@ -253,3 +253,10 @@ def test_safe_outputs_pass(tmp_path):
     assert len(report.certificates) == 5
     written = json.loads(json.dumps(report.to_json()))
     assert written["passed"] is True and written["rules"]["min_cell"] == 11
+
+
+def test_a_missing_folder_is_an_error_not_a_pass(tmp_path):
+    from enclave.disclosure.rules import DisclosureError
+
+    with pytest.raises(DisclosureError, match="no such output folder"):
+        _check(tmp_path / "absent")

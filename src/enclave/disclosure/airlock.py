@@ -39,7 +39,7 @@ from typing import Any
 
 from enclave import io
 from enclave.disclosure import checker, ledger, safe
-from enclave.disclosure.review import StudyRules
+from enclave.disclosure.review import StudyRules, check_under
 from enclave.errors import EnclaveError
 
 AIRLOCK_DIR = "airlock"
@@ -199,8 +199,7 @@ def request(
 
 
 def _checked(directory: Path, rules: StudyRules) -> checker.Report:
-    report = checker.check(directory, rules.rules, allowed_dates=rules.allowed_dates)
-    report.rules = {**report.rules, "parties": list(rules.parties), "project": rules.project}
+    report = check_under(directory, rules)
     if not report.passed:
         shown = [f"{f.file}: {f.where}: {f.code}" for f in report.findings[:SHOWN]]
         if len(report.findings) > SHOWN:

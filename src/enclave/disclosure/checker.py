@@ -135,7 +135,11 @@ class _Context:
 
 def check(directory: Path, rules: Any, *, allowed_dates: Iterable[str] = ()) -> Report:
     """Check every file under ``directory`` against ``rules`` (``DisclosureRules``)."""
+    from enclave.disclosure.rules import DisclosureError
+
     directory = Path(directory)
+    if not directory.is_dir():
+        raise DisclosureError(f"{directory}: no such output folder to check")
     report = Report(str(directory), _rules_json(rules))
     ctx = _Context(rules, frozenset(allowed_dates), report)
     files = sorted(p for p in directory.rglob("*") if p.is_file())

@@ -67,7 +67,11 @@ def check_study(
     """Check ``directory``: under ``study``'s rules, or the whole agreement's strictest."""
     if study is None:
         return checker.check(directory, all_parties_rules(root))
-    found = study_rules(study, params, root)
+    return check_under(directory, study_rules(study, params, root))
+
+
+def check_under(directory: Path, found: StudyRules) -> checker.Report:
+    """Check ``directory`` under a study's rules; the report names its parties and project."""
     report = checker.check(directory, found.rules, allowed_dates=found.allowed_dates)
     report.rules = {**report.rules, "parties": list(found.parties), "project": found.project}
     return report
