@@ -9,11 +9,41 @@ from enclave.synth.panel import to_date, uniform
 from enclave.synth.state import day
 from enclave.synth.tables import conform
 
+#: investigation rate ratio for a child whose parent (on the birth record) was admitted
+#: to prison before the child's birth (the planted ``parent_prison_investigation``)
+PARENT_PRISON_RR = 2.0
 
-def dcfs(rng, py: pl.DataFrame, p) -> pl.DataFrame:
-    """Investigations of children (more in hard-up units); placements after some indicated ones."""
+
+def parent_prison_before_birth(births_df: pl.DataFrame, prison_df: pl.DataFrame) -> pl.DataFrame:
+    """Children (``person_id``) with a parent named on their birth record (the mother,
+    or the father where named) admitted to prison before the child's birth."""
+    first = prison_df.group_by("person_id").agg(pl.col("admit_date").min().alias("admit"))
+    parents = pl.concat(
+        [
+            births_df.select("child_id", "birth_date", pl.col("mother_id").alias("parent")),
+            births_df.filter(pl.col("father_named")).select(
+                "child_id", "birth_date", pl.col("father_id").alias("parent")
+            ),
+        ]
+    )
+    hit = parents.join(first, left_on="parent", right_on="person_id").filter(
+        pl.col("admit") < pl.col("birth_date")
+    )
+    return hit.select(pl.col("child_id").alias("person_id")).unique().sort("person_id")
+
+
+def dcfs(rng, py: pl.DataFrame, p, exposed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Investigations of children (more in hard-up units, and more, by
+    :data:`PARENT_PRISON_RR`, for the children in ``exposed``: a parent in prison before
+    their birth); placements after some indicated ones."""
     kids = py.filter(pl.col("age") < 17.5)
-    rate = 0.02 * (0.75 * pl.col("h")).exp()
+    if exposed is not None:
+        flag = exposed.select("person_id", pl.lit(True).alias("_exposed"))
+        kids = kids.join(flag, on="person_id", how="left").sort("person_id", "year")
+        ratio = pl.when(pl.col("_exposed")).then(PARENT_PRISON_RR).otherwise(1.0)
+    else:
+        ratio = pl.lit(1.0)
+    rate = 0.02 * (0.75 * pl.col("h")).exp() * ratio
     inv = kids.filter(uniform(rng, kids) < kids.select(rate).to_series())
     k = inv.height
     jan1 = inv.select(pl.date("year", 1, 1).cast(pl.Int32)).to_series().to_numpy()

@@ -227,6 +227,75 @@ def snap_childhood_adult_gap(t: dict[str, pl.DataFrame], p: SynthParams) -> dict
     )
 
 
+#: the age by which the childhood effects are measured: the window is 25 years, so a
+#: child born in it with records of the parents before the birth reaches 5, not 18
+CHILD_AGE = 5
+
+
+def _birth_cohort(t: dict[str, pl.DataFrame], first: int, last: int, age: int) -> pl.DataFrame:
+    """Children with a birth record born in ``first``-``last``, alive on their
+    ``age``-th birthday: person_id, birth_date, until (that birthday)."""
+    born = t["births"].filter(pl.col("birth_date").dt.year().is_between(first, last))
+    born = born.join(
+        t["persons"].select("person_id", "death_date"), left_on="child_id", right_on="person_id"
+    )
+    until = pl.col("birth_date").dt.offset_by(f"{age}y")
+    return born.filter(pl.col("death_date").is_null() | (pl.col("death_date") > until)).select(
+        pl.col("child_id").alias("person_id"), "birth_date", until.alias("until")
+    )
+
+
+def _before(cohort: pl.DataFrame, contacts: pl.DataFrame, date: str) -> pl.Expr:
+    """Whether a cohort member has a contact dated before their ``until``."""
+    hit = contacts.join(cohort.select("person_id", "until"), on="person_id").filter(
+        pl.col(date) < pl.col("until")
+    )
+    return pl.col("person_id").is_in(hit["person_id"].unique().implode())
+
+
+def medicaid_by_age(t: dict[str, pl.DataFrame], p: SynthParams, age: int = CHILD_AGE) -> dict:
+    first, last = p.start_year, p.end_year - age
+    cohort = _birth_cohort(t, first, last, age)
+    share = cohort.select(_before(cohort, t["medicaid"], "start").cast(pl.Float64).mean()).item()
+    n = cohort.height
+    share = float(share) if n else 0.0
+    return _effect(
+        share,
+        _share_se(share, n),
+        f"Many children born in the state are covered by Medicaid before age {age}.",
+        f"Children with a birth record born {first}-{last}, alive on their {age}th "
+        f"birthday. Measure: share with a Medicaid eligibility span (any category) "
+        f"starting before their {age}th birthday.",
+    )
+
+
+def parent_prison_investigation(
+    t: dict[str, pl.DataFrame], p: SynthParams, age: int = CHILD_AGE
+) -> dict:
+    from enclave.synth.children import parent_prison_before_birth
+
+    first, last = p.start_year + 1, p.end_year - age
+    cohort = _birth_cohort(t, first, last, age)
+    exposed = parent_prison_before_birth(t["births"], t["prison"])
+    investigations = t["dcfs"].filter(pl.col("event_type") == "INVESTIGATION")
+    cohort = cohort.with_columns(
+        pl.col("person_id").is_in(exposed["person_id"].implode()).alias("exposed"),
+        _before(cohort, investigations, "start").cast(pl.Float64).alias("investigated"),
+    )
+    gap, se = _gap(cohort, "exposed", "investigated")
+    return _effect(
+        gap,
+        se,
+        "Children whose parent was in prison before their birth are investigated by "
+        "child welfare more often.",
+        f"Children with a birth record born {first}-{last}, alive on their {age}th "
+        "birthday. Exposed: a parent named on the birth record (the mother, or the father "
+        "where named) with a prison admission before the child's birth. Measure: share "
+        f"with a child welfare INVESTIGATION starting before their {age}th birthday, "
+        "exposed minus not exposed.",
+    )
+
+
 def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
     """Every planted effect, measured on the world's tables."""
     return {
@@ -235,4 +304,6 @@ def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
         "post_release_employment": post_release_employment(t, p),
         "graduation_gap_foster": graduation_gap_foster(t, p),
         "snap_childhood_adult_gap": snap_childhood_adult_gap(t, p),
+        "medicaid_by_age_5": medicaid_by_age(t, p),
+        "parent_prison_investigation": parent_prison_investigation(t, p),
     }
