@@ -34,9 +34,17 @@ def small_params() -> dict:
     return params
 
 
+#: what no stage up to ``build`` reads: studies run on the world, they do not shape it,
+#: so editing a study (its code or its params section) reuses the built world
+NOT_STAGES = ("studies", "disclosure")
+
+
 def _digest(params: dict) -> str:
-    h = hashlib.sha256(yaml.safe_dump(params, sort_keys=True).encode())
+    stages = {k: v for k, v in params.items() if k not in NOT_STAGES}
+    h = hashlib.sha256(yaml.safe_dump(stages, sort_keys=True).encode())
     sources = [*sorted((REPO / "src").rglob("*.py")), *sorted((REPO / "src").rglob("*.json"))]
+    package = REPO / "src" / "enclave"
+    sources = [p for p in sources if not any(p.is_relative_to(package / d) for d in NOT_STAGES)]
     sources += sorted(p for p in (REPO / "governance").rglob("*") if p.is_file())
     for path in sources:
         h.update(path.relative_to(REPO).as_posix().encode())

@@ -9,9 +9,10 @@ The whole design is in ``docs/disclosure.md``. In short:
 - **Safe helpers** apply them and return objects that carry a *certificate*
   (:mod:`~enclave.disclosure.safe`): count tables (:func:`protect_1d`,
   :func:`protect_2d`, with secondary suppression and rounding), magnitudes
-  (:func:`magnitude_table`, :func:`percentiles`), rates (:func:`proportions`),
-  survival curves (:func:`survival_table`), figures (:func:`bar_chart`,
-  :func:`histogram`, :func:`survival_plot`, :func:`rate_plot`, :func:`figure_of`) and
+  (:func:`magnitude_table`, :func:`percentiles`), rates (:func:`proportions`) and
+  their differences (:func:`share_difference`), survival curves
+  (:func:`survival_table`), figures (:func:`bar_chart`, :func:`histogram`,
+  :func:`survival_plot`, :func:`rate_plot`, :func:`figure_of`) and
   sentences (:func:`share_sentence`). None can be built by hand.
 - **Tables of the same persons** are protected together: margins made to agree, then
   attacked jointly by linear programming (:mod:`~enclave.disclosure.attack`,
@@ -51,7 +52,7 @@ from enclave.disclosure.charts import (
     survival_plot,
 )
 from enclave.disclosure.magnitude import SafeMagnitude, magnitude_table, mean_table, percentiles
-from enclave.disclosure.rates import SafeRates, proportions
+from enclave.disclosure.rates import SafeRates, proportions, share_difference
 from enclave.disclosure.rules import DisclosureError
 from enclave.disclosure.suppression import (
     MARKER,
@@ -93,6 +94,7 @@ __all__ = [
     "protect_1d",
     "protect_2d",
     "rate_plot",
+    "share_difference",
     "share_sentence",
     "survival_plot",
     "survival_table",

@@ -31,6 +31,11 @@ numerator), ``share`` and its confidence interval (``lower``, ``upper``). The ru
   apart, events could exceed persons (random rounding): they are capped at persons.
 
 Why a row was suppressed is in ``reasons``, for the analyst only (never published).
+
+:func:`share_difference` adds to two groups' shares their difference, with Newcombe's
+hybrid score interval (his method 10, built from the two Wilson intervals), again from
+the published counts only: published when both groups' shares are, its ``persons``
+the two groups' together.
 """
 
 from __future__ import annotations
@@ -195,6 +200,103 @@ def proportions(
         reasons=reason_frame(
             dim, labels, [[c for c in checks if checks[c][i]] for i in range(len(labels))]
         ),
+        token=_MINT,
+        confidence=confidence,
+    )
+
+
+def difference_label(group: str, reference: str) -> str:
+    """The row :func:`share_difference` adds.
+
+    >>> difference_label("foster care", "classmates")
+    'foster care minus classmates'
+    """
+    return f"{group} minus {reference}"
+
+
+def newcombe(
+    a: tuple[float, float, float], b: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """Difference ``a - b`` of two shares with its hybrid score interval (Newcombe 1998,
+    method 10), each share given as (share, lower, upper) of its Wilson interval.
+
+    >>> [round(v, 4) for v in newcombe((0.5, 0.4, 0.6), (0.3, 0.22, 0.4))]
+    [0.2, 0.0586, 0.3281]
+    """
+    (p1, l1, u1), (p2, l2, u2) = a, b
+    d = p1 - p2
+    low = d - float(np.hypot(p1 - l1, u2 - p2))
+    high = d + float(np.hypot(u1 - p1, p2 - l2))
+    return d, max(low, -1.0), min(high, 1.0)
+
+
+def share_difference(
+    frame: pl.DataFrame | pl.LazyFrame,
+    by: str,
+    event: str,
+    *,
+    group: str,
+    reference: str,
+    confidence: float = 0.95,
+    min_cell: int | None = None,
+    title: str = "",
+    population: str = "",
+    period: str = "",
+    measure: str = "",
+) -> SafeRates:
+    """:func:`proportions` of ``event`` by ``by``, with one more row
+    (:func:`difference_label`): the share in ``group`` minus that in ``reference``, and
+    its Newcombe interval (:func:`newcombe`), from the published counts. The row's
+    ``persons`` is the two groups' together, its ``events`` empty; it is suppressed
+    (empty) unless both shares are published.
+
+    >>> frame = pl.DataFrame({"g": ["a"] * 100 + ["b"] * 100,
+    ...                       "e": [True] * 50 + [False] * 50 + [True] * 30 + [False] * 70})
+    >>> t = share_difference(frame, "g", "e", group="a", reference="b", min_cell=10)
+    >>> round(t.value("share", g="a minus b"), 2), t.value("persons", g="a minus b")
+    (0.2, 200)
+    """
+    rates = proportions(
+        frame,
+        by,
+        event,
+        confidence=confidence,
+        min_cell=min_cell,
+        title=title,
+        population=population,
+        period=period,
+        measure=measure,
+    )
+    published = {row[by]: row for row in rates.frame.iter_rows(named=True)}
+    missing = [g for g in (group, reference) if g not in published]
+    if missing:
+        raise DisclosureError(f"share_difference: no group {missing[0]!r} in column {by}")
+    a, b = published[group], published[reference]
+    label = difference_label(group, reference)
+    row: dict = {by: label, "persons": None, "events": None}
+    row |= {"share": None, "lower": None, "upper": None}
+    reason: list[str] = []
+    if a["share"] is None or b["share"] is None or a["persons"] is None or b["persons"] is None:
+        reason = ["group_suppressed"]
+    else:
+        d, low, high = newcombe(
+            (a["share"], a["lower"], a["upper"]), (b["share"], b["lower"], b["upper"])
+        )
+        row |= {"persons": a["persons"] + b["persons"], "share": d, "lower": low, "upper": high}
+    frame_out = pl.concat([rates.frame, pl.DataFrame([row], schema=rates.frame.schema)])
+    reasons = rates.reasons
+    if reasons is not None:
+        extra = reason_frame(by, [label], [reason])
+        reasons = pl.concat([reasons, extra.cast(reasons.schema)])
+    return SafeRates(
+        frame=frame_out,
+        dims=rates.dims,
+        min_cell=rates.min_cell,
+        title=rates.title,
+        rules=rates.rules,
+        passed=(*rates.passed, "difference_from_published_shares"),
+        definition=rates.definition,
+        reasons=reasons,
         token=_MINT,
         confidence=confidence,
     )
