@@ -37,6 +37,8 @@ TABLES: tuple[str, ...] = (
     "person_quarters",
     "life_events",
     "family_links",
+    "school_years",
+    "coverage",
 )
 
 _PROJECT = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -84,13 +84,13 @@ def effects(world) -> dict:
 @pytest.fixture(scope="module")
 def tables(world) -> dict[str, pl.LazyFrame]:
     root = Paths(world).analytic(STUDY["project"])
-    names = ("persons", "program_spells", "person_quarters", "life_events")
+    names = ("persons", "program_spells", "person_quarters", "life_events", "coverage")
     return {t: pl.scan_parquet(root / f"{t}.parquet") for t in names}
 
 
 def estimate(tables, program: str, **changes) -> dict:
     """The published mean share (with its interval) for ``program`` exits."""
-    first, last = cohorts.coverage(tables["program_spells"], "EMPLOYMENT")
+    first, last = cohorts.coverage(tables["coverage"], "EMPLOYMENT")
     settings = {
         "program": program,
         "ages": tuple(STUDY["ages"]),

@@ -199,17 +199,25 @@ def test_follow_up_past_coverage_is_dropped_and_counted():
     assert late.collect().height == 0
 
 
-def test_coverage_is_the_span_of_the_sources_spells():
-    spells = frame_of(
-        [
-            spell("a", "2010-01-01", "2010-03-31", program="EMPLOYMENT"),
-            spell("b", "2012-04-01", "2024-12-31", program="EMPLOYMENT"),
-            spell("b", "2005-01-01", "2025-06-30", program="MEDICAID"),
-        ]
+def test_coverage_reads_the_sources_window_from_the_coverage_table():
+    from enclave.analytic.school import build_coverage
+
+    records = pl.DataFrame(
+        {
+            "program": ["EMPLOYMENT", "EMPLOYMENT", "MEDICAID"],
+            "agency": ["ides", "ides", "hfs"],
+            "start": [date(2010, 1, 1), date(2024, 10, 1), date(2005, 1, 15)],
+            "end": [date(2010, 3, 31), date(2024, 12, 31), None],
+        }
     )
-    assert cohorts.coverage(spells, "EMPLOYMENT") == (date(2010, 1, 1), date(2024, 12, 31))
-    with pytest.raises(ValueError, match="no PRISON spells"):
-        cohorts.coverage(spells, "PRISON")
+    table = build_coverage(records)
+    assert cohorts.coverage(table, "EMPLOYMENT") == (date(2010, 1, 1), date(2024, 12, 31))
+    # an open record covers its own month: it says nothing of later ones
+    assert cohorts.coverage(table, "MEDICAID") == (date(2005, 1, 1), date(2005, 1, 31))
+    with pytest.raises(ValueError, match="no PRISON records"):
+        cohorts.coverage(table, "PRISON")
+    with pytest.raises(ValueError, match="reads the coverage table"):
+        cohorts.coverage(records, "EMPLOYMENT")
 
 
 # -------------------------------------------------------------------- time to return

@@ -2,8 +2,9 @@
 
 ``run`` reads ``data/research/<project>/base/`` and writes
 ``data/research/<project>/analytic/`` (docs/INTERFACES.md, "build -> analytic
-tables"): ``persons``, ``program_spells``, ``person_quarters``, ``life_events`` and
-``family_links``, each validated against its model in :mod:`enclave.analytic.schemas`.
+tables"): ``persons``, ``program_spells``, ``person_quarters``, ``life_events``,
+``family_links``, ``school_years`` and ``coverage``, each validated against its model
+in :mod:`enclave.analytic.schemas`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from enclave.analytic.panel import build_panel
 from enclave.analytic.parallel import ordered_map
 from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
+from enclave.analytic.school import build_coverage, build_school_years
 from enclave.analytic.spells import observation_end, program_records, program_spells
 from enclave.analytic.writer import BackgroundWrites
 from enclave.config import AGENCIES, BuildParams
@@ -57,6 +59,8 @@ def build(
         "person_quarters": build_panel(spells, base),
         "life_events": build_events(base, links, births),
         "family_links": links,
+        "school_years": build_school_years(base.get("isbe")),
+        "coverage": build_coverage(program_records(base), base.get("idph")),
     }
 
 
@@ -107,9 +111,10 @@ def run(
 
     Persons are built in ``buckets`` ranges of pid, two at a time, and each table is
     streamed to its file: memory follows two buckets, not the project. Every table is
-    per person except two global inputs, computed first over all files: the end of
-    observation (where open spells stop) and children's births (a parent's
-    ``BIRTH_OF_CHILD`` event). The files equal those of one in-memory :func:`build`.
+    per person except family links and coverage, written whole, and two global inputs
+    are computed first over all files: the end of observation (where open spells stop)
+    and children's births (a parent's ``BIRTH_OF_CHILD`` event). The files equal those
+    of one in-memory :func:`build`.
 
     ``tables`` and ``columns`` (a project's approval): only those tables are written,
     and of a table named in ``columns``, only ``pid`` and those columns.
@@ -136,10 +141,12 @@ def run(
         pl.read_parquet(family_path) if family_path.exists() else MODELS["family_links"].empty()
     )
     demographics = pl.read_parquet(demographics_path)
-    window_end = observation_end(scans, program_records(scans))
+    records = program_records(scans)
+    window_end = observation_end(scans, records)
     births = child_births(scans.get("idph"))
     links = validate("family_links", build_family(family))
-    rows = {"family_links": links.height}
+    covered = validate("coverage", build_coverage(records, scans.get("idph")))
+    rows = {"family_links": links.height, "coverage": covered.height}
 
     # buckets are built two at a time (ordered_map), and written in order
     def bucket_tables(bucket: tuple[str | None, str | None]) -> dict[str, pl.DataFrame]:
@@ -152,7 +159,7 @@ def run(
             window_end,
             births,
         )
-        del tables["family_links"]
+        del tables["family_links"], tables["coverage"]
         return {name: validate(name, frame) for name, frame in tables.items()}
 
     wanted = set(MODELS) if tables is None else set(tables)
@@ -164,8 +171,9 @@ def run(
         return frame.select(c for c in frame.columns if c == "pid" or c in kept)
 
     with io.atomic_dir(Path(out)) as tmp:
-        if "family_links" in wanted:
-            io.write_parquet(approved("family_links", links), tmp / "family_links.parquet")
+        for name, whole in (("family_links", links), ("coverage", covered)):
+            if name in wanted:
+                io.write_parquet(approved(name, whole), tmp / f"{name}.parquet")
         sinks = {}
         try:
             # a bucket's four tables may wait while the next bucket is built

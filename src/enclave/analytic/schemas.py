@@ -164,6 +164,52 @@ class PersonQuarters(pa.DataFrameModel):
         strict = True
 
 
+class SchoolYears(pa.DataFrameModel):
+    """One row per person and school year of the ISBE records: the grade, how the year
+    ended and the county (for cohorts by grade and school moves)."""
+
+    pid: str = pa.Field(description=PID)
+    school_year: pl.Int32 = pa.Field(description="school year, by its fall calendar year")
+    grade: pl.Int8 = pa.Field(
+        nullable=True, in_range={"min_value": 0, "max_value": 12}, description="0 = kindergarten"
+    )
+    exit_status: str = pa.Field(
+        nullable=True,
+        isin=["ENROLLED", "GRADUATED", "DROPOUT", "TRANSFERRED"],
+        description="how the year ended: ENROLLED (on to the next year), GRADUATED, "
+        "DROPOUT, or TRANSFERRED (to a school in another county)",
+    )
+    county_fips: str = pa.Field(nullable=True, description="county of the school")
+    match_probability: float = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0}, description=MATCH
+    )
+    name_only_records: pl.Int32 = pa.Field(ge=0, description=NAME_ONLY)
+
+    class Config:
+        strict = True
+
+
+class Coverage(pa.DataFrameModel):
+    """Each source's observation window in the project's data: follow-up past a
+    source's ``end`` is unknown, not an absence (UI wage records can end quarters
+    before the person-quarter panel does)."""
+
+    source: str = pa.Field(
+        unique=True,
+        description="a program code, or an IDPH record type (BIRTH, DEATH)",
+    )
+    agency: str = pa.Field(isin=AGENCY_CODES, description="agency holding the source")
+    start: pl.Date = pa.Field(description="first day of the first month its records cover")
+    end: pl.Date = pa.Field(description="last day of the last month its records cover")
+
+    class Config:
+        strict = True
+
+    @pa.dataframe_check
+    def ends_after_start(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("end") >= pl.col("start"))
+
+
 PANEL_COLUMNS = (
     "pid",
     "year",
@@ -181,4 +227,6 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "person_quarters": PersonQuarters,
     "life_events": LifeEvents,
     "family_links": FamilyLinks,
+    "school_years": SchoolYears,
+    "coverage": Coverage,
 }

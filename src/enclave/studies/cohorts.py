@@ -139,20 +139,19 @@ def exits(
     )
 
 
-def coverage(spells: pl.LazyFrame, program: str) -> tuple[dt.date, dt.date]:
-    """(first, last) day the source of ``program`` covers: the earliest spell start and
-    the latest spell end. EMPLOYMENT (UI wage records) ends with the last quarter any
-    employer reported, which can be before the person-quarter panel ends: a panel
-    quarter past it is unknown, not "not employed"."""
-    span = (
-        spells.filter(pl.col("program") == program)
-        .select(pl.col("start").min().alias("first"), pl.col("end").max().alias("last"))
-        .collect()
-    )
-    first, last = span.row(0)
-    if first is None:
-        raise ValueError(f"no {program} spells: the source's coverage is unknown")
-    return first, last
+def coverage(table: pl.LazyFrame | pl.DataFrame, source: str) -> tuple[dt.date, dt.date]:
+    """(first, last) day ``source`` (a program code, or BIRTH / DEATH) covers, from the
+    project's ``coverage`` table: the build stage records each source's window there.
+    EMPLOYMENT (UI wage records) ends with the last quarter any employer reported, which
+    can be before the person-quarter panel ends: a panel quarter past it is unknown, not
+    "not employed". A study censors follow-up at the end of its outcome's source."""
+    names = table.collect_schema().names() if isinstance(table, pl.LazyFrame) else table.columns
+    if "source" not in names:
+        raise ValueError("coverage() reads the coverage table: load('coverage', project=...)")
+    rows = table.lazy().filter(pl.col("source") == source).select("start", "end").collect()
+    if rows.height == 0:
+        raise ValueError(f"no {source} records in the project: the source's coverage is unknown")
+    return rows.row(0)
 
 
 def _covered_quarters(

@@ -1,6 +1,6 @@
 """A small made-up research zone for developing and testing studies.
 
-:func:`write_analytic` writes the five analytic tables of docs/INTERFACES.md, with
+:func:`write_analytic` writes the analytic tables of docs/INTERFACES.md, with
 exactly their columns, under ``<root>/data/research/<project>/analytic/`` plus a
 minimal ``<root>/params.yaml`` approving the project, so a study notebook runs
 end to end without the upstream pipeline (tests, CI through nbmake, demos).
@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from enclave import io
+from enclave.analytic.school import build_coverage
 from enclave.paths import Paths
 from enclave.testing.governance import write_terms
 
@@ -74,6 +75,16 @@ SCHEMAS: dict[str, dict[str, pl.DataType | type[pl.DataType]]] = {
     },
     "life_events": {"pid": S, "event": S, "date": D, "agency": S},
     "family_links": {"child_pid": S, "parent_pid": S, "role": S, "match_probability": F},
+    "school_years": {
+        "pid": S,
+        "school_year": I32,
+        "grade": I8,
+        "exit_status": S,
+        "county_fips": S,
+        "match_probability": F,
+        "name_only_records": I32,
+    },
+    "coverage": {"source": S, "agency": S, "start": D, "end": D},
 }
 
 _COUNTIES = ["17031", "17043", "17089", "17097", "17119", "17163", "17197", "17201"]
@@ -96,7 +107,7 @@ def write_analytic(
 
 
 def build(persons: int, seed: int, year: int) -> dict[str, pl.DataFrame]:
-    """The five tables, in memory."""
+    """Every table, in memory."""
     rng = np.random.default_rng(seed)
     pids = [f"F{i:011x}" for i in range(persons)]
     spells = _spells(rng, pids, year)
@@ -108,13 +119,38 @@ def build(persons: int, seed: int, year: int) -> dict[str, pl.DataFrame]:
         "person_quarters": _quarters(spells, people, year),
         "life_events": events,
         "family_links": _family(rng, pids),
+        "school_years": _school_years(rng, spells, people),
+        "coverage": build_coverage(spells),
     }
     return {name: _typed(name, frame) for name, frame in tables.items()}
 
 
+def _school_years(
+    rng: np.random.Generator, spells: pl.DataFrame, people: pl.DataFrame
+) -> pl.DataFrame:
+    """A school year per SCHOOL spell (the fall of its start), a random grade, and the
+    person's county; the draws come last, so the other tables stay as they were."""
+    school = spells.filter(pl.col("program") == "SCHOOL").join(
+        people.select("pid", "county_fips"), on="pid", how="left"
+    )
+    return school.select(
+        "pid",
+        pl.col("start").dt.year().alias("school_year"),
+        pl.Series("grade", rng.integers(0, 13, school.height)),
+        pl.lit("ENROLLED").alias("exit_status"),
+        "county_fips",
+        "match_probability",
+        "name_only_records",
+    ).unique(["pid", "school_year"], keep="first", maintain_order=True)
+
+
 def _typed(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     schema = SCHEMAS[name]
-    keys = [c for c in schema if c in ("pid", "child_pid", "year", "quarter", "start", "date")]
+    keys = [
+        c
+        for c in schema
+        if c in ("pid", "child_pid", "year", "quarter", "start", "date", "source", "school_year")
+    ]
     return frame.select([pl.col(c).cast(t) for c, t in schema.items()]).sort(keys)
 
 
