@@ -18,6 +18,8 @@ NAMES = {
     "post_release_employment",
     "graduation_gap_foster",
     "snap_childhood_adult_gap",
+    "medicaid_by_age_5",
+    "parent_prison_investigation",
 }
 
 
@@ -167,4 +169,59 @@ def test_snap_childhood_adult_gap_is_positive(world):
     others = [p in adult for p in cohort if p not in child]
     gap = sum(exposed) / len(exposed) - sum(others) / len(others)
     _close(world, "snap_childhood_adult_gap", gap)
+    assert gap > 0
+
+
+def _fifth_birthday(born):
+    import datetime as dt
+
+    day = 28 if (born.month, born.day) == (2, 29) else born.day
+    return dt.date(born.year + 5, born.month, day)
+
+
+def _children(world, first: int, last: int) -> dict[int, tuple]:
+    """Children with a birth record born first-last and alive on their 5th birthday:
+    child -> (birth date, 5th birthday, mother, father if named)."""
+    deaths = dict(world["persons"].select("person_id", "death_date").iter_rows())
+    out = {}
+    for child, mother, father, born, named in (
+        world["births"]
+        .select("child_id", "mother_id", "father_id", "birth_date", "father_named")
+        .iter_rows()
+    ):
+        until = _fifth_birthday(born)
+        death = deaths[child]
+        if first <= born.year <= last and (death is None or death > until):
+            out[child] = (born, until, mother, father if named else None)
+    return out
+
+
+def test_medicaid_by_age_5(world):
+    children = _children(world, PARAMS.start_year, PARAMS.end_year - 5)
+    covered = {
+        pid
+        for pid, start in world["medicaid"].select("person_id", "start").iter_rows()
+        if pid in children and start < children[pid][1]
+    }
+    share = len(covered) / len(children)
+    _close(world, "medicaid_by_age_5", share)
+    assert 0.3 < share < 1
+
+
+def test_parent_prison_investigation_is_positive(world):
+    children = _children(world, PARAMS.start_year + 1, PARAMS.end_year - 5)
+    admitted: dict[int, object] = {}
+    for pid, admit in world["prison"].select("person_id", "admit_date").iter_rows():
+        admitted[pid] = min(admit, admitted.get(pid, admit))
+    investigated = set()
+    inv = world["dcfs"].filter(pl.col("event_type") == "INVESTIGATION")
+    for pid, start in inv.select("person_id", "start").iter_rows():
+        if pid in children and start < children[pid][1]:
+            investigated.add(pid)
+    groups: dict[bool, list[bool]] = {True: [], False: []}
+    for child, (born, _, mother, father) in children.items():
+        exposed = any(p in admitted and admitted[p] < born for p in (mother, father) if p)
+        groups[exposed].append(child in investigated)
+    gap = sum(groups[True]) / len(groups[True]) - sum(groups[False]) / len(groups[False])
+    _close(world, "parent_prison_investigation", gap)
     assert gap > 0
