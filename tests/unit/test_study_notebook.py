@@ -50,6 +50,13 @@ def test_committed_without_outputs(nb):
     assert "papermill" not in nb.metadata
 
 
+def test_the_notebook_names_the_labs_kernel(nb):
+    """Opened in `make lab`, a study starts on the project's kernel without a dialog."""
+    from enclave.lab import KERNEL_NAME
+
+    assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
+
+
 def test_the_parameters_cell_is_the_first_code_cell(nb):
     assert code_cells(nb)[0].metadata.get("tags") == ["parameters"]
 

@@ -86,11 +86,8 @@ def notebook(name: str, project: str) -> nbformat.NotebookNode:
     ids = ["title", "parameters", "imports", "load", "results", "table", "limitations"]
     for cell, cell_id in zip(nb.cells, ids, strict=True):
         cell["id"] = cell_id
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    # the lab's kernel (enclave.lab): it opens without asking which kernel to use
+    nb.metadata["kernelspec"] = {"name": "enclave", "display_name": "enclave", "language": "python"}
     return nb
 
 

@@ -1,0 +1,234 @@
+"""Known answer: the lifetime-service-use toolkit on the small pipeline world recovers
+the effect the world planted as ``medicaid_by_age_5`` (``data/truth/effects.json``):
+the share of children with a birth record, alive on their fifth birthday, with a
+Medicaid span starting before it.
+
+The estimate comes from the linked research zone (``proportions``, a Wilson interval);
+the planted value is the same measure on the world's truth. The check
+(:func:`disagreement`): the planted value lies within the estimate's 95% interval
+widened on each side by :data:`LINKAGE_ERROR`. The parameters are this test's own
+(:data:`STUDY`), never the live params.yaml: the window is the small world's (synth
+2005-2022), checked against the effect's own definition. The tests after show the
+check rejects a wrong definition, and the notebook runs end to end through ``enclave
+study``, passes the output checker, and gives notes, not a crash, where a cohort is
+empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+import yaml
+
+from enclave import cli
+from enclave.disclosure import proportions
+from enclave.paths import Paths
+from enclave.studies import lifetime
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+
+EFFECT = "medicaid_by_age_5"
+#: the small world's window (tests/world.py SMALL: synth start_year, end_year)
+STUDY = {"project": "demo", "first_year": 2005, "last_year": 2022, "min_match_probability": 0.9}
+#: the agreement's minimum cell for the demo project's data (HFS: 11)
+MIN_CELL = 11
+#: the cluster error of linkage measured on the default world, as in
+#: tests/pipeline/test_exit_outcomes.py and test_study_known_answer.py (its derivation
+#: there): only persons linkage gets wrong can be measured differently from the truth
+LINKAGE_ERROR = 0.053
+
+
+def planted_years(definition: str) -> tuple[int, int]:
+    """The birth years a definition names ("born 2005-2017")."""
+    first, last = re.findall(r"born (\d{4})-(\d{4})", definition)[0]
+    return int(first), int(last)
+
+
+def disagreement(row: dict, known: float, linkage_error: float = LINKAGE_ERROR) -> str | None:
+    """Why the 95% interval of a published share row widened by the linkage error does
+    not hold ``known`` (None if it does)."""
+    if row["share"] is None:
+        return "no published estimate"
+    lo, hi = row["lower"] - linkage_error, row["upper"] + linkage_error
+    return None if lo <= known <= hi else f"{known:.4f} outside [{lo:.4f}, {hi:.4f}]"
+
+
+@pytest.fixture(scope="module")
+def world(small_world) -> Path:
+    return small_world
+
+
+@pytest.fixture(scope="module")
+def effect(world) -> dict:
+    return json.loads((Paths(world).truth / "effects.json").read_text())[EFFECT]
+
+
+@pytest.fixture(scope="module")
+def tables(world) -> tuple[pl.LazyFrame, ...]:
+    root = Paths(world).analytic(STUDY["project"])
+    names = ("program_spells", "persons", "life_events", "family_links")
+    return tuple(pl.scan_parquet(root / f"{t}.parquet") for t in names)
+
+
+def estimate(tables, **changes) -> dict:
+    """The published share of the main estimate (with its interval)."""
+    settings = {
+        "program": "MEDICAID",
+        "age": 5,
+        "first_year": STUDY["first_year"],
+        "last_year": STUDY["last_year"],
+        "min_match_probability": STUDY["min_match_probability"],
+        **changes,
+    }
+    frame = lifetime.used_before_age(*tables, **settings)
+    return proportions(frame, None, "used", min_cell=MIN_CELL).frame.row(0, named=True)
+
+
+def test_the_window_gives_the_planted_birth_years(effect):
+    first, last = planted_years(effect["definition"])
+    assert (first, last + 5) == (STUDY["first_year"], STUDY["last_year"])
+
+
+def test_estimate_recovers_the_planted_effect(tables, effect):
+    found = estimate(tables)
+    assert found["persons"] >= 100  # enough children for the interval to mean something
+    assert disagreement(found, effect["value"]) is None
+
+
+def test_the_estimate_holds_with_name_only_links_excluded(tables, effect):
+    found = estimate(tables, exclude_name_only=True)
+    assert disagreement(found, effect["value"]) is None
+
+
+# ----------------------------------------------------------------- the check can fail
+
+
+def test_snap_instead_of_medicaid_is_rejected(tables, effect):
+    assert disagreement(estimate(tables, program="SNAP"), effect["value"])
+
+
+def test_medicaid_before_the_first_birthday_is_rejected(tables, effect):
+    """Many children are covered after their first year: the age matters."""
+    assert disagreement(estimate(tables, age=1), effect["value"])
+
+
+def test_a_value_beyond_the_interval_is_rejected(tables):
+    found = estimate(tables)
+    assert disagreement(found, found["upper"] + LINKAGE_ERROR + 0.001)
+    assert disagreement(found, found["lower"] - LINKAGE_ERROR - 0.001)
+    assert disagreement({"share": None}, 0.5)
+
+
+# ----------------------------------------------------------- the study, end to end
+
+#: the notebook's parameters as params.yaml sets them, over the small world's years
+PARAMETERS = {
+    "min_match_probability": 0.9,
+    "programs": [
+        "MEDICAID",
+        "SNAP",
+        "TANF",
+        "CCP",
+        "DCFS_INVESTIGATION",
+        "DCFS_PLACEMENT",
+        "PRISON",
+    ],
+    "curve_ages": [1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16],
+    "first_program_age": 5,
+    "childhood_age": 18,
+    "adult_ages": [18, 30],
+    "top_count": 4,
+    "sensitivity_match_probabilities": [0.5, 0.9, 0.99],
+}
+STUDIES = {
+    "lifetime_service_use": {
+        "notebook": "lifetime_service_use",
+        "project": "demo",
+        "first_year": STUDY["first_year"],
+        "last_year": STUDY["last_year"],
+        **PARAMETERS,
+    },
+    # a window after the data: every cohort is empty
+    "lifetime_service_use_empty": {
+        "notebook": "lifetime_service_use",
+        "project": "demo",
+        "first_year": STUDY["last_year"] + 1,
+        "last_year": STUDY["last_year"] + 2,
+        **PARAMETERS,
+    },
+}
+#: the tables each study saves. No child born in the small world's 18 years reaches 18
+#: inside it, so the count of programs by 18 is a note; the empty study saves nothing
+TABLES = {
+    "lifetime_service_use": [
+        "first_program.csv",
+        "medicaid_by_age_five.csv",
+        "not_yet_used_by_age.csv",
+        "programs_young_adult.csv",
+        "sensitivity.csv",
+    ],
+    "lifetime_service_use_empty": [],
+}
+#: the notes each study shows instead of a table (the start of each sentence)
+NOTES = {
+    "lifetime_service_use": ["No child with a birth record reaches that birthday"],
+    "lifetime_service_use_empty": [
+        "No child with a birth record is followed from birth to the fifth birthday",
+        "No child with a birth record was born in this window",
+        "No child with a birth record is followed to that birthday",
+        "No child with a birth record reaches that birthday",
+        "No person is followed over that whole age range",
+    ],
+}
+#: the demo project's lead (governance/projects/demo.yaml)
+LEAD = "ana_researcher"
+
+
+def _params(directory: Path) -> Path:
+    """This test's params beside the repository's agreement (whose rules the study meets)."""
+    shutil.copytree(REPO / "governance", directory / "governance")
+    path = directory / "study_params.yaml"
+    fixed = {"disclosure": {"min_cell": MIN_CELL}, "studies": STUDIES}
+    path.write_text(yaml.safe_dump(fixed, sort_keys=False))
+    return path
+
+
+def _shown(notebook: Path) -> str:
+    """Every text/markdown and plain-text output of an executed notebook, joined."""
+    nb = nbformat.read(notebook, as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            texts += [data.get("text/markdown", ""), data.get("text/plain", "")]
+            assert output.get("output_type") != "error"
+    return " ".join(t if isinstance(t, str) else "".join(t) for t in texts)
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_study_runs_and_passes_the_output_checker(world, tmp_path, name):
+    params = _params(tmp_path / "params")
+    out = tmp_path / "outputs" / name
+    report = tmp_path / "check.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ENCLAVE_ROOT", str(world))
+        mp.setenv("ENCLAVE_USER", LEAD)
+        argv = ["study", name, "--params", str(params)]
+        argv += ["--notebooks", str(REPO / "notebooks"), "--out", str(out)]
+        assert cli.main(argv) == 0
+        argv = ["outputs", "check", str(out), "--study", name, "--params", str(params)]
+        assert cli.main([*argv, "--report", str(report)]) == 0
+    checked = json.loads(report.read_text())
+    assert checked["passed"] and checked["findings"] == []
+    assert sorted(p.name for p in (out / "tables").glob("*.csv")) == TABLES[name]
+    shown = _shown(out / "lifetime_service_use.ipynb")
+    for note in NOTES[name]:
+        assert note in shown
