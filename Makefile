@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 setup: tools $(STAMP)
 
 # System tools from Debian's packages: bubblewrap for the research sandbox, and chromium
-# for the browser tests (as root; elsewhere a note, and those tests are skipped).
+# with its driver for the browser tests (as root; elsewhere a note, and those tests are
+# skipped).
 tools:
 	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="bubblewrap"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; \

@@ -52,6 +52,7 @@ from enclave.config import ConfigError, IngestParams
 from enclave.contracts.base import GRAIN_CHECK, Contract, Delimited, StagedIdentifiers
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
 from enclave.errors import EnclaveError, InputError
+from enclave.progress import steps
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> d
     """Validate, standardise and route each batch into ``sinks``; the merged report."""
     duplicates, clashes = plan.duplicates.implode(), plan.grain_clashes
     reports = []
-    for raw in plan.reader.batches():
+    for raw in steps(plan.reader.batches(), f"validate {contract.agency}", unit="batch"):
         raw = raw.with_columns(duplicate=pl.col("row").is_in(duplicates))
         grain = clashes.filter(clashes.is_between(raw["row"].min(), raw["row"].max()))
         extra = grain.to_frame("row").with_columns(reason=pl.lit(f"{GRAIN_CHECK}:row"))

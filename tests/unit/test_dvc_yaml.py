@@ -78,8 +78,8 @@ def test_dvc_analytics_off_and_remote_configured():
 
 
 #: modules every stage uses (files, logging, settings, errors, locks and scratch, fail
-#: points, the sandbox a stage runs in): a change to one of them is not a change to a
-#: stage's logic or outputs, so no stage lists them and none reruns for them
+#: points, the sandbox a stage runs in, progress bars): a change to one of them is not
+#: a change to a stage's logic or outputs, so no stage lists them and none reruns for them
 SHARED = {
     "enclave",
     "enclave.io",
@@ -90,6 +90,7 @@ SHARED = {
     "enclave.config",
     "enclave.errors",
     "enclave.paths",
+    "enclave.progress",
 }
 SRC = REPO / "src"
 

@@ -27,6 +27,7 @@ from enclave.analytic.spells import observation_end, program_records, program_sp
 from enclave.analytic.writer import BackgroundWrites
 from enclave.config import AGENCIES, BuildParams
 from enclave.errors import EnclaveError, InputError
+from enclave.progress import steps
 
 LOG = log.get(__name__)
 
@@ -178,7 +179,8 @@ def run(
         try:
             # a bucket's four tables may wait while the next bucket is built
             with BackgroundWrites(depth=4) as writes:
-                for part in ordered_map(bucket_tables, pid_buckets(buckets)):
+                parts = ordered_map(bucket_tables, pid_buckets(buckets))
+                for part in steps(parts, f"build {out.parent.name}", buckets, "bucket"):
                     for name, frame in part.items():
                         if name not in wanted:
                             continue

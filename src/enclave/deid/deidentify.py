@@ -43,6 +43,7 @@ from enclave.deid.pseudonym import (
     resolve_master_key,
 )
 from enclave.errors import InputError
+from enclave.progress import Phases
 from enclave.scratch import Scratch
 
 LOG = log.get(__name__)
@@ -144,15 +145,19 @@ def run(
 
     # the spill holds exact dates of birth by pid: it lives in a private scratch
     # directory, never in the research zone (enclave.scratch)
+    phases = Phases(f"deidentify {project}", ("pseudonymise", "k-anonymise", "write and scan"))
     with io.atomic_dir(out) as tmp, Scratch("deid") as work:
+        phases.start("pseudonymise")
         reference, linked, present = deid_stream.spill_records(
             agencies, staged, crosswalk, persons, content, work, scope.period
         )
         failpoints.reached("deidentify.spilled")
         # the project's persons are those holding a provisioned record, no one else
         persons = persons.filter(pl.col("pid").is_in(present.implode()))
+        phases.start("k-anonymise")
         qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
         generalised, risk = k_anonymise(qi, params.k_min)
+        phases.start("write and scan")
         written = deid_stream.write_tables(
             agencies, generalised, _apply_person_generalisation, reference, work, tmp, out
         )
@@ -177,6 +182,7 @@ def run(
         for name, frame in tables.items():
             deid_stream.scan_chunk(frame, reference, out / f"{name}.parquet")
             io.write_parquet(frame, tmp / f"{name}.parquet")
+        phases.close()
     totals = {
         a: contents[a]
         .filter(pl.lit(True) if scope.period is None else in_period(a, scope.period))

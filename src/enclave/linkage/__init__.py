@@ -27,6 +27,7 @@ from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
 from enclave.linkage.keys import assign_keys
+from enclave.progress import Phases
 
 LOG = log.get("enclave.linkage")
 
@@ -90,6 +91,10 @@ def link(
     return LinkResult(**frames)
 
 
+#: the phases of a linkage run, as its progress bar names them
+PHASES = ("collapse", "train and score", "cluster", "family links", "write")
+
+
 def outputs(
     frame: pl.LazyFrame | Sequence[pl.LazyFrame],
     params: LinkageParams,
@@ -103,11 +108,15 @@ def outputs(
     ``notes``, if given, receives what training did (``training``), for the report.
     """
     start = time.perf_counter()
+    phases = Phases("link", PHASES)
+    phases.start("collapse")
     collapsed = identity.collapse(frame, params.min_age)
     identities = collapsed.identities
     LOG.info("linking %d records as %d identity records", collapsed.rows, identities.height)
     LOG.debug("collapsed in %.1f s", time.perf_counter() - start)
+    phases.start("train and score")
     pairs = model.predict(identities, params, notes) if identities.height > 1 else _no_pairs()
+    phases.start("cluster")
     LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
     attrs = guard_attributes(identities, collapsed.born_by)
     cluster, strongest, kept = _person_clusters(identities, pairs, attrs, params.threshold)
@@ -126,6 +135,7 @@ def outputs(
         pl.Series("match_probability", strongest).gather(record_identity),
         evidence.as_classes(classes).gather(record_identity),
     )
+    phases.start("family links")
     links = family.links(
         collapsed.parents,
         identities,
@@ -146,11 +156,13 @@ def outputs(
         pairs.height,
     )
     del members, keyed, persons
+    phases.start("write")
     yield "crosswalk", crosswalk
     del crosswalk
     yield "family", links
     yield "pairs", pairs
     yield "identity_map", _identity_map_parts(collapsed, attrs)
+    phases.close()
     LOG.debug("all outputs in %.1f s", time.perf_counter() - start)
 
 

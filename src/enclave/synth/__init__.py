@@ -31,6 +31,7 @@ import numpy as np
 
 from enclave.config import SynthParams
 from enclave.errors import EnclaveError
+from enclave.progress import steps
 from enclave.synth import effects, programs, tables
 from enclave.synth.lifecourse import Year
 from enclave.synth.population import initial_population
@@ -72,7 +73,8 @@ def _life_courses(params: SynthParams, rng: np.random.Generator):
     births = _yearly(n - n0 - n_imm, years, -0.3)
     imm = _yearly(n_imm, years, 0.0)
     step = Year(rng, people, units, addresses, events)
-    for i, year in enumerate(range(params.start_year, params.end_year + 1)):
+    window = range(params.start_year, params.end_year + 1)
+    for i, year in enumerate(steps(window, "synthesize: life courses", unit="year")):
         step.run(year, int(births[i]), int(imm[i]))
     return people, units, addresses, events, np.arange(n0), marriage
 
