@@ -102,12 +102,23 @@ def county_to_region_expr(column: str = "county_fips") -> pl.Expr:
     return pl.col(column).replace_strict(keys, values, default=None, return_dtype=pl.String)
 
 
-def _title(name: str) -> str:
-    """``"mcdonough"`` -> ``"McDonough"``, ``"st. clair"`` -> ``"St. Clair"``."""
-    words = [w.capitalize() for w in name.split(" ")]
-    return " ".join("Mc" + w[2:].capitalize() if w.startswith("Mc") else w for w in words)
+#: the ZIP database's spellings that differ from the county's own
+SPELLING = {"Dupage": "DuPage", "Mclean": "McLean"}
 
 
+def _spelt(name: str) -> str:
+    return SPELLING.get(name, name)
+
+
+@cache
 def county_names() -> dict[str, str]:
-    """5-digit FIPS -> the county's name as people write it (``"17031"`` -> ``"Cook"``)."""
-    return {fips: _title(name) for name, fips in county_fips().items()}
+    """5-digit FIPS -> the county's name as the ZIP database writes it, without
+    "County" (``"17031"`` -> ``"Cook"``, ``"17043"`` -> ``"DuPage"``)."""
+    import zipcodes
+
+    fips = county_fips()
+    return {
+        fips[_census_order(r["county"])]: _spelt(r["county"].removesuffix(" County"))
+        for r in zipcodes.filter_by(state="IL")
+        if r["county"]
+    }

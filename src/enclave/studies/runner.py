@@ -28,6 +28,7 @@ from typing import Any
 import nbformat
 
 from enclave import config, io, log
+from enclave.data import data_version
 from enclave.errors import EnclaveError
 from enclave.paths import ROOT_ENV, Paths
 from enclave.studies.parameters import check as check_parameters
@@ -75,7 +76,8 @@ def run(name: str, params: config.Params, notebooks: Path, out: Path) -> Path:
         _audit_run(name, parameters["project"], sandboxed)
         nb = normalise(nbformat.read(executed, as_version=4))
         nbformat.write(nb, executed)
-        (tmp / "report.html").write_text(report_html(nb, name), encoding="utf-8")
+        version = data_version(Paths(root), parameters["project"])
+        (tmp / "report.html").write_text(report_html(nb, name, version), encoding="utf-8")
         for kind in ("figures", "tables"):
             (tmp / kind).mkdir(exist_ok=True)
     logger.info("study %s: outputs written to %s", name, out)
@@ -243,11 +245,13 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def report_html(nb: nbformat.NotebookNode, title: str) -> str:
+def report_html(nb: nbformat.NotebookNode, title: str, version: str | None = None) -> str:
     """The executed notebook as HTML, without code cells or prompts, for readers who are
-    not programmers: the study's parameters stated at the top (the parameters cell is
-    code, so it is not shown), and every figure with its alternative text (a safe
-    figure's description, :class:`enclave.disclosure.SafeFigure`)."""
+    not programmers: a header with the study's parameters (the parameters cell is code,
+    so it is not shown), its reference period first, and the data version (``version``,
+    the DVC hash of the analytic zone read); every figure with its alternative text (a
+    safe figure's description, :class:`enclave.disclosure.SafeFigure`); readable on a
+    phone-width screen (figures scale down, wide tables scroll within themselves)."""
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
@@ -267,15 +271,19 @@ def report_html(nb: nbformat.NotebookNode, title: str) -> str:
         for image, alt in zip(images, alts, strict=True):
             if alt and not alt.startswith("<Figure"):
                 image["alt"] = alt
+    _phone_width(soup)
     parameters = nb.metadata.get("papermill", {}).get("parameters", {})
     shown = {k: v for k, v in parameters.items() if k not in ("output_dir",)}
+    if version:
+        shown["data_version"] = version
     if shown and soup.body is not None:
         block = soup.new_tag("section", attrs={"class": "study-parameters"})
         heading = soup.new_tag("h2")
         heading.string = "Study parameters"
         block.append(heading)
         listing = soup.new_tag("dl")
-        for key, value in sorted(shown.items()):
+        for key in sorted(shown, key=_parameter_order):
+            value = shown[key]
             term, text = soup.new_tag("dt"), soup.new_tag("dd")
             term.string = PARAMETER_LABELS.get(key, key.replace("_", " "))
             text.string = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -286,9 +294,42 @@ def report_html(nb: nbformat.NotebookNode, title: str) -> str:
     return str(soup)
 
 
+def _parameter_order(key: str) -> tuple[int, str]:
+    """The reference period first, then the project and the data version, then the
+    rest by name."""
+    if "period" in key:
+        return (0, "" if key.endswith("start") else key)
+    return (1 if key in ("project", "data_version") else 2, key)
+
+
+#: the report's style for narrow screens: nbconvert's page is laid out for a desktop
+PHONE_CSS = """
+img { max-width: 100%; height: auto; }
+.jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+body { overflow-wrap: anywhere; }
+@media (max-width: 600px) {
+  body, .jp-Notebook { padding: 4px !important; margin: 0 !important; }
+  .jp-Cell { padding: 0 !important; }
+}
+"""
+
+
+def _phone_width(soup) -> None:
+    """A viewport for phones and :data:`PHONE_CSS`, in the report's head."""
+    head = soup.head or soup
+    viewport = soup.new_tag(
+        "meta", attrs={"name": "viewport", "content": "width=device-width, initial-scale=1"}
+    )
+    style = soup.new_tag("style")
+    style.string = PHONE_CSS
+    head.append(viewport)
+    head.append(style)
+
+
 #: how the report names common parameters
 PARAMETER_LABELS = {
     "project": "Approved project",
+    "data_version": "Data version (DVC hash of the analytic tables)",
     "period_start": "Reference period starts",
     "period_end": "Reference period ends",
     "min_match_probability": "Minimum linkage match probability",
