@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools repro test lint format bench lock catalog lab clean
+.PHONY: setup tools repro test lint format bench bench-stages lock catalog lab clean
 
 setup: tools $(STAMP)
 
@@ -45,7 +45,13 @@ format: setup
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
+# The whole pipeline at each size of SIZES (persons), stage by stage, with comparisons:
+# reports/bench.json and reports/bench.md (benchmarks/README.md). `make bench-stages`
+# runs the per-stage micro-benchmarks (benchmarks/results/).
 bench: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.bench_pipeline $(or $(SIZES),100000 1000000)
+
+bench-stages: setup
 	$(BIN)/python -m benchmarks
 
 # JupyterLab for one project, in the research sandbox (after make repro). The project and

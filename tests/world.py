@@ -17,6 +17,7 @@ import yaml
 from filelock import FileLock
 
 from enclave import cli, config
+from enclave.testing.pipeline import DATA_STAGES, stage_commands
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL = {"synth": {"persons": 3000, "start_year": 2005, "end_year": 2022}}
 
 #: pipeline stages in order, each as the argument lists of its CLI calls
-STAGES = ("synthesize", "validate", "link", "evaluate_linkage", "deidentify", "build")
+STAGES = DATA_STAGES
 
 
 def small_params() -> dict:
@@ -50,61 +51,6 @@ def _digest(params: dict) -> str:
         h.update(path.relative_to(REPO).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
-
-
-def _commands(params: config.Params) -> list[tuple[str, list[str]]]:
-    staged = [f"data/staged/{a}" for a in params.agencies]
-    steps = [("synthesize", ["synthesize"])]
-    steps += [
-        (
-            "validate",
-            [
-                "validate",
-                a,
-                "--landing",
-                f"data/landing/{a}",
-                "--staged",
-                f"data/staged/{a}",
-                "--quarantine",
-                f"data/quarantine/{a}",
-                "--report",
-                f"reports/validation/{a}.json",
-            ],
-        )
-        for a in params.agencies
-    ]
-    steps.append(("link", ["link", *staged, "--out", "data/linkage"]))
-    steps.append(("evaluate_linkage", ["evaluate-linkage"]))
-    for project in params.deid.projects:
-        steps.append(
-            (
-                "deidentify",
-                [
-                    "deidentify",
-                    "--project",
-                    project,
-                    "--out",
-                    f"data/research/{project}/base",
-                    "--report",
-                    f"reports/disclosure_risk/{project}.json",
-                ],
-            )
-        )
-        steps.append(
-            (
-                "build",
-                [
-                    "build",
-                    "--project",
-                    project,
-                    "--base",
-                    f"data/research/{project}/base",
-                    "--out",
-                    f"data/research/{project}/analytic",
-                ],
-            )
-        )
-    return steps
 
 
 def build(upto: str = "build") -> Path:
@@ -133,7 +79,7 @@ def _run_stages(root: Path, upto: str) -> None:
         marker = root / f".done-{stage}"
         if marker.exists():
             continue
-        for name, argv in _commands(typed):
+        for name, argv in stage_commands(typed, studies=False):
             if name == stage:
                 _call(root, stage, argv)
         marker.touch()

@@ -114,6 +114,7 @@ def test_events_from_each_agency():
     )  # fmt: skip
     events = build_events({"idph": idph, "isbe": isbe, "idoc": idoc}, family)
     assert events.rows() == [
+        ("kid", "BIRTH", D(2010, 4, 1), "idph"),
         ("kid", "GRADUATION", D(2028, 6, 30), "isbe"),
         ("mum", "BIRTH_OF_CHILD", D(2010, 4, 1), "idph"),
         ("mum", "PRISON_ADMISSION", D(2020, 1, 1), "idoc"),

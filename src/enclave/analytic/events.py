@@ -1,5 +1,7 @@
 """The ``life_events`` table: dated events drawn from the agencies' records.
 
+* ``BIRTH``: the person's own IDPH birth record (the earliest, if several): who was
+  born in the state, whether or not a parent was linked;
 * ``BIRTH_OF_CHILD``: for each parent in ``family_links``, the date of the child's
   birth record (month precision: the research zone keeps no birth day);
 * ``PLACEMENT``: a DCFS placement's start;
@@ -55,14 +57,15 @@ def _births_of_children(
     )
 
 
-def _deaths(idph: pl.DataFrame | None) -> pl.DataFrame:
+def _vital(idph: pl.DataFrame | None, record_type: str) -> pl.DataFrame:
+    """The earliest IDPH record of ``record_type`` (BIRTH, DEATH) of each person."""
     if idph is None:
         return pl.DataFrame(schema=SCHEMA)
     return (
-        idph.filter(pl.col("record_type") == "DEATH")
+        idph.filter(pl.col("record_type") == record_type)
         .group_by("pid")
         .agg(pl.col("event_date").min().alias("date"))
-        .select("pid", pl.lit("DEATH").alias("event"), "date", pl.lit("idph").alias("agency"))
+        .select("pid", pl.lit(record_type).alias("event"), "date", pl.lit("idph").alias("agency"))
     )
 
 
@@ -107,7 +110,8 @@ def build_events(
             june,
             exit_status.is_in(["GRADUATED", "DROPOUT"]),
         ),
-        _deaths(base.get("idph")),
+        _vital(base.get("idph"), "BIRTH"),
+        _vital(base.get("idph"), "DEATH"),
     ]
     return (
         pl.concat([p.cast(SCHEMA) for p in parts])

@@ -21,6 +21,7 @@ PROGRAMS: dict[str, str] = {
     "PRISON": "idoc",
 }
 EVENTS = (
+    "BIRTH",
     "BIRTH_OF_CHILD",
     "PLACEMENT",
     "PRISON_ADMISSION",
@@ -110,8 +111,8 @@ class LifeEvents(pa.DataFrameModel):
     event: str = pa.Field(isin=list(EVENTS), description="event code")
     date: pl.Date = pa.Field(
         description="event date; GRADUATION / DROPOUT on 30 June ending the school year; "
-        "BIRTH_OF_CHILD on the 1st of the birth month (1 January where the child's birth "
-        "month is withheld)"
+        "BIRTH (the person's own birth record) and BIRTH_OF_CHILD on the 1st of the birth "
+        "month (1 January where the birth month is withheld)"
     )
     agency: str = pa.Field(isin=AGENCY_CODES, description="agency recording the event")
 

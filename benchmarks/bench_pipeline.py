@@ -1,0 +1,254 @@
+"""The whole pipeline, stage by stage, at several world sizes, as ``dvc repro`` runs it.
+
+    python -m benchmarks.bench_pipeline                  # 100k and 1M persons
+    python -m benchmarks.bench_pipeline 100000           # one size
+    python -m benchmarks.bench_pipeline 100000 --no-compare
+
+Each size runs in its own workspace, ``build/bench/persons_<N>/`` (params.yaml with
+``synth.persons = N``, the agreement and the notebooks beside it), every command of
+every stage (``enclave.testing.pipeline.stage_commands``: synthesize, validate per
+agency, link, evaluate_linkage, deidentify and build per project, each study and its
+output check) in a fresh process. Per command, from the kernel's accounting of that
+child (``os.wait4``): wall seconds, CPU seconds (user + system, its waited-for
+children included: a study's kernel), peak resident memory; and the rows it read and
+wrote (Parquet row counts, text lines less a header). A stage's figures sum its
+commands' seconds and rows and take their largest peak.
+
+Comparisons in the same run, on the same data, after ``validate``:
+
+- linkage against a plain Splink configuration (``benchmarks.bench_linkage --world``);
+- validation against the same checks as plain polars expressions
+  (``benchmarks.bench_ingest``, on an HFS delivery of as many rows as the world's).
+
+Writes ``reports/bench.json`` and ``reports/bench.md`` (a table per size); see
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from enclave import config
+from enclave.testing.pipeline import stage_commands
+
+REPO = Path(__file__).resolve().parents[1]
+WORKSPACES = REPO / "build" / "bench"
+REPORT = REPO / "reports" / "bench.json"
+SIZES = (100_000, 1_000_000)
+
+
+def workspace(persons: int) -> Path:
+    """A fresh root for a world of ``persons``: params, agreement and notebooks."""
+    root = WORKSPACES / f"persons_{persons}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["synth"]["persons"] = persons
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    for folder in ("governance", "notebooks"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def rows(path: Path) -> int:
+    """Rows under ``path``: Parquet row counts, and lines less a header of other files."""
+    if not path.exists():
+        return 0
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    total = 0
+    for file in files:
+        if file.suffix == ".parquet":
+            total += pl.scan_parquet(file).select(pl.len()).collect().item()
+        elif file.suffix in (".json", ".png", ".html", ".ipynb") or file.name.endswith(
+            ".cert.json"
+        ):
+            continue
+        else:
+            with file.open("rb") as handle:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
+            total += max(lines - 1, 0)
+    return total
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+def io_paths(root: Path, argv: list[str]) -> tuple[list[Path], list[Path]]:
+    """What a command reads and writes, for its row counts."""
+    command = argv[0]
+    if command == "validate":
+        return [root / _option(argv, "--landing")], [
+            root / _option(argv, "--staged") / "content.parquet",
+            root / _option(argv, "--quarantine"),
+        ]
+    if command == "link":
+        staged = [root / a / "identifiers.parquet" for a in argv[1 : argv.index("--out")]]
+        return staged, [root / _option(argv, "--out") / "crosswalk.parquet"]
+    if command == "evaluate-linkage":
+        return [root / "data" / "linkage" / "crosswalk.parquet"], []
+    if command == "deidentify":
+        return [root / "data" / "linkage" / "crosswalk.parquet"], [root / _option(argv, "--out")]
+    if command == "build":
+        return [root / _option(argv, "--base")], [root / _option(argv, "--out")]
+    if command == "study":
+        params = config.load(root / "params.yaml")
+        project = getattr(params.studies, argv[1]).project
+        out = root / _option(argv, "--out")
+        return [root / "data" / "research" / project / "analytic"], [out / "tables"]
+    if command == "synthesize":
+        return [], [root / "data" / "landing"]
+    return [], []
+
+
+def run_command(root: Path, argv: list[str]) -> dict[str, Any]:
+    """Run one ``enclave`` command in ``root``; its figures (raises if it fails)."""
+    env = {**os.environ, "ENCLAVE_PROGRESS": "off", "ENCLAVE_ROOT": str(root)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "enclave", *argv], cwd=root, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"enclave {argv[0]} failed (exit {proc.returncode}) in {root}")
+    inputs, outputs = io_paths(root, argv)
+    return {
+        "command": " ".join(argv[:2]),
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "rows_in": sum(rows(p) for p in inputs),
+        "rows_out": sum(rows(p) for p in outputs),
+    }
+
+
+def summarise(commands: list[dict[str, Any]]) -> dict[str, Any]:
+    """A stage's figures from its commands'."""
+    return {
+        "commands": len(commands),
+        "wall_seconds": round(sum(c["wall_seconds"] for c in commands), 2),
+        "cpu_seconds": round(sum(c["cpu_seconds"] for c in commands), 2),
+        "peak_rss_mib": max(c["peak_rss_mib"] for c in commands),
+        "rows_in": sum(c["rows_in"] for c in commands),
+        "rows_out": sum(c["rows_out"] for c in commands),
+    }
+
+
+def _module(name: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=REPO, check=True)
+
+
+def compare(root: Path, persons: int) -> dict[str, Any]:
+    """Linkage against plain Splink and validation against plain polars, on this world."""
+    results = REPO / "benchmarks" / "results"
+    _module("bench_linkage", "--world", str(root))
+    linkage = json.loads((results / "linkage.json").read_text())[f"persons_{persons}"]
+    hfs = rows(root / "data" / "landing" / "hfs")
+    _module("bench_ingest", str(hfs))
+    ingest = json.loads((results / "ingest.json").read_text())
+    return {
+        "linkage_vs_plain_splink": {
+            side: {k: v for k, v in linkage[side].items() if k != "extra"}
+            | {k: v for k, v in linkage[side].get("extra", {}).items() if "f1" in k}
+            for side in ("enclave", "plain_splink")
+            if side in linkage
+        },
+        "validation_vs_plain_polars": {
+            "rows": ingest["rows"],
+            "seconds": ingest["seconds"],
+            "pandera_over_plain_polars": ingest["pandera_over_plain_polars"],
+            "same_failures": ingest["same_failures"],
+        },
+    }
+
+
+def bench(persons: int, with_comparisons: bool = True) -> dict[str, Any]:
+    root = workspace(persons)
+    params = config.load(root / "params.yaml")
+    commands: dict[str, list[dict[str, Any]]] = {}
+    comparisons: dict[str, Any] = {}
+    start = time.perf_counter()
+    for stage, argv in stage_commands(params):
+        figures = run_command(root, argv)
+        commands.setdefault(stage, []).append(figures)
+        print(f"persons {persons}: {stage} {figures}", flush=True)
+        validated = stage == "validate" and len(commands[stage]) == len(params.agencies)
+        if validated and with_comparisons:
+            comparisons = compare(root, persons)
+    return {
+        "persons": persons,
+        "total_wall_seconds": round(time.perf_counter() - start, 1),
+        "stages": {name: summarise(c) for name, c in commands.items()},
+        "commands": commands,
+        "comparisons": comparisons,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Pipeline benchmark",
+        "",
+        f"Machine: {report['machine']['cpus']} cores, Python {report['machine']['python']}.",
+        "Stage figures sum the stage's commands; peak memory is the largest of them.",
+    ]
+    for size in report["sizes"].values():
+        lines += [
+            "",
+            f"## {size['persons']:,} persons: {size['total_wall_seconds']:.0f} s in all",
+            "",
+            "| stage | commands | wall s | CPU s | peak RSS MiB | rows in | rows out |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, s in size["stages"].items():
+            lines.append(
+                f"| {name} | {s['commands']} | {s['wall_seconds']:.1f} | {s['cpu_seconds']:.1f}"
+                f" | {s['peak_rss_mib']:,.0f} | {s['rows_in']:,} | {s['rows_out']:,} |"
+            )
+        compared = size.get("comparisons") or {}
+        for side, figures in compared.get("linkage_vs_plain_splink", {}).items():
+            lines.append(
+                f"\nLinkage, {side}: {figures.get('median_seconds')} s, "
+                f"{figures.get('peak_rss_mib')} MiB peak."
+            )
+        if "validation_vs_plain_polars" in compared:
+            v = compared["validation_vs_plain_polars"]
+            lines.append(
+                f"\nValidation of {v['rows']:,} HFS rows: pandera checks take "
+                f"{v['pandera_over_plain_polars']}x the time of the same checks in plain "
+                f"polars (same failures: {v['same_failures']})."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(sizes: tuple[int, ...] = SIZES, with_comparisons: bool = True) -> dict[str, Any]:
+    earlier = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "sizes": earlier.get("sizes", {}),
+    }
+    for persons in sizes:
+        report["sizes"][str(persons)] = bench(persons, with_comparisons)
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(json.dumps(report, indent=2) + "\n")
+        REPORT.with_suffix(".md").write_text(markdown(report))
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("--no-compare", action="store_true", help="skip the comparisons")
+    args = parser.parse_args()
+    main(tuple(args.sizes), not args.no_compare)
