@@ -4,34 +4,28 @@ and after a prison release.
 
 The estimate is the mean over exits of the share of the 4 quarters after the exit
 quarter with a UI wage record, from the linked research zone; the planted value is the
-same measure from the world's truth. The check (:func:`disagreement`): the planted
-value lies within the estimate's 95% confidence interval widened on each side by
-:data:`LINKAGE_ERROR`. The parameters are this test's own (:data:`STUDY`), never the
-live params.yaml; the last exit date is the small world's (its data end in 2022), and
-is checked against the effect's own definition. The tests at the end show the check
-rejects a wrong definition, and the notebook runs end to end through ``enclave study``
-and passes the output checker.
+same measure from the world's truth. The check (:func:`studies.disagreement`, in
+tests/studies.py): the planted value lies within the estimate's 95% confidence interval
+widened on each side by ``studies.LINKAGE_ERROR`` (its derivation there). The parameters
+are this test's own (:data:`STUDY`), never the live params.yaml; the last exit date is
+the small world's (its data end in 2022), and is checked against the effect's own
+definition. The tests at the end show the check rejects a wrong definition, and the
+notebook runs end to end through ``enclave study`` and passes the output checker.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-from pathlib import Path
+from functools import partial
 
 import polars as pl
 import pytest
-import yaml
+import studies
 
-from enclave import cli
 from enclave.disclosure.magnitude import mean_table
-from enclave.paths import Paths
 from enclave.studies import cohorts
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
 
 #: the planted effects, by the program whose exits they follow
 EFFECTS = {"TANF": "employment_after_tanf_exit", "PRISON": "post_release_employment"}
@@ -46,11 +40,8 @@ STUDY = {
 }
 #: the agreement's minimum cell for the demo project's data (HFS: 11)
 MIN_CELL = 11
-#: the cluster error of linkage measured on the default world, as in
-#: tests/pipeline/test_study_known_answer.py (its LINKAGE_ERROR, with its derivation):
-#: (1 - precision) + (1 - recall) of the exact-cluster measure, 0.052669 rounded up.
-#: Only persons linkage gets wrong can be measured differently from the truth.
-LINKAGE_ERROR = 0.053
+#: the check of tests/studies.py, on a published mean row
+disagreement = partial(studies.disagreement, value="mean")
 
 
 def planted_last_exit(definition: str) -> str:
@@ -62,30 +53,15 @@ def planted_last_exit(definition: str) -> str:
     return f"{int(days[0]) - 1}-12-31"
 
 
-def disagreement(estimate: dict, known: float, linkage_error: float = LINKAGE_ERROR) -> str | None:
-    """Why the 95% interval of ``estimate`` (a published mean row) widened by the
-    linkage error does not hold ``known`` (None if it does)."""
-    if estimate["mean"] is None:
-        return "no published estimate"
-    lo, hi = estimate["lower"] - linkage_error, estimate["upper"] + linkage_error
-    return None if lo <= known <= hi else f"{known:.4f} outside [{lo:.4f}, {hi:.4f}]"
+@pytest.fixture(scope="module")
+def effects(small_world) -> dict:
+    return studies.planted_effects(small_world)
 
 
 @pytest.fixture(scope="module")
-def world(small_world) -> Path:
-    return small_world
-
-
-@pytest.fixture(scope="module")
-def effects(world) -> dict:
-    return json.loads((Paths(world).truth / "effects.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def tables(world) -> dict[str, pl.LazyFrame]:
-    root = Paths(world).analytic(STUDY["project"])
+def tables(small_world) -> dict[str, pl.LazyFrame]:
     names = ("persons", "program_spells", "person_quarters", "life_events", "coverage")
-    return {t: pl.scan_parquet(root / f"{t}.parquet") for t in names}
+    return studies.analytic_tables(small_world, STUDY["project"], names)
 
 
 def estimate(tables, program: str, **changes) -> dict:
@@ -143,8 +119,8 @@ def test_prison_measured_on_the_wrong_outcome_is_rejected(tables, effects):
 
 def test_a_value_beyond_the_interval_is_rejected(tables):
     found = estimate(tables, "TANF")
-    assert disagreement(found, found["upper"] + LINKAGE_ERROR + 0.001)
-    assert disagreement(found, found["lower"] - LINKAGE_ERROR - 0.001)
+    assert disagreement(found, found["upper"] + studies.LINKAGE_ERROR + 0.001)
+    assert disagreement(found, found["lower"] - studies.LINKAGE_ERROR - 0.001)
     assert disagreement({"mean": None}, 0.5)
 
 
@@ -190,28 +166,8 @@ TABLES = {
 }
 
 
-def _params(directory: Path) -> Path:
-    """This test's params beside the repository's agreement (whose rules the study meets)."""
-    shutil.copytree(REPO / "governance", directory / "governance")
-    path = directory / "study_params.yaml"
-    fixed = {"disclosure": {"min_cell": MIN_CELL}, "studies": STUDIES}
-    path.write_text(yaml.safe_dump(fixed, sort_keys=False))
-    return path
-
-
 @pytest.mark.parametrize("name", sorted(STUDIES))
-def test_study_runs_and_passes_the_output_checker(world, tmp_path, name):
-    params = _params(tmp_path / "params")
-    out = tmp_path / "outputs" / name
-    report = tmp_path / "check.json"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ENCLAVE_ROOT", str(world))
-        mp.setenv("ENCLAVE_USER", LEADS[STUDIES[name]["project"]])
-        argv = ["study", name, "--params", str(params)]
-        argv += ["--notebooks", str(REPO / "notebooks"), "--out", str(out)]
-        assert cli.main(argv) == 0
-        argv = ["outputs", "check", str(out), "--study", name, "--params", str(params)]
-        assert cli.main([*argv, "--report", str(report)]) == 0
-    checked = json.loads(report.read_text())
-    assert checked["passed"] and checked["findings"] == []
+def test_study_runs_and_passes_the_output_checker(small_world, tmp_path, name):
+    lead = LEADS[STUDIES[name]["project"]]
+    out = studies.run_study(small_world, tmp_path, name, STUDIES, user=lead, min_cell=MIN_CELL)
     assert sorted(p.name for p in (out / "tables").glob("*.csv")) == TABLES[name]

@@ -5,8 +5,9 @@ Medicaid span starting before it.
 
 The estimate comes from the linked research zone (``proportions``, a Wilson interval);
 the planted value is the same measure on the world's truth. The check
-(:func:`disagreement`): the planted value lies within the estimate's 95% interval
-widened on each side by :data:`LINKAGE_ERROR`. The parameters are this test's own
+(:func:`studies.disagreement`, in tests/studies.py): the planted value lies within the
+estimate's 95% interval widened on each side by ``studies.LINKAGE_ERROR`` (its
+derivation there). The parameters are this test's own
 (:data:`STUDY`), never the live params.yaml: the window is the small world's (synth
 2005-2022), checked against the effect's own definition. The tests after show the
 check rejects a wrong definition, and the notebook runs end to end through ``enclave
@@ -16,66 +17,35 @@ empty.
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
-from pathlib import Path
+from functools import partial
 
-import nbformat
 import polars as pl
 import pytest
-import yaml
+import studies
 
-from enclave import cli
 from enclave.disclosure import proportions
-from enclave.paths import Paths
 from enclave.studies import lifetime
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
 
 EFFECT = "medicaid_by_age_5"
 #: the small world's window (tests/world.py SMALL: synth start_year, end_year)
 STUDY = {"project": "demo", "first_year": 2005, "last_year": 2022, "min_match_probability": 0.9}
 #: the agreement's minimum cell for the demo project's data (HFS: 11)
 MIN_CELL = 11
-#: the cluster error of linkage measured on the default world, as in
-#: tests/pipeline/test_exit_outcomes.py and test_study_known_answer.py (its derivation
-#: there): only persons linkage gets wrong can be measured differently from the truth
-LINKAGE_ERROR = 0.053
-
-
-def planted_years(definition: str) -> tuple[int, int]:
-    """The birth years a definition names ("born 2005-2017")."""
-    first, last = re.findall(r"born (\d{4})-(\d{4})", definition)[0]
-    return int(first), int(last)
-
-
-def disagreement(row: dict, known: float, linkage_error: float = LINKAGE_ERROR) -> str | None:
-    """Why the 95% interval of a published share row widened by the linkage error does
-    not hold ``known`` (None if it does)."""
-    if row["share"] is None:
-        return "no published estimate"
-    lo, hi = row["lower"] - linkage_error, row["upper"] + linkage_error
-    return None if lo <= known <= hi else f"{known:.4f} outside [{lo:.4f}, {hi:.4f}]"
+#: the check of tests/studies.py, on a published share row
+disagreement = partial(studies.disagreement, value="share")
 
 
 @pytest.fixture(scope="module")
-def world(small_world) -> Path:
-    return small_world
+def effect(small_world) -> dict:
+    return studies.planted_effects(small_world)[EFFECT]
 
 
 @pytest.fixture(scope="module")
-def effect(world) -> dict:
-    return json.loads((Paths(world).truth / "effects.json").read_text())[EFFECT]
-
-
-@pytest.fixture(scope="module")
-def tables(world) -> tuple[pl.LazyFrame, ...]:
-    root = Paths(world).analytic(STUDY["project"])
+def tables(small_world) -> tuple[pl.LazyFrame, ...]:
     names = ("program_spells", "persons", "life_events", "family_links")
-    return tuple(pl.scan_parquet(root / f"{t}.parquet") for t in names)
+    return tuple(studies.analytic_tables(small_world, STUDY["project"], names).values())
 
 
 def estimate(tables, **changes) -> dict:
@@ -93,7 +63,7 @@ def estimate(tables, **changes) -> dict:
 
 
 def test_the_window_gives_the_planted_birth_years(effect):
-    first, last = planted_years(effect["definition"])
+    first, last = studies.planted_years(effect["definition"])
     assert (first, last + 5) == (STUDY["first_year"], STUDY["last_year"])
 
 
@@ -122,8 +92,8 @@ def test_medicaid_before_the_first_birthday_is_rejected(tables, effect):
 
 def test_a_value_beyond_the_interval_is_rejected(tables):
     found = estimate(tables)
-    assert disagreement(found, found["upper"] + LINKAGE_ERROR + 0.001)
-    assert disagreement(found, found["lower"] - LINKAGE_ERROR - 0.001)
+    assert disagreement(found, found["upper"] + studies.LINKAGE_ERROR + 0.001)
+    assert disagreement(found, found["lower"] - studies.LINKAGE_ERROR - 0.001)
     assert disagreement({"share": None}, 0.5)
 
 
@@ -192,43 +162,10 @@ NOTES = {
 LEAD = "ana_researcher"
 
 
-def _params(directory: Path) -> Path:
-    """This test's params beside the repository's agreement (whose rules the study meets)."""
-    shutil.copytree(REPO / "governance", directory / "governance")
-    path = directory / "study_params.yaml"
-    fixed = {"disclosure": {"min_cell": MIN_CELL}, "studies": STUDIES}
-    path.write_text(yaml.safe_dump(fixed, sort_keys=False))
-    return path
-
-
-def _shown(notebook: Path) -> str:
-    """Every text/markdown and plain-text output of an executed notebook, joined."""
-    nb = nbformat.read(notebook, as_version=4)
-    texts = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            texts += [data.get("text/markdown", ""), data.get("text/plain", "")]
-            assert output.get("output_type") != "error"
-    return " ".join(t if isinstance(t, str) else "".join(t) for t in texts)
-
-
 @pytest.mark.parametrize("name", sorted(STUDIES))
-def test_study_runs_and_passes_the_output_checker(world, tmp_path, name):
-    params = _params(tmp_path / "params")
-    out = tmp_path / "outputs" / name
-    report = tmp_path / "check.json"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ENCLAVE_ROOT", str(world))
-        mp.setenv("ENCLAVE_USER", LEAD)
-        argv = ["study", name, "--params", str(params)]
-        argv += ["--notebooks", str(REPO / "notebooks"), "--out", str(out)]
-        assert cli.main(argv) == 0
-        argv = ["outputs", "check", str(out), "--study", name, "--params", str(params)]
-        assert cli.main([*argv, "--report", str(report)]) == 0
-    checked = json.loads(report.read_text())
-    assert checked["passed"] and checked["findings"] == []
+def test_study_runs_and_passes_the_output_checker(small_world, tmp_path, name):
+    out = studies.run_study(small_world, tmp_path, name, STUDIES, user=LEAD, min_cell=MIN_CELL)
     assert sorted(p.name for p in (out / "tables").glob("*.csv")) == TABLES[name]
-    shown = _shown(out / "lifetime_service_use.ipynb")
+    shown = studies.shown(out / "lifetime_service_use.ipynb")
     for note in NOTES[name]:
         assert note in shown

@@ -6,18 +6,18 @@ record instead of the linked pseudonym, so the two differ only by linkage error
 (and the match-probability filter). The headline share is also checked against the
 effect the world planted (``data/truth/effects.json``), measured from the raw truth.
 
-The study's parameters are this test's own (:data:`STUDY`), never the live
-params.yaml: an experiment (``dvc exp run -S studies.service_overlap...``) changes
-what the pipeline studies, not what this test knows the answer for. The tolerances
-are fixed too, not read from the run's linkage report (worse linkage must fail the
-test, not widen it): :data:`LINKAGE_ERROR`, plus, against the planted effect, the
-truth's own sampling error. :func:`disagreement` is the one comparison, and the
-tests at the end show it rejects a wrong period and a perturbed estimate.
+The study's parameters are this test's own (:data:`STUDY`), never the live params.yaml:
+an experiment (``dvc exp run -S studies.service_overlap...``) changes what the pipeline
+studies, not what this test knows the answer for. The tolerances are fixed too, not read
+from the run's linkage report (worse linkage must fail the test, not widen it):
+``studies.LINKAGE_ERROR`` (tests/studies.py, with its derivation), plus, against the
+planted effect, the truth's own sampling error. :func:`disagreement` is the one
+comparison, and the tests at the end show it rejects a wrong period and a perturbed
+estimate.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Mapping
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import studies
 import yaml
 
 from enclave import cli, config
@@ -54,19 +55,8 @@ STUDY = {
 #: the agreement's minimum cell for the demo project's data (HFS: 11); ``enclave study``
 #: refuses a lower one
 MIN_CELL = 11
-
-#: The share of persons whose records linkage does not gather into exactly one cluster
-#: of their own, either way: ``(1 - precision) + (1 - recall)`` of the exact-cluster
-#: measure (``cluster`` in reports/linkage.json). Measured once on the default world
-#: (params.yaml synth defaults, 100,000 persons) by the evaluate_linkage stage:
-#: reports/linkage.json as locked in dvc.lock at commit 572e3a1 (md5 4510d7d5...),
-#: cluster precision 0.965951 and recall 0.98138, so 0.034049 + 0.01862 = 0.052669,
-#: rounded up. Only such persons can be counted differently from the truth, so it
-#: bounds the error of a share of persons and of a distribution of persons (total
-#: variation distance). The small world links better (its own report: 0.021 + 0.012 =
-#: 0.033), so the bound is conservative there; its linked count of persons, filter
-#: included, was within 1% of the truth's when this was written.
-LINKAGE_ERROR = 0.053
+#: the linkage tolerance of the studies' known-answer tests (its derivation there)
+LINKAGE_ERROR = studies.LINKAGE_ERROR
 #: the largest sampling tolerance the planted effect may carry here: three standard
 #: errors of a share near 0.8 over the few hundred SNAP recipients of the small world
 #: are about 0.06; a larger one means the world is too small to test anything
@@ -120,7 +110,7 @@ def world(small_world) -> Path:
 
 @pytest.fixture(scope="module")
 def effect(world) -> dict:
-    return json.loads((Paths(world).truth / "effects.json").read_text())[EFFECT]
+    return studies.planted_effects(world)[EFFECT]
 
 
 def _analytic(world: Path) -> dict[str, pl.LazyFrame]:

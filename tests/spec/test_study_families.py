@@ -9,16 +9,10 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from studies import LINK_SCHEMA, spells_of
 
 from enclave.studies import cohorts, families
 from enclave.studies.families import EXPOSED, NOT_EXPOSED
-
-LINK_SCHEMA = {
-    "child_pid": pl.String,
-    "parent_pid": pl.String,
-    "role": pl.String,
-    "match_probability": pl.Float64,
-}
 
 
 def persons_of(rows: list[tuple]) -> pl.LazyFrame:
@@ -37,24 +31,6 @@ def persons_of(rows: list[tuple]) -> pl.LazyFrame:
 def links_of(rows: list[tuple[str, str, str, float]]) -> pl.LazyFrame:
     """(child_pid, parent_pid, role, match_probability) rows."""
     return pl.DataFrame(rows, schema=LINK_SCHEMA, orient="row").lazy()
-
-
-def spells_of(rows: list[tuple]) -> pl.LazyFrame:
-    """(pid, program, start, end[, match_probability[, name_only_records]]) rows."""
-    full = [(*r, *(1.0, 0)[len(r) - 4 :]) for r in rows]
-    data = [
-        (pid, prog, date.fromisoformat(s), date.fromisoformat(e), mp, no)
-        for pid, prog, s, e, mp, no in full
-    ]
-    schema = {
-        "pid": pl.String,
-        "program": pl.String,
-        "start": pl.Date,
-        "end": pl.Date,
-        "match_probability": pl.Float64,
-        "name_only_records": pl.Int32,
-    }
-    return pl.DataFrame(data, schema=schema, orient="row").lazy()
 
 
 def events_of(rows: list[tuple[str, str, str]]) -> pl.LazyFrame:

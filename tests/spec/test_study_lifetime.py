@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
+from studies import LINK_SCHEMA, spells_of
 
 from enclave.disclosure import DisclosureError, protect_1d, survival_table
 from enclave.studies import lifetime
@@ -37,31 +38,7 @@ def deaths_of(rows: list[tuple[str, str]]) -> pl.LazyFrame:
 def links_of(children: list[str]) -> pl.LazyFrame:
     """Each child's birth record names a mother (the same child twice: two parents)."""
     rows = [(c, "Z", "MOTHER", 0.99) for c in children] + [(children[0], "Y", "FATHER", 0.9)]
-    schema = {
-        "child_pid": pl.String,
-        "parent_pid": pl.String,
-        "role": pl.String,
-        "match_probability": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
-
-
-def spells_of(rows: list[tuple]) -> pl.LazyFrame:
-    """(pid, program, start, end[, match_probability[, name_only_records]]) rows."""
-    full = [(*r, *(1.0, 0)[len(r) - 4 :]) for r in rows]
-    data = [
-        (pid, prog, date.fromisoformat(s), date.fromisoformat(e), mp, no)
-        for pid, prog, s, e, mp, no in full
-    ]
-    schema = {
-        "pid": pl.String,
-        "program": pl.String,
-        "start": pl.Date,
-        "end": pl.Date,
-        "match_probability": pl.Float64,
-        "name_only_records": pl.Int32,
-    }
-    return pl.DataFrame(data, schema=schema, orient="row").lazy()
+    return pl.DataFrame(rows, schema=LINK_SCHEMA, orient="row").lazy()
 
 
 # ------------------------------------------------------------------ the main estimate

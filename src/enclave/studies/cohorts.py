@@ -75,10 +75,32 @@ def _as_date(value: str | dt.date) -> dt.date:
 MID_YEAR = 7
 
 
-def _months_since_birth(index: pl.Expr) -> pl.Expr:
+def month_index(date: pl.Expr) -> pl.Expr:
+    """The month of a date as ``year * 12 + month`` (consecutive months differ by 1).
+
+    >>> pl.select(month_index(pl.lit(dt.date(2020, 5, 1)))).item()
+    24245
+    """
+    return date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32)
+
+
+def birth_index() -> pl.Expr:
+    """The birth month (``birth_year``, ``birth_month``; :data:`MID_YEAR` when the month
+    is withheld) on the scale of :func:`month_index`."""
     month = pl.col("birth_month").cast(pl.Int32).fill_null(MID_YEAR)
-    birth = pl.col("birth_year").cast(pl.Int32) * 12 + month
-    return index.dt.year().cast(pl.Int32) * 12 + index.dt.month().cast(pl.Int32) - birth
+    return pl.col("birth_year").cast(pl.Int32) * 12 + month
+
+
+def months_since_birth(date: pl.Expr) -> pl.Expr:
+    """Whole months from the birth month (``birth_year``, ``birth_month``; mid-year when
+    the month is withheld) to the month of ``date``: 0 in the birth month, ``12 * a`` in
+    the month of the ``a``-th birthday.
+
+    >>> frame = pl.DataFrame({"birth_year": [2010, 2010], "birth_month": [3, None]})
+    >>> frame.select(months_since_birth(pl.date(2015, 3, 20))).to_series().to_list()
+    [60, 56]
+    """
+    return month_index(date) - birth_index()
 
 
 def first_deaths(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -118,7 +140,7 @@ def exits(
     if exclude_name_only:
         chosen = chosen.filter(pl.col("name_only_records") == 0)
     who = persons.select("pid", "birth_year", "birth_month", "sex", "county_fips")
-    months = _months_since_birth(pl.col("index_date"))
+    months = months_since_birth(pl.col("index_date"))
     alive_until = pl.col("index_date").dt.offset_by(f"{alive_months}mo")
     return (
         chosen.select(

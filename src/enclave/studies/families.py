@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from enclave.analytic.schemas import EVENTS, PROGRAMS
-from enclave.studies.cohorts import MID_YEAR, coverage
+from enclave.studies.cohorts import birth_index, coverage, month_index
 
 #: the exposure groups of :func:`child_outcomes`
 EXPOSED, NOT_EXPOSED = "exposed", "not exposed"
@@ -47,16 +47,6 @@ EXPOSED, NOT_EXPOSED = "exposed", "not exposed"
 ROLES = ("MOTHER", "FATHER")
 
 _CHILD = ("pid", "birth", "birth_year")
-
-
-def _month_index(date: pl.Expr) -> pl.Expr:
-    """A date's month as ``year * 12 + month`` (consecutive months differ by 1)."""
-    return date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32)
-
-
-def _birth_index() -> pl.Expr:
-    month = pl.col("birth_month").cast(pl.Int32).fill_null(MID_YEAR)
-    return pl.col("birth_year").cast(pl.Int32) * 12 + month
 
 
 def birth_years(
@@ -124,7 +114,7 @@ def children(
     return (
         persons.join(named, on="pid", how="semi")
         .filter(pl.col("birth_year").is_between(first, last))
-        .with_columns(_birth_index().alias("birth"))
+        .with_columns(birth_index().alias("birth"))
         .filter(alive)
         .select(_CHILD)
     )
@@ -139,6 +129,16 @@ def _chosen_spells(
     if exclude_name_only:
         chosen = chosen.filter(pl.col("name_only_records") == 0)
     return chosen
+
+
+def _flagged(kids: pl.LazyFrame, hit: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """``pid, <name>``: per child of ``kids``, whether its ``pid`` is among ``hit``'s."""
+    flag = hit.select("pid").unique().with_columns(pl.lit(True).alias(name))
+    return (
+        kids.select("pid")
+        .join(flag, on="pid", how="left")
+        .with_columns(pl.col(name).fill_null(False))
+    )
 
 
 def parent_exposure(
@@ -161,22 +161,15 @@ def parent_exposure(
         pl.col("match_probability") >= family_match_probability,
     ).select(pl.col("child_pid").alias("pid"), pl.col("parent_pid"))
     starts = _chosen_spells(spells, program, min_match_probability, exclude_name_only).select(
-        pl.col("pid").alias("parent_pid"), _month_index(pl.col("start")).alias("_start")
+        pl.col("pid").alias("parent_pid"), month_index(pl.col("start")).alias("_start")
     )
     hit = (
         kids.select("pid", "birth")
         .join(links, on="pid", how="inner")
         .join(starts, on="parent_pid", how="inner")
         .filter(pl.col("_start") < pl.col("birth"))
-        .select("pid")
-        .unique()
     )
-    flag = hit.with_columns(pl.lit(True).alias("exposed"))
-    return (
-        kids.select("pid")
-        .join(flag, on="pid", how="left")
-        .with_columns(pl.col("exposed").fill_null(False))
-    )
+    return _flagged(kids, hit, "exposed")
 
 
 def outcome_in_ages(
@@ -197,14 +190,14 @@ def outcome_in_ages(
     if outcome in PROGRAMS:
         dated = _chosen_spells(spells, outcome, min_match_probability, exclude_name_only).select(
             "pid",
-            _month_index(pl.col("start")).alias("_from"),
-            _month_index(pl.col("end")).alias("_to"),
+            month_index(pl.col("start")).alias("_from"),
+            month_index(pl.col("end")).alias("_to"),
         )
     elif outcome in EVENTS:
         dated = events.filter(pl.col("event") == outcome).select(
             "pid",
-            _month_index(pl.col("date")).alias("_from"),
-            _month_index(pl.col("date")).alias("_to"),
+            month_index(pl.col("date")).alias("_from"),
+            month_index(pl.col("date")).alias("_to"),
         )
     else:
         raise ValueError(f"outcome {outcome!r}: neither a program nor a life event")
@@ -215,15 +208,8 @@ def outcome_in_ages(
             pl.col("_from") < pl.col("birth") + 12 * hi,
             pl.col("_to") >= pl.col("birth") + 12 * lo,
         )
-        .select("pid")
-        .unique()
-        .with_columns(pl.lit(True).alias("outcome"))
     )
-    return (
-        kids.select("pid")
-        .join(hit, on="pid", how="left")
-        .with_columns(pl.col("outcome").fill_null(False))
-    )
+    return _flagged(kids, hit, "outcome")
 
 
 def child_outcomes(

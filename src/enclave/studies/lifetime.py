@@ -14,11 +14,11 @@ Definitions:
   ``first_year`` has a childhood before the data (left truncation), and no one is seen
   past ``last_year`` (right censoring).
 - **Age** is known from birth year and month only, in whole months since the birth
-  month (:func:`months_since_birth`); where de-identification withheld the month,
-  mid-year is assumed (:data:`~enclave.studies.cohorts.MID_YEAR`), so an age can be six
-  months off. The ``a``-th birthday is the month ``12 * a`` months after the birth
-  month. Something happens *before* the ``a``-th birthday when it happens in an earlier
-  month. Persons without a birth year are left out.
+  month (:func:`~enclave.studies.cohorts.months_since_birth`); where de-identification
+  withheld the month, mid-year is assumed (:data:`~enclave.studies.cohorts.MID_YEAR`),
+  so an age can be six months off. The ``a``-th birthday is the month ``12 * a`` months
+  after the birth month. Something happens *before* the ``a``-th birthday when it
+  happens in an earlier month. Persons without a birth year are left out.
 - **Observed from age** ``lo`` **to** ``hi`` (:func:`observed_cohort`): the ``lo``-th
   birthday falls in the window or later (``lo = 0``: born in it), the ``hi``-th birthday
   on or before its last month, and no DEATH event before the month of the ``hi``-th
@@ -45,7 +45,7 @@ import polars as pl
 from enclave.analytic.schemas import PROGRAMS
 from enclave.disclosure import SafeFigure, SafeSurvival, figure_of
 from enclave.disclosure.rules import DisclosureError
-from enclave.studies.cohorts import MID_YEAR, first_deaths
+from enclave.studies.cohorts import birth_index, first_deaths, months_since_birth
 
 #: each program as a report names it
 PROGRAM_LABELS: dict[str, str] = {
@@ -67,23 +67,9 @@ SEVERAL = "several in the same month"
 NONE = "none"
 
 
-def months_since_birth(date: pl.Expr) -> pl.Expr:
-    """Whole months from the birth month (``birth_year``, ``birth_month``; mid-year when
-    the month is withheld) to the month of ``date``: 0 in the birth month, ``12 * a`` in
-    the month of the ``a``-th birthday.
-
-    >>> frame = pl.DataFrame({"birth_year": [2010, 2010], "birth_month": [3, None]})
-    >>> frame.select(months_since_birth(pl.date(2015, 3, 20))).to_series().to_list()
-    [60, 56]
-    """
-    month = pl.col("birth_month").cast(pl.Int32).fill_null(MID_YEAR)
-    birth = pl.col("birth_year").cast(pl.Int32) * 12 + month
-    return date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - birth
-
-
 def window_months(first_year: int, last_year: int) -> tuple[int, int]:
     """The window's first and last months as ``year * 12 + month`` (the scale of
-    :func:`months_since_birth`'s terms).
+    :func:`~enclave.studies.cohorts.month_index`).
 
     >>> window_months(2005, 2022)
     (24061, 24276)
@@ -91,12 +77,6 @@ def window_months(first_year: int, last_year: int) -> tuple[int, int]:
     if last_year < first_year:
         raise ValueError("the window ends before it starts")
     return first_year * 12 + 1, last_year * 12 + 12
-
-
-def _birth() -> pl.Expr:
-    """The birth month on the ``year * 12 + month`` scale."""
-    month = pl.col("birth_month").cast(pl.Int32).fill_null(MID_YEAR)
-    return pl.col("birth_year").cast(pl.Int32) * 12 + month
 
 
 def check_programs(programs: Sequence[str]) -> list[str]:
@@ -122,7 +102,7 @@ def lives(persons: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
         .select("pid", "birth_year", "birth_month")
         .join(first_deaths(events), on="pid", how="left")
         .with_columns(
-            _birth().alias("birth"),
+            birth_index().alias("birth"),
             months_since_birth(pl.col("death_date")).alias("death"),
         )
         .drop("death_date")
