@@ -44,7 +44,7 @@ def effect(small_world) -> dict:
 
 @pytest.fixture(scope="module")
 def tables(small_world) -> tuple[pl.LazyFrame, ...]:
-    names = ("program_spells", "persons", "life_events", "family_links")
+    names = ("program_spells", "persons", "life_events")
     return tuple(studies.analytic_tables(small_world, STUDY["project"], names).values())
 
 

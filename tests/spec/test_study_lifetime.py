@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
-from studies import LINK_SCHEMA, spells_of
+from studies import spells_of
 
 from enclave.disclosure import DisclosureError, protect_1d, survival_table
 from enclave.studies import lifetime
@@ -35,10 +35,12 @@ def deaths_of(rows: list[tuple[str, str]]) -> pl.LazyFrame:
     return pl.DataFrame(dated, schema=schema, orient="row").lazy()
 
 
-def links_of(children: list[str]) -> pl.LazyFrame:
-    """Each child's birth record names a mother (the same child twice: two parents)."""
-    rows = [(c, "Z", "MOTHER", 0.99) for c in children] + [(children[0], "Y", "FATHER", 0.9)]
-    return pl.DataFrame(rows, schema=LINK_SCHEMA, orient="row").lazy()
+def with_births(events: pl.LazyFrame, children: list[str]) -> pl.LazyFrame:
+    """``events`` and a BIRTH event (a birth record of their own) of each child; the
+    first child has two (a duplicate record), which must count once."""
+    born = [(c, "BIRTH", date(2010, 1, 1), "idph") for c in [*children, *children[:1]]]
+    schema = {"pid": pl.String, "event": pl.String, "date": pl.Date, "agency": pl.String}
+    return pl.concat([events, pl.DataFrame(born, schema=schema, orient="row").lazy()])
 
 
 # ------------------------------------------------------------------ the main estimate
@@ -60,8 +62,10 @@ PERSONS = persons_of(
         ("N", None, None),
     ]
 )
-EVENTS = deaths_of([("C", "2014-05-10"), ("I", "2015-08-20")])
-LINKS = links_of(["A", "B", "C", "D", "F", "G", "H", "I", "N"])
+EVENTS = with_births(
+    deaths_of([("C", "2014-05-10"), ("I", "2015-08-20")]),
+    ["A", "B", "C", "D", "F", "G", "H", "I", "N"],
+)
 SPELLS = spells_of(
     [
         ("A", "MEDICAID", "2012-01-01", "2012-12-31"),  # at 21 months: before 5
@@ -74,7 +78,7 @@ SPELLS = spells_of(
         ("H", "MEDICAID", "2013-02-01", "2013-09-30", 0.95, 1),  # a name-only link
     ]
 )
-TABLES = (SPELLS, PERSONS, EVENTS, LINKS)
+TABLES = (SPELLS, PERSONS, EVENTS)
 
 
 def used(**settings) -> dict[str, bool]:
@@ -143,8 +147,7 @@ def test_first_use_is_the_age_at_the_first_spell_or_the_end_of_observation():
     frame = lifetime.first_use(
         spells,
         persons,
-        events,
-        links_of(["A", "B", "C", "D"]),
+        with_births(events, ["A", "B", "C", "D"]),
         programs=["MEDICAID", "SNAP"],
         min_match_probability=0.9,
         **WINDOW,
@@ -184,8 +187,7 @@ def test_the_first_program_before_the_age():
     counts = lifetime.first_program(
         spells,
         persons,
-        deaths_of([]),
-        links_of(list("ABCDE")),
+        with_births(deaths_of([]), list("ABCDE")),
         programs=lifetime.SERVICES,
         age=5,
         **WINDOW,
@@ -239,7 +241,7 @@ def test_programs_by_eighteen_need_a_childhood_inside_the_window():
         EVENTS,
         programs=lifetime.SERVICES,
         ages=(0, 18),
-        family_links=LINKS,
+        born_in_state=True,
         **WINDOW,
     ).collect()
     assert counts.height == 0
@@ -252,7 +254,7 @@ def test_programs_by_two_of_children_born_here():
         EVENTS,
         programs=lifetime.SERVICES,
         ages=(0, 2),
-        family_links=LINKS,
+        born_in_state=True,
         top=3,
         **WINDOW,
     ).collect()
@@ -309,8 +311,8 @@ def worlds(draw):
             start = f"{y}-{m:02d}-01"
             spells.append((pid, program, start, f"{y}-{m:02d}-28", mp))
     spells.append(("X", "SNAP", "2015-01-01", "2015-01-31"))  # a person of no cohort
-    tables = (spells_of(spells), persons_of(people), deaths_of(deaths))
-    return tables, links_of([p for p, _, _ in people])
+    events = with_births(deaths_of(deaths), [p for p, _, _ in people])
+    return spells_of(spells), persons_of(people), events
 
 
 @settings(max_examples=60, deadline=None)
@@ -318,12 +320,12 @@ def worlds(draw):
 def test_first_use_agrees_with_used_before_age(world, age):
     """A child followed to ``age`` and alive has used Medicaid before it exactly when the
     life-table frame gives a first use at an age below it."""
-    (spells, persons, events), links = world
+    spells, persons, events = world
     before = lifetime.used_before_age(
-        spells, persons, events, links, age=age, min_match_probability=0.9, **WINDOW
+        spells, persons, events, age=age, min_match_probability=0.9, **WINDOW
     ).collect()
     first = lifetime.first_use(
-        spells, persons, events, links, programs=["MEDICAID"], min_match_probability=0.9, **WINDOW
+        spells, persons, events, programs=["MEDICAID"], min_match_probability=0.9, **WINDOW
     ).collect()
     early = first.filter(pl.col("used") & (pl.col("age") < age))["pid"]
     expected = before["pid"].is_in(early.implode())
@@ -334,10 +336,9 @@ def test_first_use_agrees_with_used_before_age(world, age):
 @given(worlds())
 def test_cumulative_shares_grow_with_age_and_stay_shares(world):
     """One minus the life table of first use: non-decreasing in age, within [0, 1]."""
-    (spells, persons, events), links = world
-    first = lifetime.first_use(
-        spells, persons, events, links, programs=["MEDICAID", "SNAP"], **WINDOW
-    ).collect()
+    spells, persons, events = world
+    first = lifetime.first_use(spells, persons, events, programs=["MEDICAID", "SNAP"], **WINDOW)
+    first = first.collect()
     assert (first["age"] >= 0).all()
     grid = np.arange(0, 12.0, 0.25)
     for (_,), group in first.group_by("program"):
@@ -351,18 +352,18 @@ def test_cumulative_shares_grow_with_age_and_stay_shares(world):
 @given(worlds(), st.integers(1, 10))
 def test_program_counts_add_up_to_the_cohort(world, age):
     """Every child followed to ``age`` is counted once, with at most two programs."""
-    (spells, persons, events), links = world
+    spells, persons, events = world
     counts = lifetime.programs_used(
         spells,
         persons,
         events,
         programs=lifetime.SERVICES,
         ages=(0, age),
-        family_links=links,
+        born_in_state=True,
         **WINDOW,
     ).collect()
     cohort = lifetime.observed_cohort(
-        persons, events, ages=(0, age), family_links=links, **WINDOW
+        persons, events, ages=(0, age), born_in_state=True, **WINDOW
     ).collect()
     assert counts["n"].sum() == cohort.height
     assert set(counts["programs"]) <= {"0", "1", "2"}

@@ -23,8 +23,8 @@ Definitions:
   birthday falls in the window or later (``lo = 0``: born in it), the ``hi``-th birthday
   on or before its last month, and no DEATH event before the month of the ``hi``-th
   birthday (a death in that month counts as alive on the birthday). With
-  ``family_links``, only children with a birth record: persons who appear as
-  ``child_pid`` there, i.e. born in the state.
+  ``born_in_state``, only persons with a birth record of their own (a ``BIRTH`` life
+  event), i.e. born in the state.
 - **Use** of a program: a program spell linked with at least the minimum match
   probability (and, with ``exclude_name_only``, none of whose records rests on a name
   alone). A program is used *by age a* when one of its spells starts before the
@@ -88,9 +88,12 @@ def check_programs(programs: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(programs))
 
 
-def born_here(family_links: pl.LazyFrame) -> pl.LazyFrame:
-    """``pid`` of every child with a birth record (a ``child_pid`` of the family links)."""
-    return family_links.select(pl.col("child_pid").alias("pid")).unique()
+def born_here(events: pl.LazyFrame) -> pl.LazyFrame:
+    """``pid`` of every person with a birth record of their own (a ``BIRTH`` life event),
+    whether or not a parent on it was linked: a child whose mother's identifiers did not
+    link has fewer records of every kind, so leaving them out (as a cohort drawn from
+    the family links would) biases use upwards."""
+    return events.filter(pl.col("event") == "BIRTH").select("pid").unique()
 
 
 def lives(persons: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
@@ -116,18 +119,18 @@ def observed_cohort(
     ages: tuple[int, int],
     first_year: int,
     last_year: int,
-    family_links: pl.LazyFrame | None = None,
+    born_in_state: bool = False,
 ) -> pl.LazyFrame:
     """Persons observed from their ``lo``-th to their ``hi``-th birthday and alive on the
-    latter (module docstring); with ``family_links``, children with a birth record only.
+    latter (module docstring); with ``born_in_state``, persons with a birth record only.
     Returns the columns of :func:`lives`, one row per person."""
     lo, hi = ages
     if not 0 <= lo < hi:
         raise ValueError("ages: 0 <= lo < hi")
     start, end = window_months(first_year, last_year)
     who = lives(persons, events)
-    if family_links is not None:
-        who = who.join(born_here(family_links), on="pid", how="semi")
+    if born_in_state:
+        who = who.join(born_here(events), on="pid", how="semi")
     return who.filter(
         pl.col("birth") + 12 * lo >= start,
         pl.col("birth") + 12 * hi <= end,
@@ -165,7 +168,6 @@ def used_before_age(
     spells: pl.LazyFrame,
     persons: pl.LazyFrame,
     events: pl.LazyFrame,
-    family_links: pl.LazyFrame,
     *,
     program: str = "MEDICAID",
     age: int = 5,
@@ -191,7 +193,7 @@ def used_before_age(
         ages=(0, age),
         first_year=first_year,
         last_year=last_year,
-        family_links=family_links,
+        born_in_state=True,
     )
     uses = _uses(spells, [program], min_match_probability, exclude_name_only)
     early = _spell_ages(cohort, uses).filter(pl.col("from") < 12 * age).select("pid").unique()
@@ -206,7 +208,6 @@ def first_use(
     spells: pl.LazyFrame,
     persons: pl.LazyFrame,
     events: pl.LazyFrame,
-    family_links: pl.LazyFrame,
     *,
     programs: Sequence[str],
     first_year: int,
@@ -228,7 +229,7 @@ def first_use(
     """
     programs = check_programs(programs)
     start, end = window_months(first_year, last_year)
-    cohort = lives(persons, events).join(born_here(family_links), on="pid", how="semi")
+    cohort = lives(persons, events).join(born_here(events), on="pid", how="semi")
     cohort = cohort.filter(pl.col("birth") >= start, pl.col("birth") <= end)
     uses = _uses(spells, programs, min_match_probability, exclude_name_only)
     first = _spell_ages(cohort, uses).group_by("pid", "program").agg(pl.col("from").min())
@@ -265,7 +266,6 @@ def first_program(
     spells: pl.LazyFrame,
     persons: pl.LazyFrame,
     events: pl.LazyFrame,
-    family_links: pl.LazyFrame,
     *,
     programs: Sequence[str],
     age: int,
@@ -285,7 +285,7 @@ def first_program(
         ages=(0, age),
         first_year=first_year,
         last_year=last_year,
-        family_links=family_links,
+        born_in_state=True,
     )
     uses = _uses(spells, programs, min_match_probability, False)
     early = _spell_ages(cohort, uses).filter(pl.col("from") < 12 * age)
@@ -326,16 +326,16 @@ def programs_used(
     ages: tuple[int, int],
     first_year: int,
     last_year: int,
-    family_links: pl.LazyFrame | None = None,
+    born_in_state: bool = False,
     top: int = 4,
     min_match_probability: float = 0.0,
 ) -> pl.LazyFrame:
     """``programs, n``: persons observed from their ``lo``-th to their ``hi``-th birthday
-    and alive on it (:func:`observed_cohort`; with ``family_links``, children with a
+    and alive on it (:func:`observed_cohort`; with ``born_in_state``, persons with a
     birth record only), by how many of ``programs`` they used between the two birthdays
     (module docstring), top-coded at ``top`` (:func:`count_levels`).
 
-    ``ages=(0, 18)`` with ``family_links`` counts the programs used by 18 of children
+    ``ages=(0, 18)`` with ``born_in_state`` counts the programs used by 18 of children
     born in the state; ``ages=(18, 30)`` those of adults over that age range, whose
     childhood lies before the window. For :func:`~enclave.disclosure.protect_1d` with
     ``levels=count_levels(top)``.
@@ -348,7 +348,7 @@ def programs_used(
         ages=ages,
         first_year=first_year,
         last_year=last_year,
-        family_links=family_links,
+        born_in_state=born_in_state,
     )
     uses = _uses(spells, programs, min_match_probability, False)
     inside = _spell_ages(cohort, uses).filter(pl.col("from") < 12 * hi, pl.col("to") >= 12 * lo)
