@@ -113,6 +113,23 @@ def io_paths(root: Path, argv: list[str]) -> tuple[list[Path], list[Path]]:
     return [], []
 
 
+def label(argv: list[str]) -> str:
+    """A command's name in the results: the subcommand and what it is for.
+
+    >>> label(["validate", "hfs", "--landing", "data/landing/hfs"])
+    'validate hfs'
+    >>> label(["deidentify", "--project", "demo", "--out", "x"]), label(["link", "data/staged/hfs"])
+    ('deidentify demo', 'link')
+    """
+    for option in ("--project", "--study"):
+        if option in argv:
+            return f"{argv[0]} {_option(argv, option)}"
+    if argv[0] == "outputs":
+        return f"outputs check {argv[2]}"
+    named = len(argv) > 1 and not argv[1].startswith(("-", "data/"))
+    return f"{argv[0]} {argv[1]}" if named else argv[0]
+
+
 def run_command(root: Path, argv: list[str]) -> dict[str, Any]:
     """Run one ``enclave`` command in ``root``; its figures (raises if it fails)."""
     env = {**os.environ, "ENCLAVE_PROGRESS": "off", "ENCLAVE_ROOT": str(root)}
@@ -125,7 +142,7 @@ def run_command(root: Path, argv: list[str]) -> dict[str, Any]:
         raise RuntimeError(f"enclave {argv[0]} failed (exit {proc.returncode}) in {root}")
     inputs, outputs = io_paths(root, argv)
     return {
-        "command": " ".join(argv[:2]),
+        "command": label(argv),
         "wall_seconds": round(wall, 2),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),

@@ -19,6 +19,7 @@ figures are saved without software metadata.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,6 +259,10 @@ def report_html(nb: nbformat.NotebookNode, title: str, version: str | None = Non
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
+    # nbconvert gives every image a placeholder text and warns; the figures' own text
+    # replaces it below, and what is left without one is counted there
+    if not any(isinstance(f, _NoAltWarning) for f in exporter.log.filters):
+        exporter.log.addFilter(_NoAltWarning())
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     soup = BeautifulSoup(body, features="html.parser")
     images = soup.select("img")
@@ -271,6 +276,10 @@ def report_html(nb: nbformat.NotebookNode, title: str, version: str | None = Non
         for image, alt in zip(images, alts, strict=True):
             if alt and not alt.startswith("<Figure"):
                 image["alt"] = alt
+    missing = sum(image.get("alt") == NO_ALT for image in images)
+    if missing:
+        logger = log.get("enclave.studies")
+        logger.warning("report %s: %d figure(s) without alt text", title, missing)
     _phone_width(soup)
     parameters = nb.metadata.get("papermill", {}).get("parameters", {})
     shown = {k: v for k, v in parameters.items() if k not in ("output_dir",)}
@@ -292,6 +301,15 @@ def report_html(nb: nbformat.NotebookNode, title: str, version: str | None = Non
         main = soup.select_one("main") or soup.body
         main.insert(0, block)
     return str(soup)
+
+
+#: the alternative text nbconvert gives an image that has none
+NO_ALT = "No description has been provided for this image"
+
+
+class _NoAltWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Alternative text is missing")
 
 
 def _parameter_order(key: str) -> tuple[int, str]:
