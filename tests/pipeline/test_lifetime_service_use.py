@@ -122,16 +122,14 @@ STUDIES = {
     "lifetime_service_use": {
         "notebook": "lifetime_service_use",
         "project": "demo",
-        "first_year": STUDY["first_year"],
-        "last_year": STUDY["last_year"],
+        "observation_years": [],  # from the coverage table: the small world's years
         **PARAMETERS,
     },
     # a window after the data: every cohort is empty
     "lifetime_service_use_empty": {
         "notebook": "lifetime_service_use",
         "project": "demo",
-        "first_year": STUDY["last_year"] + 1,
-        "last_year": STUDY["last_year"] + 2,
+        "observation_years": [STUDY["last_year"] + 1, STUDY["last_year"] + 2],
         **PARAMETERS,
     },
 }

@@ -38,6 +38,7 @@ Definitions:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
@@ -45,7 +46,7 @@ import polars as pl
 from enclave.analytic.schemas import PROGRAMS
 from enclave.disclosure import SafeFigure, SafeSurvival, figure_of
 from enclave.disclosure.rules import DisclosureError
-from enclave.studies.cohorts import birth_index, first_deaths, months_since_birth
+from enclave.studies.cohorts import birth_index, coverage, first_deaths, months_since_birth
 
 #: each program as a report names it
 PROGRAM_LABELS: dict[str, str] = {
@@ -77,6 +78,28 @@ def window_months(first_year: int, last_year: int) -> tuple[int, int]:
     if last_year < first_year:
         raise ValueError("the window ends before it starts")
     return first_year * 12 + 1, last_year * 12 + 12
+
+
+def observation_window(coverage_table: pl.LazyFrame, years: Sequence[int] = ()) -> tuple[int, int]:
+    """The window ``(first_year, last_year)``: ``years`` when given, else the whole
+    calendar years the project's birth records cover (the ``coverage`` table, source
+    BIRTH): a childhood is followed from birth only within them.
+
+    >>> cov = pl.DataFrame({"source": ["BIRTH"], "start": [dt.date(2005, 1, 1)],
+    ...                     "end": [dt.date(2022, 1, 31)]})
+    >>> observation_window(cov.lazy()), observation_window(cov.lazy(), [2010, 2020])
+    ((2005, 2021), (2010, 2020))
+    """
+    if years:
+        if len(years) != 2:
+            raise ValueError("observation years: [first_year, last_year], or [] for coverage")
+        first, last = (int(y) for y in years)
+    else:
+        start, end = coverage(coverage_table, "BIRTH")
+        first = (start - dt.timedelta(days=1)).year + 1
+        last = (end + dt.timedelta(days=1)).year - 1
+    window_months(first, last)
+    return first, last
 
 
 def check_programs(programs: Sequence[str]) -> list[str]:
