@@ -334,9 +334,13 @@ def survival_plot(
     xlabel: str = "time",
     ylabel: str = "survival",
     title: str | None = None,
+    cumulative: bool = False,
 ) -> SafeFigure:
     """Step curves (with confidence bands) through the published points of a
-    :class:`~enclave.disclosure.survival.SafeSurvival`, one per group."""
+    :class:`~enclave.disclosure.survival.SafeSurvival`, one per group. With
+    ``cumulative``, one minus each curve (the share with the event by each time: "used a
+    program by each age"), its band flipped with it. With more than four groups the
+    legend sits beside the plot."""
     if not isinstance(table, SafeSurvival):
         raise DisclosureError("survival_plot draws a SafeSurvival (from survival_table)")
     title = table.title if title is None else title
@@ -350,23 +354,22 @@ def survival_plot(
             missing.append(group)
             continue
         shown.append(group)
-        t, s = points.get_column("time").to_numpy(), points.get_column("survival").to_numpy()
+        t = points.get_column("time").to_numpy()
+        s, low, high = (points.get_column(c).to_numpy() for c in ("survival", "lower", "upper"))
+        if cumulative:
+            s, low, high = 1 - s, 1 - high, 1 - low
         colour = f"C{i % 10}"
         ax.step(t, s, where="post", color=colour, label=group, marker="o", markersize=3)
-        ax.fill_between(
-            t,
-            points.get_column("lower").to_numpy(),
-            points.get_column("upper").to_numpy(),
-            step="post",
-            color=colour,
-            alpha=0.2,
-            linewidth=0,
-        )
+        ax.fill_between(t, low, high, step="post", color=colour, alpha=0.2, linewidth=0)
     ax.set_ylim(0, 1.05)
-    if groups != [TOTAL]:
+    if groups != [TOTAL] and len(groups) > 4:
+        fig.set_size_inches(8.4, 4.4)
+        ax.legend(title=dim, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    elif groups != [TOTAL]:
         ax.legend(title=dim, loc="best")
+    kind = "Cumulative shares (one minus Kaplan-Meier)" if cumulative else "Kaplan-Meier curves"
     alt = (
-        f"Kaplan-Meier survival curves{': ' + title if title else ''}, "
+        f"{kind}{': ' + title if title else ''}, "
         f"{'by ' + dim if groups != [TOTAL] else 'overall'}. Curves drawn: "
         f"{', '.join(shown) or 'none'}; each is a step curve with its confidence band, "
         "through its published times only, and ends where too few persons remain at risk."

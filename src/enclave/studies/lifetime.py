@@ -44,8 +44,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from enclave.analytic.schemas import PROGRAMS
-from enclave.disclosure import SafeFigure, SafeSurvival, figure_of
-from enclave.disclosure.rules import DisclosureError
+from enclave.disclosure import SafeFigure, SafeSurvival, survival_plot
 from enclave.studies.cohorts import birth_index, coverage, first_deaths, months_since_birth
 
 #: each program as a report names it
@@ -393,37 +392,6 @@ def cumulative_plot(
     """One step curve per program of the share who have used it by each age: one less
     the published survival of :func:`first_use`'s life table, with its interval, through
     the published ages only (a curve stops where too few children remain followed)."""
-    from matplotlib.figure import Figure  # imported here: slow, and only needed to draw
-
-    if not isinstance(table, SafeSurvival):
-        raise DisclosureError("cumulative_plot draws a SafeSurvival (from survival_table)")
-    title = table.title if title is None else title
-    dim = table.dims[0]
-    fig = Figure(figsize=(8.4, 4.4), layout="constrained")
-    ax = fig.add_subplot()
-    shown, missing = [], []
-    groups = table.frame.get_column(dim).unique(maintain_order=True).to_list()
-    for i, group in enumerate(groups):
-        points = table.frame.filter(pl.col(dim) == group, pl.col("survival").is_not_null())
-        if points.height == 0:
-            missing.append(group)
-            continue
-        shown.append(group)
-        t = points.get_column("time").to_numpy()
-        used = 1 - points.get_column("survival").to_numpy()
-        low, high = 1 - points.get_column("upper"), 1 - points.get_column("lower")
-        colour = f"C{i % 10}"
-        ax.step(t, used, where="post", color=colour, label=group, marker="o", markersize=3)
-        ax.fill_between(t, low, high, step="post", color=colour, alpha=0.15, linewidth=0)
-    ax.set(xlabel=xlabel, ylabel="share who have used it", ylim=(0, 1.02), title=title)
-    if shown:
-        ax.legend(title="program", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    alt = (
-        f"Cumulative share by age{': ' + title if title else ''}. One step curve per "
-        f"program ({', '.join(shown) or 'none'}) giving the share of children who have "
-        "used it by each age, with its confidence band, drawn through the published ages "
-        "only; a curve ends where too few children remain followed."
+    return survival_plot(
+        table, xlabel=xlabel, ylabel="share who have used it", title=title, cumulative=True
     )
-    if missing:
-        alt += f" Not drawn (no age could be published): {', '.join(missing)}."
-    return figure_of(fig, [table], alt=alt, title=title)
