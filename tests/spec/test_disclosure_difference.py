@@ -70,3 +70,12 @@ def test_the_interval_holds_the_difference_within_minus_one_to_one(k1, n1, k2, n
     b = (k2 / n2, *_wilson(k2, n2, 0.95))
     d, low, high = newcombe(a, b)
     assert -1.0 <= low <= d <= high <= 1.0
+
+
+def test_overlapping_groups_publish_no_total():
+    """Settings of a sensitivity analysis count the same persons: no pooled Total."""
+    from enclave.disclosure import proportions
+
+    table = proportions(_groups((40, 100), (30, 100)), "g", "e", total=False, min_cell=11)
+    assert table.frame.get_column("g").to_list() == ["a", "b"]
+    assert table.reasons.get_column("g").to_list() == ["a", "b"]

@@ -123,6 +123,7 @@ def proportions(
     event: str,
     *,
     confidence: float = 0.95,
+    total: bool = True,
     min_cell: int | None = None,
     title: str = "",
     population: str = "",
@@ -131,8 +132,10 @@ def proportions(
 ) -> SafeRates:
     """The share of persons with ``event`` per group of ``by`` (None: overall only) and
     in total, with Wilson ``confidence`` intervals, after the rules of the module
-    docstring. ``min_cell``, ``title``, ``population``, ``period`` and ``measure`` as in
-    :func:`~enclave.disclosure.magnitude.magnitude_table`.
+    docstring. With ``total=False`` the Total row is left out (for groups that overlap,
+    such as the settings of a sensitivity analysis, where a pooled Total means nothing;
+    leaving a row out publishes less). ``min_cell``, ``title``, ``population``,
+    ``period`` and ``measure`` as in :func:`~enclave.disclosure.magnitude.magnitude_table`.
 
     Three of 200 is a small cell, and 100% of five a small group:
 
@@ -180,6 +183,12 @@ def proportions(
         },
         orient="row",
     )
+    reasons = reason_frame(
+        dim, labels, [[c for c in checks if checks[c][i]] for i in range(len(labels))]
+    )
+    if not total and by is not None:
+        published = published.filter(pl.col(dim) != TOTAL)
+        reasons = reasons.filter(pl.col(dim) != TOTAL)
     return SafeRates(
         frame=published,
         dims=(dim,),
@@ -197,9 +206,7 @@ def proportions(
             "rates_from_published_counts",
         ),
         definition=safe.definition(measure or f"share with {event}", population or title, period),
-        reasons=reason_frame(
-            dim, labels, [[c for c in checks if checks[c][i]] for i in range(len(labels))]
-        ),
+        reasons=reasons,
         token=_MINT,
         confidence=confidence,
     )
