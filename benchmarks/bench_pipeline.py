@@ -120,12 +120,14 @@ def label(argv: list[str]) -> str:
     'validate hfs'
     >>> label(["deidentify", "--project", "demo", "--out", "x"]), label(["link", "data/staged/hfs"])
     ('deidentify demo', 'link')
+    >>> label(["outputs", "check", "outputs/x", "--study", "x"])
+    'outputs check x'
+
     """
-    for option in ("--project", "--study"):
-        if option in argv:
-            return f"{argv[0]} {_option(argv, option)}"
     if argv[0] == "outputs":
-        return f"outputs check {argv[2]}"
+        return f"outputs check {_option(argv, '--study')}"
+    if "--project" in argv:
+        return f"{argv[0]} {_option(argv, '--project')}"
     named = len(argv) > 1 and not argv[1].startswith(("-", "data/"))
     return f"{argv[0]} {argv[1]}" if named else argv[0]
 

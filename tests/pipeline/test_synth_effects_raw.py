@@ -32,13 +32,18 @@ def raw(small_world_upto) -> dict:
     truth = root / "data" / "truth"
     records = pl.read_parquet(truth / "records.parquet").select("record_key", "person_id")
     out = {}
-    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs"):
+    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs", "idph"):
         content = pl.read_parquet(root / "data" / "staged" / agency / "content.parquet")
         out[agency] = content.join(records, on="record_key", how="inner")
         # every staged row is a delivered record the truth knows
         assert out[agency].height == content.height > 0
     out["persons"] = pl.read_parquet(truth / "persons.parquet").select(
         "person_id", "dob", "death_date"
+    )
+    # who is whose parent, as the birth record names them: a family fact no content
+    # table carries (the birth record's parents are identifiers, linked in the trusted zone)
+    out["births"] = pl.read_parquet(truth / "programs" / "births.parquet").select(
+        "child_id", "mother_id", "father_id", "father_named"
     )
     out["effects"] = json.loads((truth / "effects.json").read_text())
     return out
@@ -98,6 +103,8 @@ def test_every_planted_effect_is_checked_here(raw):
         "post_release_employment",
         "graduation_gap_foster",
         "snap_childhood_adult_gap",
+        "medicaid_by_age_5",
+        "parent_prison_investigation",
     }
 
 
@@ -199,3 +206,59 @@ def test_snap_childhood_adult_gap(raw):
     rate = dict(cohort.group_by("exposed").agg(pl.col("adult").mean()).iter_rows())
     assert set(rate) == {True, False}
     _check(raw, "snap_childhood_adult_gap", rate[True] - rate[False])
+
+
+def _children_followed_to_five(raw: dict, first: int, last: int) -> pl.DataFrame:
+    """Persons with a delivered IDPH birth record born ``first``-``last`` and alive on
+    their fifth birthday (``until``)."""
+    born = raw["idph"].filter(pl.col("record_type") == "BIRTH").select("person_id").unique()
+    until = pl.col("dob").dt.offset_by("5y")
+    return (
+        born.join(raw["persons"], on="person_id")
+        .filter(
+            pl.col("dob").dt.year().is_between(first, last),
+            pl.col("death_date").is_null() | (pl.col("death_date") > until),
+        )
+        .select("person_id", "dob", until.alias("until"))
+    )
+
+
+def _before_five(children: pl.DataFrame, contacts: pl.DataFrame, date: str) -> pl.Expr:
+    hit = contacts.join(children, on="person_id").filter(pl.col(date) < pl.col("until"))
+    return pl.col("person_id").is_in(hit["person_id"].unique().implode())
+
+
+def test_medicaid_by_age_5(raw):
+    synth = _synth()
+    children = _children_followed_to_five(raw, synth["start_year"], synth["end_year"] - 5)
+    share = children.select(_before_five(children, raw["hfs"], "elig_start").mean()).item()
+    _check(raw, "medicaid_by_age_5", share)
+
+
+def test_parent_prison_investigation(raw):
+    synth = _synth()
+    children = _children_followed_to_five(raw, synth["start_year"] + 1, synth["end_year"] - 5)
+    admitted = raw["idoc"].group_by("person_id").agg(pl.col("admit_date").min())
+    parents = pl.concat(
+        [
+            raw["births"].select("child_id", pl.col("mother_id").alias("parent")),
+            raw["births"]
+            .filter(pl.col("father_named"))
+            .select("child_id", pl.col("father_id").alias("parent")),
+        ]
+    )
+    exposed = (
+        parents.join(admitted, left_on="parent", right_on="person_id")
+        .join(children, left_on="child_id", right_on="person_id")
+        .filter(pl.col("admit_date") < pl.col("dob"))
+        .get_column("child_id")
+        .unique()
+    )
+    investigations = raw["dcfs"].filter(pl.col("event_type") == "INVESTIGATION")
+    cohort = children.select(
+        pl.col("person_id").is_in(exposed.implode()).alias("exposed"),
+        _before_five(children, investigations, "event_start").alias("investigated"),
+    )
+    rate = dict(cohort.group_by("exposed").agg(pl.col("investigated").mean()).iter_rows())
+    assert set(rate) == {True, False}
+    _check(raw, "parent_prison_investigation", rate[True] - rate[False])

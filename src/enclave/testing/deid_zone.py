@@ -149,7 +149,7 @@ def _agency_records(
         "isbe": isbe.select(
             "pidx",
             (2008 + pl.col("offset") % 5 + pl.col("step")).cast(pl.Int32).alias("school_year"),
-            pl.col("step").cast(pl.Int8).alias("grade"),
+            (pl.col("step") % 13).cast(pl.Int8).alias("grade"),  # grades K-12, as ISBE's
             pl.when(pl.col("step") == pl.col("length") - 1)
             .then(
                 pl.when(pl.col("pidx") % 2 == 0)
