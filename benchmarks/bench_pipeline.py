@@ -8,10 +8,12 @@ Each size runs in its own workspace, ``build/bench/persons_<N>/`` (params.yaml w
 ``synth.persons = N``, the agreement and the notebooks beside it), every command of
 every stage (``enclave.testing.pipeline.stage_commands``: synthesize, validate per
 agency, link, evaluate_linkage, deidentify and build per project, each study and its
-output check) in a fresh process. Per command, from the kernel's accounting of that
-child (``os.wait4``): wall seconds, CPU seconds (user + system, its waited-for
-children included: a study's kernel), peak resident memory; and the rows it read and
-wrote (Parquet row counts, text lines less a header). A stage's figures sum its
+output check) in a fresh process. Per command: wall seconds, CPU seconds (user +
+system) and peak resident memory, the larger of the kernel's accounting of the child
+(``os.wait4``, its waited-for children included) and a poll of its whole process tree
+every quarter second (a study's kernel runs in the sandbox's PID namespace, where
+``wait4`` does not see it); and the rows it read and wrote (Parquet row counts, text
+lines less a header). A stage's figures sum its
 commands' seconds and rows and take their largest peak.
 
 Comparisons in the same run, on the same data, after ``validate``:
@@ -49,11 +51,15 @@ REPORT = REPO / "reports" / "bench.json"
 SIZES = (100_000, 1_000_000)
 
 
-def workspace(persons: int) -> Path:
-    """A fresh root for a world of ``persons``: params, agreement and notebooks."""
+def workspace(persons: int, fresh: bool = True) -> Path:
+    """A root for a world of ``persons``: params, agreement and notebooks (``fresh``:
+    emptied first; else the data of an earlier run stay, and the rest is refreshed)."""
     root = WORKSPACES / f"persons_{persons}"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    if fresh:
+        shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    for folder in ("governance", "notebooks"):
+        shutil.rmtree(root / folder, ignore_errors=True)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["synth"]["persons"] = persons
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -132,22 +138,69 @@ def label(argv: list[str]) -> str:
     return f"{argv[0]} {argv[1]}" if named else argv[0]
 
 
+class TreeSampler:
+    """Polls a process and all its descendants (a study's sandbox, papermill and kernel:
+    the kernel is reaped inside the sandbox's PID namespace, so ``wait4`` never counts
+    it): the largest resident memory of the tree at one time, and each process's CPU
+    seconds as last seen (a process's last quarter second can be missed)."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        import threading
+
+        import psutil
+
+        self._root, self._every = psutil.Process(pid), every
+        self.peak_rss = 0
+        self.cpu: dict[tuple[int, float], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(self._every):
+            try:
+                tree = [self._root, *self._root.children(recursive=True)]
+            except psutil.Error:
+                return
+            rss = 0
+            for process in tree:
+                try:
+                    with process.oneshot():
+                        rss += process.memory_info().rss
+                        times = process.cpu_times()
+                        self.cpu[(process.pid, process.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
+            self.peak_rss = max(self.peak_rss, rss)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_command(root: Path, argv: list[str]) -> dict[str, Any]:
-    """Run one ``enclave`` command in ``root``; its figures (raises if it fails)."""
+    """Run one ``enclave`` command in ``root``; its figures (raises if it fails). Memory
+    and CPU are the larger of the kernel's accounting of the child (``wait4``) and the
+    polled process tree (:class:`TreeSampler`)."""
     env = {**os.environ, "ENCLAVE_PROGRESS": "off", "ENCLAVE_ROOT": str(root)}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "enclave", *argv], cwd=root, env=env)
+    sampler = TreeSampler(proc.pid)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise RuntimeError(f"enclave {argv[0]} failed (exit {proc.returncode}) in {root}")
     inputs, outputs = io_paths(root, argv)
+    cpu = max(usage.ru_utime + usage.ru_stime, sum(sampler.cpu.values()))
     return {
         "command": label(argv),
         "wall_seconds": round(wall, 2),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mib": round(max(usage.ru_maxrss * 1024, sampler.peak_rss) / 2**20, 1),
         "rows_in": sum(rows(p) for p in inputs),
         "rows_out": sum(rows(p) for p in outputs),
     }
@@ -193,13 +246,19 @@ def compare(root: Path, persons: int) -> dict[str, Any]:
     }
 
 
-def bench(persons: int, with_comparisons: bool = True) -> dict[str, Any]:
-    root = workspace(persons)
+def bench(
+    persons: int, with_comparisons: bool = True, only: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Every stage at ``persons`` in a fresh workspace; with ``only``, those stages
+    again on the workspace an earlier run left."""
+    root = workspace(persons, fresh=not only)
     params = config.load(root / "params.yaml")
     commands: dict[str, list[dict[str, Any]]] = {}
     comparisons: dict[str, Any] = {}
     start = time.perf_counter()
     for stage, argv in stage_commands(params):
+        if only and stage not in only:
+            continue
         figures = run_command(root, argv)
         commands.setdefault(stage, []).append(figures)
         print(f"persons {persons}: {stage} {figures}", flush=True)
@@ -251,14 +310,24 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(sizes: tuple[int, ...] = SIZES, with_comparisons: bool = True) -> dict[str, Any]:
+def main(
+    sizes: tuple[int, ...] = SIZES, with_comparisons: bool = True, only: tuple[str, ...] = ()
+) -> dict[str, Any]:
     earlier = json.loads(REPORT.read_text()) if REPORT.exists() else {}
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "sizes": earlier.get("sizes", {}),
     }
     for persons in sizes:
-        report["sizes"][str(persons)] = bench(persons, with_comparisons)
+        result = bench(persons, with_comparisons and not only, only)
+        if only and str(persons) in report["sizes"]:
+            # stages measured again replace their earlier figures; the rest stay
+            kept = report["sizes"][str(persons)]
+            kept["stages"] |= result["stages"]
+            kept["commands"] |= result["commands"]
+            kept.setdefault("remeasured", []).extend(only)
+            result = kept
+        report["sizes"][str(persons)] = result
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         REPORT.write_text(json.dumps(report, indent=2) + "\n")
         REPORT.with_suffix(".md").write_text(markdown(report))
@@ -269,5 +338,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--no-compare", action="store_true", help="skip the comparisons")
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure this stage again (repeatable)"
+    )
     args = parser.parse_args()
-    main(tuple(args.sizes), not args.no_compare)
+    main(tuple(args.sizes), not args.no_compare, tuple(args.only))
