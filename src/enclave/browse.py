@@ -149,7 +149,7 @@ def catalog(table: str | None = None, project: str | None = None) -> Catalog:
         entries.append(
             Entry(
                 name,
-                (MODELS[name].__doc__ or "").strip().splitlines()[0],
+                doc.summary,
                 columns,
                 _agencies(frame, names, fallback),
                 _years(frame),

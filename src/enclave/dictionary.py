@@ -69,7 +69,7 @@ def describe(model: type[pa.DataFrameModel], title: str, facts: Iterable = ()) -
         )
         for name, column in schema.columns.items()
     )
-    summary = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    summary = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
     frame = tuple(sorted({c.name or "check" for c in schema.checks}))
     return TableDoc(title, summary, tuple(facts), fields, frame)
 
