@@ -43,11 +43,13 @@ def build(
     family: pl.DataFrame,
     window_end: date | None = None,
     births: pl.DataFrame | None = None,
+    coverage: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """All analytic tables from the research zone's base tables (pure).
 
-    ``window_end`` and ``births`` default to what ``base`` itself gives; :func:`run`
-    passes them computed over all persons when it builds one bucket of persons.
+    ``window_end``, ``births`` and ``coverage`` default to what ``base`` itself gives;
+    :func:`run` passes them computed over all persons when it builds one bucket of
+    persons.
     A base table without ``link_evidence`` (an inline table) counts no record as
     name-only (:func:`enclave.analytic.records.link_evidence`); :func:`run` refuses
     such a file.
@@ -61,7 +63,11 @@ def build(
         "life_events": build_events(base, links, births),
         "family_links": links,
         "school_years": build_school_years(base.get("isbe")),
-        "coverage": build_coverage(program_records(base), base.get("idph")),
+        "coverage": (
+            build_coverage(program_records(base), base.get("idph"))
+            if coverage is None
+            else coverage
+        ),
     }
 
 
@@ -159,6 +165,7 @@ def run(
             links.filter(in_bucket("parent_pid", bucket)),
             window_end,
             births,
+            covered,
         )
         del tables["family_links"], tables["coverage"]
         return {name: validate(name, frame) for name, frame in tables.items()}
