@@ -44,7 +44,7 @@ import polars as pl
 import yaml
 
 from enclave import config
-from enclave.testing.pipeline import stage_commands
+from enclave.testing.pipeline import DATA_STAGES, stage_commands
 
 REPO = Path(__file__).resolve().parents[1]
 WORKSPACES = REPO / "build" / "bench"
@@ -341,7 +341,11 @@ if __name__ == "__main__":
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--no-compare", action="store_true", help="skip the comparisons")
     parser.add_argument(
-        "--only", action="append", default=[], help="measure this stage again (repeatable)"
+        "--only",
+        action="append",
+        default=[],
+        choices=[*DATA_STAGES, "study", "check_outputs"],
+        help="measure this stage again (repeatable)",
     )
     args = parser.parse_args()
     main(tuple(args.sizes), not args.no_compare, tuple(args.only))
