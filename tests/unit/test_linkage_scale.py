@@ -81,12 +81,33 @@ def test_merge_order_puts_each_parent_after_its_person(n, pos):
     assert not is_parent[0]
 
 
-def test_key_order_sorts_only_when_files_interleave():
-    a = pl.DataFrame({"record_key": ["a-1", "a-3"], "raw_id": [0, 1]}).cast({"raw_id": pl.UInt32})
-    b = pl.DataFrame({"record_key": ["a-2", "b-1"], "raw_id": [2, 3]}).cast({"raw_id": pl.UInt32})
-    got = identity._in_key_order([b, a])
-    assert got.get_column("record_key").to_list() == ["a-1", "a-2", "a-3", "b-1"]
-    assert got.get_column("raw_id").to_list() == [0, 2, 1, 3]
+def _keyed(keys: list[str]) -> pl.LazyFrame:
+    return pl.DataFrame({"record_key": keys, "agency": ["a"] * len(keys)}).lazy()
+
+
+@pytest.mark.parametrize(
+    ("files", "held"),
+    [
+        ([["b-1", "b-2"], ["a-1", "a-3"]], False),  # sorted and apart: read back, not held
+        ([["a-2", "b-1"], ["a-1", "a-3"]], True),  # ranges interleave
+        ([["a-3", "a-1"], ["b-1"]], True),  # a file out of order
+        ([[], ["a-1"]], False),
+    ],
+)
+def test_record_keys_are_in_key_order_held_only_when_they_must_be(files, held):
+    frames = [_keyed(f) for f in files]
+    keys, places = identity._key_order(frames, [identity._hashed(f, {}) for f in frames])
+    every = sorted(k for f in files for k in f)
+    assert (keys.held is not None) is held
+    assert len(keys) == len(every)
+    assert keys.slice(0, len(every)).to_list() == every
+    assert keys.slice(1, 3).to_list() == every[1:3]
+    assert keys.gather(np.array([2, 0, 2][: len(every)]) % len(every)).to_list() == [
+        every[i % len(every)] for i in [2, 0, 2][: len(every)]
+    ]
+    # each file's rows land at their keys' positions
+    for f, place in zip(files, places, strict=True):
+        assert [every[i] for i in np.arange(len(every))[place]] == f
 
 
 def test_fast_keys_match_the_unsorted_path():

@@ -27,6 +27,7 @@ from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
 from enclave.linkage.keys import assign_keys
+from enclave.linkage.keys import cluster_keys as assign_cluster_keys
 from enclave.progress import Phases
 
 LOG = log.get("enclave.linkage")
@@ -120,42 +121,59 @@ def outputs(
     LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
     attrs = guard_attributes(identities, collapsed.born_by)
     cluster, strongest, kept = _person_clusters(identities, pairs, attrs, params.threshold)
-    record_identity = collapsed.records.get_column("identity_id")
+    LOG.debug("clusters in %.1f s", time.perf_counter() - start)
+    record_identity = collapsed.record_identity
     classes = evidence.identity_classes(
         cluster,
         kept,
         identities,
         np.bincount(record_identity.to_numpy(), minlength=identities.height),
     )
-    members = collapsed.records.select(
-        "record_key", pl.Series("cluster", cluster).gather(record_identity)
-    )
-    # aligned with the records (record-key order): positions carry over to family links
-    keyed = assign_keys(members, existing).with_columns(
-        pl.Series("match_probability", strongest).gather(record_identity),
-        evidence.as_classes(classes).gather(record_identity),
-    )
+    LOG.debug("evidence classes in %.1f s", time.perf_counter() - start)
+    # per identity: what each of its records carries into the crosswalk
+    carried = [pl.Series("match_probability", strongest), evidence.as_classes(classes)]
+    # 32 bits, as the identity ids: one per record
+    record_cluster = pl.Series("cluster", cluster.astype(np.int32)).gather(record_identity)
+    parent_pos = collapsed.parents.get_column("pos")
+    if existing is None:
+        # every key is fresh: one per cluster, from its smallest record key (its first
+        # position); the records' keys are read back part by part as they are written
+        cluster_key = _fresh_keys(record_cluster, collapsed.keys, identities.height)
+        child_keys = cluster_key.gather(record_cluster.gather(parent_pos))
+        labels = pl.Series("cluster", np.arange(identities.height, dtype=np.int64))
+        cluster_keys = pl.DataFrame([labels, cluster_key])
+        persons = cluster_key.len() - cluster_key.null_count()
+        crosswalk = _crosswalk_parts(collapsed, record_cluster, cluster_key, carried)
+    else:
+        members = collapsed.records.with_columns(record_cluster).drop("identity_id")
+        keyed = assign_keys(members, existing).with_columns(
+            c.gather(record_identity) for c in carried
+        )
+        child_keys = keyed.get_column("person_key").gather(parent_pos)
+        cluster_keys = (
+            pl.DataFrame([record_cluster, keyed.get_column("person_key")])
+            .group_by("cluster")
+            .agg(pl.col("person_key").min())
+            .cast({"cluster": pl.Int64})
+        )
+        crosswalk = _carry_over(keyed, existing)
+        persons = crosswalk.get_column("person_key").n_unique()
+        del members, keyed
     phases.start("family links")
     links = family.links(
         collapsed.parents,
         identities,
         pairs,
-        members.get_column("cluster"),
-        keyed.get_column("person_key"),
+        child_keys,
         cluster,
+        cluster_keys.rename({"person_key": "parent_person_key"}),
         params.family_threshold,
     )
     LOG.debug("clustered and keyed in %.1f s", time.perf_counter() - start)
-    crosswalk = keyed if existing is None else _carry_over(keyed, existing)
-    # without an earlier crosswalk a cluster is a person: count integers, not key text
-    persons = crosswalk.get_column("person_key") if existing is not None else members["cluster"]
     LOG.info(
-        "%d records -> %d persons; %d scored pairs",
-        crosswalk.height,
-        persons.n_unique(),
-        pairs.height,
+        "%d records -> %d persons; %d scored pairs", len(collapsed.keys), persons, pairs.height
     )
-    del members, keyed, persons
+    del record_cluster, cluster_keys, child_keys
     phases.start("write")
     yield "crosswalk", crosswalk
     del crosswalk
@@ -164,6 +182,42 @@ def outputs(
     yield "identity_map", _identity_map_parts(collapsed, attrs)
     phases.close()
     LOG.debug("all outputs in %.1f s", time.perf_counter() - start)
+
+
+def _fresh_keys(record_cluster: pl.Series, keys: identity.RecordKeys, n: int) -> pl.Series:
+    """``person_key`` by cluster label (``0..n-1``; null for labels no record has): each
+    cluster's new key, from its smallest record key, which is at its first position."""
+    first = record_cluster.arg_unique().to_numpy()
+    fresh = assign_cluster_keys(
+        pl.DataFrame([record_cluster.gather(first), keys.gather(first).alias("record_key")])
+    )
+    return (
+        pl.DataFrame({"cluster": np.arange(n, dtype=np.int32)})
+        .join(fresh, on="cluster", how="left", maintain_order="left")
+        .get_column("cluster_key")
+        .alias("person_key")
+    )
+
+
+def _crosswalk_parts(
+    collapsed: identity.Collapsed,
+    record_cluster: pl.Series,
+    cluster_key: pl.Series,
+    carried: list[pl.Series],
+    rows: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """The crosswalk ``rows`` records at a time, in key order: each record's key (read
+    back), its cluster's person key, and what its identity carries."""
+    rows = rows or IDENTITY_MAP_PART_ROWS
+    for low in range(0, max(len(collapsed.keys), 1), rows):
+        ids = collapsed.record_identity.slice(low, rows)
+        yield pl.DataFrame(
+            [
+                collapsed.keys.slice(low, low + rows).alias("record_key"),
+                cluster_key.gather(record_cluster.slice(low, rows)),
+                *(c.gather(ids) for c in carried),
+            ]
+        )
 
 
 def _no_pairs() -> pl.DataFrame:
@@ -243,18 +297,19 @@ def _identity_map_parts(
     evaluation re-clusters with what the link saw), ``rows`` records at a time: the
     parts, concatenated, are :func:`identity.with_roles` with the attributes."""
     attrs = attrs.drop("identity_id")
-    records, parents = collapsed.records, collapsed.parents
+    keys, parents = collapsed.keys, collapsed.parents
     positions = parents.get_column("pos").to_numpy()
-    for low in range(0, max(records.height, 1), rows):
-        high = min(low + rows, records.height)
+    for low in range(0, max(len(keys), 1), rows):
+        high = min(low + rows, len(keys))
         first, last = np.searchsorted(positions, [low, high], side="left")
-        part = identity.with_roles(
-            identity.Collapsed(
-                records=records.slice(low, high - low),
-                parents=parents.slice(first, last - first).with_columns(pl.col("pos") - low),
-                identities=collapsed.identities,
-                born_by=collapsed.born_by,
-            )
+        part = identity.merge_roles(
+            pl.DataFrame(
+                [
+                    keys.slice(low, high).alias("record_key"),
+                    collapsed.record_identity.slice(low, high - low),
+                ]
+            ),
+            parents.slice(first, last - first).with_columns(pl.col("pos") - low),
         )
         ids = part.get_column("identity_id")
         yield part.with_columns(attrs.get_column(c).gather(ids) for c in attrs.columns)

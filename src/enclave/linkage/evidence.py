@@ -32,11 +32,23 @@ from enclave.linkage.cluster import connected_components
 _SSN, _DOB, _NAME, _SINGLE = range(4)
 
 
+#: each digit of YYYYMMDD: the date part and the power of ten it stands for
+_DIGITS = (
+    *(("year", power) for power in (1000, 100, 10, 1)),
+    *((part, power) for part in ("month", "day") for power in (10, 1)),
+)
+
+
+def _digit(date: pl.Expr, part: str, power: int) -> pl.Expr:
+    return getattr(date.dt, part)().cast(pl.Int32) // power % 10
+
+
 def _dob_close(left: pl.Expr, right: pl.Expr) -> pl.Expr:
     """Dates of birth equal, or one keying slip apart (as the model's DOB levels)."""
-    digits_l, digits_r = left.dt.strftime("%Y%m%d"), right.dt.strftime("%Y%m%d")
+    # the eight digits of YYYYMMDD, as integers (no text per edge: 12M edges at 1M)
     differing = pl.sum_horizontal(
-        (digits_l.str.slice(i, 1) != digits_r.str.slice(i, 1)).cast(pl.Int8) for i in range(8)
+        (_digit(left, part, power) != _digit(right, part, power)).cast(pl.Int8)
+        for part, power in _DIGITS
     )
     days = (left - right).dt.total_days().abs()
     months = (

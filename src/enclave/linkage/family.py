@@ -24,25 +24,26 @@ def links(
     parents: pl.DataFrame,
     identities: pl.DataFrame,
     pairs: pl.DataFrame,
-    record_cluster: pl.Series,
-    record_person_key: pl.Series,
+    child_person_key: pl.Series,
     cluster: np.ndarray,
+    cluster_key: pl.DataFrame,
     threshold: float,
 ) -> pl.DataFrame:
     """Birth records' parents -> (child person, parent person, role, probability).
 
-    ``parents``: ``pos``, ``record_key``, ``role``, ``identity_id`` (``pos``: the birth
-    record's position in the records); ``record_cluster`` and ``record_person_key``:
-    each record's cluster and person key, in the same positions; ``cluster``: the
-    cluster of each identity id.
+    ``parents``: ``record_key``, ``role``, ``identity_id``, one row per named parent of
+    a birth record; ``child_person_key``: the person key of each row's birth record;
+    ``cluster``: the cluster of each identity id; ``cluster_key``: ``cluster``,
+    ``parent_person_key`` (the person key its records carry; the smallest if they
+    differ).
     """
     best = _best_person_identity(identities, pairs, threshold)
-    linked = parents.join(best, left_on="identity_id", right_on="parent_id")
+    linked = parents.with_columns(child_person_key.alias("child_person_key")).join(
+        best, left_on="identity_id", right_on="parent_id"
+    )
     linked = linked.with_columns(
         pl.Series("cluster", cluster[linked.get_column("person_id").to_numpy()]),
-        record_person_key.gather(linked.get_column("pos")).alias("child_person_key"),
     )
-    cluster_key = _cluster_keys(record_cluster, record_person_key, linked.get_column("cluster"))
     return (
         linked.join(cluster_key, on="cluster")
         .filter(pl.col("child_person_key") != pl.col("parent_person_key"))
@@ -71,17 +72,4 @@ def _best_person_identity(
         .group_by("a", maintain_order=True)
         .first()
         .select(pl.col("a").alias("parent_id"), pl.col("b").alias("person_id"), "match_probability")
-    )
-
-
-def _cluster_keys(
-    record_cluster: pl.Series, record_person_key: pl.Series, wanted: pl.Series
-) -> pl.DataFrame:
-    """Cluster -> person key (the key its records carry; the smallest if they differ),
-    for the ``wanted`` clusters only (those a parent links to)."""
-    return (
-        pl.DataFrame({"cluster": record_cluster, "parent_person_key": record_person_key})
-        .filter(pl.col("cluster").is_in(wanted.unique().implode()))
-        .group_by("cluster")
-        .agg(pl.col("parent_person_key").min())
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,28 +47,101 @@ _KEYS = ["h1", "h2"]
 
 
 @dataclass(frozen=True)
+class RecordKeys:
+    """Every record key of a run, in key order, without necessarily holding them.
+
+    The usual input (each file sorted by key, the files' key ranges apart: one key
+    prefix per agency) keeps only the files and their lengths, and reads keys back a
+    slice at a time (72M keys, 2 GB of text, at a million persons). Any other input
+    holds its keys, sorted, in ``held``.
+    """
+
+    files: tuple[pl.LazyFrame, ...] = ()
+    lengths: tuple[int, ...] = ()
+    held: pl.Series | None = None
+
+    def __len__(self) -> int:
+        return self.held.len() if self.held is not None else sum(self.lengths)
+
+    def slice(self, low: int, high: int) -> pl.Series:
+        """The keys at positions ``low`` to ``high`` (exclusive)."""
+        if self.held is not None:
+            return self.held.slice(low, max(high - low, 0))
+        parts = [
+            _keys_of(frame).slice(a, b - a).collect().to_series()
+            for frame, a, b in self._spans(low, high)
+        ]
+        return pl.concat(parts) if parts else pl.Series("record_key", [], pl.String)
+
+    def gather(self, positions: np.ndarray) -> pl.Series:
+        """The keys at ``positions`` (any order, repeats allowed)."""
+        if self.held is not None:
+            return self.held.gather(positions)
+        wanted, inverse = np.unique(np.asarray(positions, dtype=np.int64), return_inverse=True)
+        parts, start = [], 0
+        for frame, n in zip(self.files, self.lengths, strict=True):
+            mine = wanted[(wanted >= start) & (wanted < start + n)] - start
+            if mine.size:
+                parts.append(
+                    _keys_of(frame)
+                    .with_row_index("i")
+                    .filter(pl.col("i").is_in(pl.Series(mine, dtype=pl.UInt32).implode()))
+                    .collect(engine="streaming")
+                    .get_column("record_key")
+                )
+            start += n
+        found = pl.concat(parts) if parts else pl.Series("record_key", [], pl.String)
+        return found.gather(inverse.reshape(-1))
+
+    def _spans(self, low: int, high: int) -> Iterator[tuple[pl.LazyFrame, int, int]]:
+        start = 0
+        for frame, n in zip(self.files, self.lengths, strict=True):
+            a, b = max(low, start), min(high, start + n)
+            if a < b:
+                yield frame, a - start, b - start
+            start += n
+
+
+def _keys_of(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return conform_identifiers(frame).select("record_key")
+
+
+@dataclass(frozen=True)
 class Collapsed:
     """The row level and the identity level of one linkage run.
 
-    ``records``: ``record_key``, ``identity_id`` (the record's own identity), one row
-    per record, sorted by ``record_key``. ``parents``: ``pos`` (the birth record's row
-    in ``records``), ``record_key``, ``role`` (MOTHER/FATHER), ``identity_id``, sorted
-    by ``pos`` and ``role``. ``identities``: ``identity_id`` (0.. in order of smallest
-    record key, so stable for the same input), ``unique_id`` (the same, for Splink),
-    the comparison columns; row ``i`` holds identity ``i``. ``born_by``:
-    ``identity_id``, ``born_by`` as :func:`enclave.linkage.activity.born_by` defines it
-    (computed here, in the same pass over the rows), for identities seen with a date.
+    ``keys``: every record key, in key order (:class:`RecordKeys`);
+    ``record_identity``: the identity id of the record at each position (what the row
+    level holds in memory). ``parents``: ``pos`` (the birth record's position),
+    ``record_key``, ``role`` (MOTHER/FATHER), ``identity_id``, sorted by ``pos`` and
+    ``role``. ``identities``: ``identity_id`` (0.. in order of smallest record key, so
+    stable for the same input), ``unique_id`` (the same, for Splink), the comparison
+    columns; row ``i`` holds identity ``i``. ``born_by``: ``identity_id``, ``born_by``
+    as :func:`enclave.linkage.activity.born_by` defines it (computed here, in the same
+    pass over the rows), for identities seen with a date.
     """
 
-    records: pl.DataFrame
+    keys: RecordKeys
+    record_identity: pl.Series
     parents: pl.DataFrame
     identities: pl.DataFrame
     born_by: pl.DataFrame
 
     @property
+    def records(self) -> pl.DataFrame:
+        """``record_key``, ``identity_id``, one row per record in key order (every key
+        in memory: for small runs and tests; the link itself reads keys by slice)."""
+        return pl.DataFrame(
+            [
+                self.keys.slice(0, len(self.keys)).alias("record_key"),
+                self.record_identity.cast(pl.Int64),
+            ]
+        )
+
+    @property
     def rows(self) -> int:
         """Person and parent rows (what the identity map holds)."""
-        return self.records.height + self.parents.height
+        return self.record_identity.len() + self.parents.height
 
 
 def build(frame: pl.LazyFrame | Sequence[pl.LazyFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -95,7 +168,8 @@ def collapse(
     start = time.perf_counter()
     hashed = [_hashed(f, min_age or {}) for f in frames]
     LOG.debug("rows hashed in %.1f s", time.perf_counter() - start)
-    raw = _distinct_raw(frames, hashed)
+    keys, places = _key_order(frames, hashed)
+    raw = _distinct_raw(frames, [h.rows for h in hashed], places)
     LOG.debug("%d distinct raw tuples in %.1f s", raw.height, time.perf_counter() - start)
     grouped = _identities(raw)
     LOG.debug("standardised in %.1f s", time.perf_counter() - start)
@@ -104,40 +178,56 @@ def collapse(
         .explode("raw_ids")
         .select("identity_id", "role", pl.col("raw_ids").cast(pl.UInt32).alias("raw_id"))
     )
-    person = raw_map.filter(pl.col("role").is_null()).sort("raw_id")
-    # every raw tuple is exactly one person identity record: raw_id -> identity_id
-    person_of_raw = pl.Series("identity_id", np.zeros(raw.height, dtype=np.int64))
-    person_of_raw = person_of_raw.scatter(
-        person.get_column("raw_id").to_numpy(), person.get_column("identity_id")
-    )
-    ids = raw.select(*_KEYS, "raw_id")
-    mapped = []
-    while hashed:  # release each file's hashes once mapped
-        mapped.append(_row_raw(hashed.pop(0), ids))
-    row_raw = _in_key_order([rows for rows, _ in mapped])
-    LOG.debug("rows mapped in %.1f s", time.perf_counter() - start)
-    born_by = _born_by([seen for _, seen in mapped], person_of_raw)
-    del mapped
-    records = row_raw.select(
-        "record_key", person_of_raw.gather(row_raw.get_column("raw_id")).alias("identity_id")
-    )
-    parents = _parents(row_raw, raw_map.filter(pl.col("role").is_not_null()))
     identities = for_comparison(
         grouped.select("identity_id", *IDENTITY_COLUMNS).with_columns(
             unique_id=pl.col("identity_id")
         )
     )
-    return Collapsed(records, parents, identities, born_by)
+    del grouped
+    person = raw_map.filter(pl.col("role").is_null()).sort("raw_id")
+    # every raw tuple is exactly one person identity record: raw_id -> identity_id (32
+    # bits: the row level holds one per record)
+    person_of_raw = pl.Series("identity_id", np.zeros(raw.height, dtype=np.int32))
+    person_of_raw = person_of_raw.scatter(
+        person.get_column("raw_id").to_numpy(), person.get_column("identity_id").cast(pl.Int32)
+    )
+    ids = raw.select(*_KEYS, "raw_id")
+    del raw, person
+    record_raw = np.zeros(len(keys), dtype=np.uint32)  # in key order
+    seen = []
+    for place in places:  # release each file's hashes once mapped
+        raw_id, by = _row_raw(hashed.pop(0).rows, ids)
+        record_raw[place] = raw_id
+        seen.append(by)
+    record_raw = pl.Series("raw_id", record_raw)
+    LOG.debug("rows mapped in %.1f s", time.perf_counter() - start)
+    born_by = _born_by(seen, person_of_raw)
+    del seen
+    parents = _parents(record_raw, raw_map.filter(pl.col("role").is_not_null()), keys)
+    return Collapsed(keys, person_of_raw.gather(record_raw), parents, identities, born_by)
 
 
 #: rows of an identifier file hashed at a time (the row-level slices are independent)
 HASH_BATCH_ROWS = 2_000_000
 
 
-def _hashed(frame: pl.LazyFrame, min_age: Mapping[str, int]) -> pl.DataFrame:
-    """One file's ``record_key``, the two hashes of each row's raw identifier tuple and
-    ``by`` (the latest birth year the row allows, null without ``seen``), in the file's
-    order (the only per-row frame held: no identifier text)."""
+@dataclass(frozen=True)
+class _Hashed:
+    """One file's rows as linkage holds them: ``rows`` (``h1``, ``h2``: two hashes of
+    the raw identifier tuple; ``by``, :func:`_hashed`) in the file's order, and
+    ``span``: its smallest and largest record key and whether its keys increase."""
+
+    rows: pl.DataFrame
+    span: tuple[str | None, str | None, bool]
+
+    @property
+    def height(self) -> int:
+        return self.rows.height
+
+
+def _hashed(frame: pl.LazyFrame, min_age: Mapping[str, int]) -> _Hashed:
+    """One file's hashes and key span. No identifier text stays in memory: record keys
+    are read slice by slice for the span only, and read back when written."""
     whole = pl.struct(RAW_COLUMNS)
     base = conform_identifiers(frame)
     by = pl.lit(None, pl.Int32)
@@ -153,32 +243,75 @@ def _hashed(frame: pl.LazyFrame, min_age: Mapping[str, int]) -> pl.DataFrame:
     # a slice at a time: polars' streaming engine held every raw column of the file
     # (11 GB for the 36.6M wage records of the 1M world; 3.4 GB in slices of 4M rows)
     rows = frame.select(pl.len()).collect().item()
-    parts = [plan.slice(at, HASH_BATCH_ROWS).collect() for at in range(0, rows, HASH_BATCH_ROWS)]
-    return pl.concat(parts, rechunk=True) if parts else plan.head(0).collect()
+    parts, low, high, increasing = [], None, None, True
+    for at in range(0, rows, HASH_BATCH_ROWS):
+        part = plan.slice(at, HASH_BATCH_ROWS).collect()
+        key = part.get_column("record_key")
+        increasing = increasing and key.is_sorted() and (high is None or high < key[0])
+        low = key[0] if low is None else low
+        high = key[-1]
+        parts.append(part.drop("record_key"))
+    if not parts:
+        return _Hashed(plan.drop("record_key").head(0).collect(), (None, None, True))
+    return _Hashed(pl.concat(parts, rechunk=True), (low, high, increasing))
 
 
-def _distinct_raw(frames: Sequence[pl.LazyFrame], hashed: list[pl.DataFrame]) -> pl.DataFrame:
+def _key_order(
+    frames: Sequence[pl.LazyFrame], hashed: Sequence[_Hashed]
+) -> tuple[RecordKeys, list[slice | np.ndarray]]:
+    """The run's record keys in key order, and where each file's rows go in it: a
+    slice when the files are sorted and apart (no key is read), else positions from
+    one sort of every key."""
+    lengths = [h.height for h in hashed]
+    spans = [h.span for h in hashed]
+    order = sorted((i for i, n in enumerate(lengths) if n), key=lambda i: spans[i][0])
+    apart = all(spans[i][2] for i in order) and all(
+        spans[a][1] < spans[b][0] for a, b in itertools.pairwise(order)
+    )
+    if apart:
+        places: list[slice | np.ndarray] = [slice(0, 0)] * len(frames)
+        start = 0
+        for i in order:
+            places[i] = slice(start, start + lengths[i])
+            start += lengths[i]
+        keys = RecordKeys(tuple(frames[i] for i in order), tuple(lengths[i] for i in order))
+        return keys, places
+    every = pl.concat([_keys_of(f).collect().to_series() for f in frames])
+    # ties (a key repeated: the pure core does not refuse them) keep the files' order
+    by_key = every.to_frame().with_row_index("i").sort("record_key", "i").get_column("i").to_numpy()
+    rank = np.empty(by_key.size, dtype=np.int64)
+    rank[by_key] = np.arange(by_key.size)
+    bounds = np.cumsum([0, *lengths])
+    places = [rank[a:b] for a, b in itertools.pairwise(bounds)]
+    return RecordKeys(held=every.gather(by_key)), places
+
+
+def _distinct_raw(
+    frames: Sequence[pl.LazyFrame],
+    hashed: Sequence[pl.DataFrame],
+    places: Sequence[slice | np.ndarray],
+) -> pl.DataFrame:
     """Distinct raw identifier tuples over all files: ``raw_id`` (0.. in order of the
-    smallest record key carrying the tuple), the hashes, ``first_key`` (that record
-    key) and the raw columns."""
-    parts = [_file_raw(f, h) for f, h in zip(frames, hashed, strict=True)]
+    first position, in key order, carrying the tuple), the hashes, ``first_pos`` (that
+    position) and the raw columns."""
+    parts = [_file_raw(*args) for args in zip(frames, hashed, places, strict=True)]
     return (
         pl.concat(parts)
-        .sort("first_key")
+        .sort("first_pos")
         .unique(_KEYS, keep="first", maintain_order=True)
         .with_row_index("raw_id")
     )
 
 
-def _file_raw(frame: pl.LazyFrame, hashed: pl.DataFrame) -> pl.DataFrame:
-    """One file's distinct raw tuples with their smallest record key: grouped on the
-    hashes, then the raw columns read back for one row of each tuple only."""
-    rows = hashed.with_row_index("idx")
-    if not rows.get_column("record_key").is_sorted():
-        rows = rows.sort("record_key")
-    firsts = rows.unique(_KEYS, keep="first", maintain_order=True).select(
-        "idx", *_KEYS, pl.col("record_key").alias("first_key")
-    )
+def _file_raw(frame: pl.LazyFrame, hashed: pl.DataFrame, place: slice | np.ndarray) -> pl.DataFrame:
+    """One file's distinct raw tuples with their first position in key order: grouped
+    on the hashes, then the raw columns read back for one row of each tuple only."""
+    rows = hashed.select(_KEYS).with_row_index("idx")
+    if isinstance(place, slice):  # positions increase with the file's rows
+        rows = rows.with_columns(first_pos=pl.col("idx").cast(pl.Int64) + place.start)
+    else:
+        rows = rows.with_columns(first_pos=pl.Series(place)).sort("first_pos")
+    firsts = rows.unique(_KEYS, keep="first", maintain_order=True)
     values = (
         conform_identifiers(frame)
         .select(RAW_COLUMNS)
@@ -197,76 +330,83 @@ def _identities(raw: pl.DataFrame) -> pl.DataFrame:
         *RAW_COLUMNS,
     )
     standard = pl.concat([standardise(distinct), parent_rows(distinct)], how="vertical_relaxed")
-    first_keys = raw.lazy().select(
-        pl.col("raw_id").cast(pl.String).alias("record_key"), "first_key"
-    )
+    first_pos = raw.lazy().select(pl.col("raw_id").cast(pl.String).alias("record_key"), "first_pos")
     return (
-        standard.join(first_keys, on="record_key")
+        standard.join(first_pos, on="record_key")
         .group_by(IDENTITY_COLUMNS)
-        .agg(pl.col("record_key").alias("raw_ids"), pl.col("first_key").min())
-        .sort("first_key", "role", nulls_last=False)
+        .agg(pl.col("record_key").alias("raw_ids"), pl.col("first_pos").min())
+        .sort("first_pos", "role", nulls_last=False)
         .with_row_index("identity_id")
         .with_columns(pl.col("identity_id").cast(pl.Int64))
         .collect()
     )
 
 
-def _row_raw(hashed: pl.DataFrame, ids: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One file's rows -> (``record_key``, ``raw_id``) in the file's order, and the
-    file's latest allowed birth year by raw tuple (``raw_id``, ``by``)."""
-    # integers only through the join (record keys stay where they are), in row order
-    raw_id = (
-        hashed.select(_KEYS)
-        .join(ids, on=_KEYS, how="left", maintain_order="left")
-        .get_column("raw_id")
-    )
-    rows = hashed.select("record_key", "by").with_columns(raw_id)
-    seen = rows.filter(pl.col("by").is_not_null()).group_by("raw_id").agg(pl.col("by").min())
-    return rows.select("record_key", "raw_id"), seen
+#: rows of a file mapped to their raw tuple at a time (a join per slice, not per file)
+MAP_BATCH_ROWS = 4_000_000
+
+
+def _row_raw(hashed: pl.DataFrame, ids: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
+    """One file's rows -> their ``raw_id`` in the file's order, and the file's latest
+    allowed birth year by raw tuple (``raw_id``, ``by``)."""
+    raw_id = np.empty(hashed.height, dtype=np.uint32)
+    seen = []
+    for at in range(0, hashed.height, MAP_BATCH_ROWS):
+        part = hashed.slice(at, MAP_BATCH_ROWS).join(
+            ids, on=_KEYS, how="left", maintain_order="left"
+        )
+        raw_id[at : at + part.height] = part.get_column("raw_id").to_numpy()
+        seen.append(
+            part.filter(pl.col("by").is_not_null()).group_by("raw_id").agg(pl.col("by").min())
+        )
+    return raw_id, _born_by_raw(seen)
+
+
+def _born_by_raw(seen: list[pl.DataFrame]) -> pl.DataFrame:
+    """Per-slice (``raw_id``, ``by``) minima -> one row per raw tuple."""
+    if not seen:
+        return pl.DataFrame(schema={"raw_id": pl.UInt32, "by": pl.Int32})
+    return pl.concat(seen).group_by("raw_id").agg(pl.col("by").min())
 
 
 def _born_by(seen: list[pl.DataFrame], person_of_raw: pl.Series) -> pl.DataFrame:
     """``identity_id`` -> ``born_by``: the smallest ``by`` over the identity's rows."""
     both = pl.concat(seen)
     return (
-        both.with_columns(identity_id=person_of_raw.gather(both.get_column("raw_id")))
+        both.with_columns(
+            identity_id=person_of_raw.gather(both.get_column("raw_id")).cast(pl.Int64)
+        )
         .group_by("identity_id")
         .agg(pl.col("by").min().cast(pl.Int32).alias("born_by"))
         .sort("identity_id")
     )
 
 
-def _in_key_order(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate per-file rows sorted by ``record_key``: without a sort when each file
-    is sorted and their key ranges do not interleave (the usual case: one key prefix
-    per agency), else with one."""
-    parts = sorted((p for p in parts if p.height), key=lambda p: p.get_column("record_key")[0])
-    if not parts:
-        return pl.DataFrame(schema={"record_key": pl.String, "raw_id": pl.UInt32})
-    keys = [p.get_column("record_key") for p in parts]
-    ordered = all(k.is_sorted() for k in keys) and all(
-        a[-1] < b[0] for a, b in itertools.pairwise(keys)
-    )
-    joined = pl.concat(parts, rechunk=False)
-    return joined if ordered else joined.sort("record_key", maintain_order=True)
-
-
-def _parents(row_raw: pl.DataFrame, parent_map: pl.DataFrame) -> pl.DataFrame:
+def _parents(record_raw: pl.Series, parent_map: pl.DataFrame, keys: RecordKeys) -> pl.DataFrame:
     """Birth records' parent rows: ``pos``, ``record_key``, ``role``, ``identity_id``."""
-    return (
-        row_raw.with_row_index("pos")
+    parents = (
+        record_raw.to_frame()
+        .with_row_index("pos")
         .filter(pl.col("raw_id").is_in(parent_map.get_column("raw_id").implode()))
         .join(parent_map, on="raw_id")
-        .select("pos", "record_key", "role", "identity_id")
+        .select(pl.col("pos").cast(pl.Int64), "role", "identity_id")
         .sort("pos", "role")
     )
+    record_key = keys.gather(parents.get_column("pos").to_numpy())
+    return parents.insert_column(1, record_key.alias("record_key"))
 
 
 def with_roles(collapsed: Collapsed) -> pl.DataFrame:
     """Person and parent rows together: ``record_key``, ``role`` (null for the person),
     ``identity_id``, sorted by ``record_key`` then ``role`` (the person first)."""
-    records, parents = collapsed.records, collapsed.parents
+    return merge_roles(collapsed.records, collapsed.parents)
+
+
+def merge_roles(records: pl.DataFrame, parents: pl.DataFrame) -> pl.DataFrame:
+    """:func:`with_roles` of ``records`` (``record_key``, ``identity_id`` in key order)
+    and their ``parents`` (``pos`` relative to ``records``)."""
     order = merge_order(records.height, parents.get_column("pos").to_numpy())
+    records = records.with_columns(pl.col("identity_id").cast(pl.Int64))
     person_role = pl.repeat(None, records.height, dtype=pl.String, eager=True)
     # column by column, so only one merged column is built at a time (72M rows at 1M)
     return pl.DataFrame(

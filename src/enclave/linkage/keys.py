@@ -87,14 +87,20 @@ def _inherited_keys(old: pl.DataFrame) -> pl.DataFrame:
 def _fresh_keys(old: pl.DataFrame, inherited: pl.DataFrame, taken: set[str]) -> pl.DataFrame:
     """Cluster -> a new key from its smallest record key, for clusters with no existing key."""
     new = old if inherited.height == 0 else old.join(inherited, on="cluster", how="anti")
-    firsts = new.group_by("cluster").agg(pl.col("record_key").min()).sort("record_key")
+    return cluster_keys(new.group_by("cluster").agg(pl.col("record_key").min()), taken)
+
+
+def cluster_keys(firsts: pl.DataFrame, taken: set[str] | None = None) -> pl.DataFrame:
+    """New keys: ``firsts`` (``cluster``, ``record_key``: its smallest) -> ``cluster``,
+    ``cluster_key``, in record-key order; a key in ``taken`` is never given again."""
+    firsts = firsts.sort("record_key")
     keys = firsts.get_column("record_key").map_elements(digest_key, return_dtype=pl.String)
     frame = firsts.with_columns(cluster_key=keys)
     clash = frame.get_column("cluster_key").is_duplicated() | frame.get_column("cluster_key").is_in(
-        list(taken)
+        list(taken or ())
     )
     if clash.any():
-        frame = _resolve_clashes(frame, taken)
+        frame = _resolve_clashes(frame, taken or set())
     return frame.select("cluster", "cluster_key")
 
 
