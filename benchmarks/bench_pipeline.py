@@ -100,6 +100,9 @@ def io_paths(root: Path, argv: list[str]) -> tuple[list[Path], list[Path]]:
             root / _option(argv, "--staged") / "content.parquet",
             root / _option(argv, "--quarantine"),
         ]
+    if command == "link" and "--staged" in argv:
+        staged = sorted((root / _option(argv, "--staged")).glob("*/identifiers.parquet"))
+        return staged, [root / _option(argv, "--out") / "crosswalk.parquet"]
     if command == "link":
         staged = [root / a / "identifiers.parquet" for a in argv[1 : argv.index("--out")]]
         return staged, [root / _option(argv, "--out") / "crosswalk.parquet"]

@@ -48,7 +48,15 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def cmd_link(args: argparse.Namespace) -> None:
     from enclave.linkage import run
 
-    run(_params(args).linkage, inputs=args.inputs, out=args.out, existing=args.existing)
+    params = _params(args)
+    inputs = list(args.inputs)
+    if args.staged is not None:  # every agency of params.yaml, in pipeline order
+        inputs += [args.staged / agency for agency in params.agencies]
+    if not inputs:
+        raise config.ConfigError(
+            "enclave link: name the identifier inputs, or --staged DIR for every agency"
+        )
+    run(params.linkage, inputs=inputs, out=args.out, existing=args.existing)
 
 
 def cmd_evaluate_linkage(args: argparse.Namespace) -> None:
@@ -322,8 +330,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "inputs",
         type=Path,
-        nargs="+",
+        nargs="*",
         help="staged agency directories, or parquet/CSV identifier files",
+    )
+    p.add_argument(
+        "--staged",
+        type=Path,
+        default=None,
+        help="a staged zone: link DIR/<agency> for every agency of params.yaml, after INPUTS",
     )
     p.add_argument("--out", type=Path, default=Path("data/linkage"))
     p.add_argument(

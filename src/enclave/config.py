@@ -31,8 +31,11 @@ from typing import Any, Literal
 
 import yaml
 
-#: The agencies of the enterprise agreement, in pipeline order (short names are directory names).
-AGENCIES: tuple[str, ...] = ("hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph")
+#: The agencies of the enterprise agreement that deliver an extract, in pipeline order
+#: (short names are directory names). Each has its contract, ``enclave.contracts.<name>``.
+AGENCIES: tuple[str, ...] = (
+    "hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph", "djj",
+)  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -102,6 +105,8 @@ def _default_agency_errors() -> dict[str, dict[str, float]]:
         "ides": {"ssn_missing": 0.0, "ssn_shared_in_family": 0.0, "first_initial": 0.6},
         "idoc": {"ssn_missing": 0.6, "alias": 0.3},
         "idph": {"ssn_missing": 0.1},
+        # youth: SSN rarely known, DOB almost always, nicknames and aliases common
+        "djj": {"ssn_missing": 0.7, "missing_dob": 0.002, "nickname": 0.08, "alias": 0.2},
     }
 
 
@@ -142,6 +147,10 @@ class LinkageParams(Bounded):
     seed: int = 7
     #: DuckDB threads for linking (the enclave's machines have two cores)
     threads: int = bounded(2, ge=1)
+    #: memory budget of the link stage in GiB: the SQL engine (DuckDB) gets what the
+    #: process does not already hold, less a margin (enclave.linkage.backend); unset,
+    #: 30% of the machine's memory
+    memory_gb: float | None = None
     #: random record pairs sampled to estimate u probabilities
     u_max_pairs: float = bounded(2_000_000.0, ge=1)
     #: cap on blocked pairs per EM training pass (deterministic hash sample)

@@ -111,7 +111,9 @@ def contract_tables(contract: Contract) -> tuple[TableDoc, TableDoc]:
     """The delivery (raw model) and the staged content of one agency."""
     layout = contract.layout
     if isinstance(layout, Delimited):
-        shape = f"delimited `{layout.delimiter}`, header row, {layout.encoding}"
+        delimiter = "tab" if layout.delimiter == "\t" else f"`{layout.delimiter}`"
+        line_ends = ", CRLF line ends" if layout.eol == "\r\n" else ""
+        shape = f"delimited {delimiter}, header row, {layout.encoding}{line_ends}"
     else:
         shape = f"fixed-width, no header, {layout.encoding}, {sum(contract.widths)} characters"
     facts = (

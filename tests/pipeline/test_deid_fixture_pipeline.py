@@ -68,6 +68,13 @@ def test_counts_agree_with_the_generated_truth(zone, outputs):
     assert counts.get("GRADUATION", 0) == expected_exits.get("GRADUATED", 0)
     assert counts.get("DROPOUT", 0) == expected_exits.get("DROPOUT", 0)
     assert 0 < counts.get("BIRTH_OF_CHILD", 0) <= zone.family.height
+    # youth custody: one stay per chosen person, admitted and (some) released
+    djj = zone.content["djj"]
+    assert djj.height > 0
+    assert spells.filter(pl.col("program") == "DJJ_CUSTODY").height == djj.height
+    assert spells.filter(pl.col("program") == "DJJ_CUSTODY")["agency"].unique().to_list() == ["djj"]
+    assert counts.get("YOUTH_ADMISSION", 0) == djj.height
+    assert counts.get("YOUTH_RELEASE", 0) == djj["release_date"].drop_nulls().len()
 
 
 def test_every_pid_in_base_is_a_person(outputs):

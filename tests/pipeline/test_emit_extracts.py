@@ -85,6 +85,7 @@ def tiny_world(n: int = 300, seed: int = 3) -> World:
         },
     )
     kids = ids[adults:]
+    admits = rng.integers(0, 300, 24)
     start = [dt.date(2005, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 5000, n)]
     tables = {
         "persons": persons,
@@ -161,6 +162,21 @@ def tiny_world(n: int = 300, seed: int = 3) -> World:
                 "county_fips": ["17031"] * 30,
             },
         ),
+        "djj": _frame(
+            "djj",
+            {
+                "person_id": np.concatenate([kids[:24], kids[:6]]),
+                "admit_date": [dt.date(2016, 3, 1) + dt.timedelta(days=int(d)) for d in admits]
+                + [dt.date(2018, 5, 2)] * 6,
+                "release_date": [dt.date(2017, 2, 1)] * 24 + [None] * 6,
+                "admission_type": ["COMMITMENT", "COURT_EVALUATION", "COMMITMENT"] * 8
+                + ["AFTERCARE_VIOLATION"] * 6,
+                "facility": ["STC", "HAR", "WAR"] * 10,
+                "release_reason": ["AFTERCARE", "EVALUATION_COMPLETE", "DISCHARGE"] * 8
+                + [None] * 6,
+                "county_fips": ["17031", "17167"] * 15,
+            },
+        ),
         "births": _frame(
             "births",
             {
@@ -211,6 +227,7 @@ WORLD_ROWS = {
     ),
     "idoc": lambda w: w["prison"].height,
     "idph": lambda w: w["births"].height + w["deaths"].height,
+    "djj": lambda w: w["djj"].height,
 }
 
 
@@ -394,3 +411,39 @@ def test_parent_names_on_births_carry_errors_only_where_flagged(world, emitted):
     assert (clean["MOTHER_FIRST"] == clean["true_first"]).all()
     assert (clean["MOTHER_MAIDEN"] == clean["true_maiden"]).all()
     assert 0 < births["err_parent_identifiers"].sum() < births.height
+
+
+def test_djj_is_tab_delimited_crlf_with_its_own_dates_and_codes(world, emitted):
+    """DJJ's format: tab-delimited, CRLF, SAS DATE9 dates, a dashed SSN, a gender digit,
+    one youth number per youth; and it round-trips to the world's stays."""
+    landing, truth = emitted
+    contract = contracts.get("djj")
+    data = (landing / "djj" / contract.filename).read_bytes()
+    lines = data.split(b"\r\n")
+    assert lines[0].decode() == "\t".join(contract.columns) and lines[-1] == b""
+    assert all(line.count(b"\t") == len(contract.columns) - 1 for line in lines[:-1])
+    raw = _keyed(_parsed(landing, "djj"), "djj").join(truth, on="record_key")
+    good = raw.filter(~pl.col("err_invalid_row"))
+    assert good["ADM_DT"].str.contains(r"^\d{2}[A-Z]{3}\d{4}$").all()
+    assert good["SSN"].drop_nulls().str.contains(r"^\d{3}-\d{2}-\d{4}$").all()
+    assert set(good["GENDER"]) <= {"1", "2", "9"}
+    numbers = good.group_by("person_id").agg(pl.col("YOUTH_NO").n_unique())
+    assert (numbers["YOUTH_NO"] == 1).all()
+    assert raw["YOUTH_NO"].n_unique() == raw["person_id"].n_unique()
+    staged = contract.standardise(good.drop(truth.columns[1:]).lazy())[1].collect()
+    stays = world["djj"].select(
+        "admit_date", "release_date", "admission_type", "facility", "release_reason",
+        "county_fips",
+    )  # fmt: skip
+    got = set(staged.select(stays.columns).rows())
+    assert got <= set(stays.rows()) and len(got) > 0.9 * stays.height
+
+
+def test_djj_identifier_coverage(world):
+    """Youth: the SSN often missing, the date of birth almost always there, aliases."""
+    params = SynthParams(seed=5)
+    raw, truth = emit.build_extract(world, params, "djj")
+    assert raw["SSN"].null_count() / raw.height == pytest.approx(0.7, abs=0.2)
+    assert raw["BIRTH_DT"].null_count() <= 2
+    assert truth["err_alias"].sum() > 0
+    assert raw["AKA_FNAME"].null_count() == raw.height - truth["err_alias"].sum()

@@ -20,6 +20,7 @@ NAMES = {
     "snap_childhood_adult_gap",
     "medicaid_by_age_5",
     "parent_prison_investigation",
+    "djj_after_placement",
 }
 
 
@@ -225,3 +226,63 @@ def test_parent_prison_investigation_is_positive(world):
     gap = sum(groups[True]) / len(groups[True]) - sum(groups[False]) / len(groups[False])
     _close(world, "parent_prison_investigation", gap)
     assert gap > 0
+
+
+def test_djj_after_placement(world):
+    """Recomputed in plain Python: per youth-year (13-17 on 1 July, alive then), the
+    yearly DJJ admission rate after a placement minus without, per 1,000."""
+    import datetime as dt
+
+    placed: dict[int, dt.date] = {}
+    plc = world["dcfs"].filter(pl.col("event_type") == "PLACEMENT")
+    for pid, start in plc.select("person_id", "start").iter_rows():
+        placed[pid] = min(start, placed.get(pid, start))
+    admitted = {
+        (pid, d.year) for pid, d in world["djj"].select("person_id", "admit_date").iter_rows()
+    }
+    groups: dict[bool, list[bool]] = {True: [], False: []}
+    for pid, dob, death in world["persons"].select("person_id", "dob", "death_date").iter_rows():
+        for year in range(PARAMS.start_year, PARAMS.end_year + 1):
+            mid = dt.date(year, 7, 1)
+            age = year - dob.year - ((dob.month, dob.day) > (7, 1))
+            if 13 <= age <= 17 and (death is None or death > mid):
+                before = pid in placed and placed[pid] < mid
+                groups[before].append((pid, year) in admitted)
+    rate = {k: 1000 * sum(v) / len(v) for k, v in groups.items()}
+    _close(world, "djj_after_placement", rate[True] - rate[False])
+
+
+def test_djj_stays_are_youth_stays_and_lead_to_adult_prison(world):
+    """Admissions at 12-21 (13-17 on 1 July, or a follow-on stay), no stay overlapping
+    another or an adult prison stay, and former DJJ youth admitted to prison at 18-24
+    far more often than others (the added hazard)."""
+    djj = world["djj"].join(world["persons"].select("person_id", "dob"), on="person_id")
+    age = (pl.col("admit_date") - pl.col("dob")).dt.total_days() / 365.25
+    assert djj.select(age.min()).item() >= 12 and djj.select(age.max()).item() < 21
+    far = pl.date(2100, 1, 1)
+    stays = pl.concat([
+        world["djj"].select("person_id", "admit_date", "release_date"),
+        world["prison"].select("person_id", "admit_date", "release_date"),
+    ]).sort("person_id", "admit_date")  # fmt: skip
+    previous_end = pl.col("release_date").fill_null(far).shift(1).over("person_id")
+    assert stays.filter(pl.col("admit_date") <= previous_end).height == 0
+    youth = set(world["djj"]["person_id"].to_list())
+    adults = world["prison"].join(world["persons"].select("person_id", "dob"), on="person_id")
+    young = adults.filter(age.is_between(18, 25))["person_id"].unique().to_list()
+    cohort = world["persons"].filter(pl.col("dob").dt.year().is_between(1982, 1999))
+    n_youth = cohort.filter(pl.col("person_id").is_in(list(youth))).height
+    rate_youth = len(set(young) & youth) / max(n_youth, 1)
+    rate_others = len(set(young) - youth) / (cohort.height - n_youth)
+    assert n_youth > 0 and rate_youth > 3 * rate_others
+
+
+def test_youth_custody_follows_placement_by_construction(monkeypatch):
+    """The planted rate ratio drives the measure: with no placement effect the gap shrinks
+    to what hardship alone gives, with a large one it grows."""
+    from enclave.synth import youth
+
+    values = {}
+    for ratio in (1.0, 12.0):
+        monkeypatch.setattr(youth, "PLACEMENT_RR", ratio)
+        values[ratio] = simulate(PARAMS).effects["djj_after_placement"]["value"]
+    assert values[12.0] > values[1.0] + 5

@@ -32,7 +32,7 @@ def raw(small_world_upto) -> dict:
     truth = root / "data" / "truth"
     records = pl.read_parquet(truth / "records.parquet").select("record_key", "person_id")
     out = {}
-    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs", "idph"):
+    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs", "idph", "djj"):
         content = pl.read_parquet(root / "data" / "staged" / agency / "content.parquet")
         out[agency] = content.join(records, on="record_key", how="inner")
         # every staged row is a delivered record the truth knows
@@ -105,6 +105,7 @@ def test_every_planted_effect_is_checked_here(raw):
         "snap_childhood_adult_gap",
         "medicaid_by_age_5",
         "parent_prison_investigation",
+        "djj_after_placement",
     }
 
 
@@ -262,3 +263,40 @@ def test_parent_prison_investigation(raw):
     rate = dict(cohort.group_by("exposed").agg(pl.col("investigated").mean()).iter_rows())
     assert set(rate) == {True, False}
     _check(raw, "parent_prison_investigation", rate[True] - rate[False])
+
+
+def test_djj_after_placement(raw):
+    """From DCFS placements and DJJ admissions as delivered: youth-years (13-17 on 1 July,
+    alive then) with a placement before 1 July, their yearly admission rate minus the
+    others', per 1,000."""
+    synth = _synth()
+    first = pl.col("dob").dt.year() + 13 + (pl.col("dob").dt.strftime("%m%d") > "0701")
+    years = (
+        raw["persons"]
+        .with_columns(year=pl.int_ranges(first, first + 5))
+        .explode("year")
+        .filter(
+            pl.col("year").is_between(synth["start_year"], synth["end_year"]),
+            pl.col("death_date").is_null() | (pl.col("death_date") > pl.date("year", 7, 1)),
+        )
+    )
+    placed = (
+        raw["dcfs"]
+        .filter(pl.col("event_type") == "PLACEMENT")
+        .group_by("person_id")
+        .agg(pl.col("event_start").min().alias("placed"))
+    )
+    admitted = raw["djj"].select("person_id", year=pl.col("admit_date").dt.year()).unique()
+    cohort = (
+        years.with_columns(pl.col("year").cast(pl.Int32))
+        .join(placed, on="person_id", how="left")
+        .join(admitted.with_columns(admitted=True), on=["person_id", "year"], how="left")
+        .select(
+            (pl.col("placed") < pl.date("year", 7, 1)).fill_null(False).alias("placed"),
+            pl.col("admitted").fill_null(False),
+        )
+    )
+    rate = dict(cohort.group_by("placed").agg(pl.col("admitted").mean() * 1000).iter_rows())
+    assert set(rate) == {True, False}
+    assert raw["djj"].height > 0
+    _check(raw, "djj_after_placement", rate[True] - rate[False])

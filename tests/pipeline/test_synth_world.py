@@ -23,6 +23,7 @@ STARTS = {
     "school": ("person_id", pl.date(pl.col("school_year"), 9, 1)),
     "wages": ("person_id", pl.date(pl.col("year"), pl.col("quarter") * 3 - 2, 1)),
     "prison": ("person_id", pl.col("admit_date")),
+    "djj": ("person_id", pl.col("admit_date")),
     "births": ("child_id", pl.col("birth_date")),
     "deaths": ("person_id", pl.col("death_date")),
 }

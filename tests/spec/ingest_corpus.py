@@ -19,10 +19,36 @@ from ingest_toys import (
     wide_line,
 )
 
+from enclave import contracts
 from enclave.config import IngestParams
 from enclave.contracts.base import Contract
 
 COLUMNS = TOY.columns
+
+#: the real DJJ contract: tab-delimited, CRLF line ends, SAS DATE9 dates
+DJJ = contracts.get("djj")
+DJJ_ROWS = [
+    "Y0304952\tWASHINGTON\tDESHAWN\t\tJR\t\tSHAWN\t02SEP2001\t1\t318-44-1234\t10APR2017"
+    "\tNC\tSTC\t28FEB2018\tAR\t031",
+    "Y0304952\tWASHINGTON\tDESHAWN\t\tJR\t\t\t02SEP2001\t1\t\t03JUN2018\tAV\tCHI\t\t\t031",
+    "Y8964752\tCASTILLO\tMARIA\tLUZ\t\t\t\t21AUG2004\t2\t\t19AUG2019\tCE\tWAR\t12SEP2019\tEC\t201",
+    "Y2219233\tO'BRIEN\tLIAM\t\t\tBRIAN\t\t05SEP2003\t9\t\t07SEP2018\tNC\tHAR\t22APR2019\tDS\t",
+]
+DJJ_HEADER = "\t".join(DJJ.columns)
+
+
+def djj(rows: list[str] | None = None, eol: str = "\r\n", sep: str = "\t") -> bytes:
+    """A DJJ delivery (its own line ends), rows tab-separated unless ``sep`` says."""
+    lines = [DJJ_HEADER, *(DJJ_ROWS if rows is None else rows)]
+    return "".join(line.replace("\t", sep) + eol for line in lines).encode("utf-8")
+
+
+def djj_edit(i: int, **values: str) -> list[str]:
+    """DJJ_ROWS with row ``i`` (0-based) changed in the named columns."""
+    rows = [r.split("\t") for r in DJJ_ROWS]
+    for name, value in values.items():
+        rows[i][DJJ.columns.index(name)] = value
+    return ["\t".join(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -440,6 +466,88 @@ def _cases() -> list[Case]:
             ),
             rows=W,
             quarantined={W: ("numeric:WAGES",)},
+        ),
+        *_djj_cases(),
+    ]
+
+
+def _djj_cases() -> list[Case]:
+    """The DJJ delivery's own faults: its tab delimiter, CRLF, DATE9 dates, dashed SSN
+    and gender digit."""
+    d, n = DJJ, len(DJJ_ROWS)
+    return [
+        Case("djj_valid", "DJJ: unchanged delivery (tab, CRLF, DATE9)", d, djj(), rows=n),
+        Case("djj_lf", "DJJ: LF line ends instead of CRLF", d, djj(eol="\n"), rows=n),
+        Case(
+            "djj_commas",
+            "DJJ: commas instead of tabs",
+            d,
+            djj(sep=","),
+            error="header:delimiter",
+        ),
+        Case(
+            "djj_date_lower_case",
+            "DJJ: ADM_DT 10apr2017 (month in lower case)",
+            d,
+            djj(djj_edit(0, ADM_DT="10apr2017")),
+            rows=n,
+            quarantined={1: ("date_format:ADM_DT",)},
+        ),
+        Case(
+            "djj_date_iso",
+            "DJJ: BIRTH_DT 2004-08-21 (ISO, not DATE9)",
+            d,
+            djj(djj_edit(2, BIRTH_DT="2004-08-21")),
+            rows=n,
+            quarantined={3: ("date_format:BIRTH_DT",)},
+        ),
+        Case(
+            "djj_no_such_day",
+            "DJJ: REL_DT 31SEP2019",
+            d,
+            djj(djj_edit(2, REL_DT="31SEP2019")),
+            rows=n,
+            quarantined={3: ("date_value:REL_DT",)},
+        ),
+        Case(
+            "djj_ssn_undashed",
+            "DJJ: SSN 318441234 (no dashes)",
+            d,
+            djj(djj_edit(0, SSN="318441234")),
+            rows=n,
+            quarantined={1: ("format:SSN",)},
+        ),
+        Case(
+            "djj_gender_letter",
+            "DJJ: GENDER M (codes are 1, 2, 9)",
+            d,
+            djj(djj_edit(3, GENDER="M")),
+            rows=n,
+            quarantined={4: ("code:GENDER",)},
+        ),
+        Case(
+            "djj_closed_facility_code",
+            "DJJ: FACILITY VAL (no such youth centre)",
+            d,
+            djj(djj_edit(1, FACILITY="VAL")),
+            rows=n,
+            quarantined={2: ("code:FACILITY",)},
+        ),
+        Case(
+            "djj_stray_tab",
+            "DJJ: a tab inside LNAME",
+            d,
+            djj(djj_edit(3, LNAME="O'\tBRIEN")),
+            rows=n,
+            quarantined={4: ("field_count:row",)},
+        ),
+        Case(
+            "djj_grain_conflict",
+            "DJJ: two differing rows share YOUTH_NO and ADM_DT",
+            d,
+            djj(djj_edit(1, ADM_DT="10APR2017")),
+            rows=n,
+            quarantined={1: ("grain_unique:row",), 2: ("grain_unique:row",)},
         ),
     ]
 

@@ -122,6 +122,42 @@ def test_events_from_each_agency():
     ]
 
 
+def test_djj_stays_become_custody_spells_events_and_panel_flags():
+    djj = frame(
+        [base_row("djj", "y", admit_date=D(2015, 3, 2), release_date=D(2015, 9, 30),
+                  admission_type="COMMITMENT", facility="STC", release_reason="AFTERCARE",
+                  county_fips="17031"),
+         base_row("djj", "y", admit_date=D(2016, 1, 5), release_date=None,
+                  admission_type="AFTERCARE_VIOLATION", facility="HAR", release_reason=None,
+                  county_fips="17031")]
+    )  # fmt: skip
+    base = {"djj": djj}
+    spells = program_spells(base, gap_months=1, window_end=D(2016, 6, 30))
+    assert spells.select("program", "agency", "start", "end").rows() == [
+        ("DJJ_CUSTODY", "djj", D(2015, 3, 2), D(2015, 9, 30)),
+        ("DJJ_CUSTODY", "djj", D(2016, 1, 5), D(2016, 6, 30)),
+    ]
+    events = build_events(base, pl.DataFrame(schema={"child_pid": pl.String,
+                                                     "parent_pid": pl.String}))  # fmt: skip
+    assert events.select("event", "date", "agency").rows() == [
+        ("YOUTH_ADMISSION", D(2015, 3, 2), "djj"),
+        ("YOUTH_RELEASE", D(2015, 9, 30), "djj"),
+        ("YOUTH_ADMISSION", D(2016, 1, 5), "djj"),
+    ]
+    panel = build_panel(spells, base)
+    flags = panel.select("year", "quarter", "djj_custody", "prison", "incarcerated").rows()
+    assert flags == [
+        (2015, 1, True, False, False),
+        (2015, 2, True, False, False),
+        (2015, 3, True, False, False),
+        (2016, 1, True, False, False),
+        (2016, 2, True, False, False),
+    ]
+    validate("program_spells", spells)
+    validate("life_events", events)
+    validate("person_quarters", panel)
+
+
 def test_all_tables_validate_and_persons_summarise_records():
     hfs = frame(
         [base_row("hfs", "a", 0.9, elig_start=D(2019, 1, 1), elig_end=D(2019, 6, 30),

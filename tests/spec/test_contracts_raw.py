@@ -126,6 +126,24 @@ VALID: dict[str, dict[str, str | None]] = {
         "PLURALITY": "1",
         "COUNTY_FIPS": "17031",
     },
+    "djj": {
+        "YOUTH_NO": "Y0304952",
+        "LNAME": "WASHINGTON",
+        "FNAME": "DESHAWN",
+        "MNAME": None,
+        "SFX": "JR",
+        "AKA_LNAME": None,
+        "AKA_FNAME": "SHAWN",
+        "BIRTH_DT": "02SEP2001",
+        "GENDER": "1",
+        "SSN": "318-44-1234",
+        "ADM_DT": "10APR2017",
+        "ADM_TYPE": "NC",
+        "FACILITY": "STC",
+        "REL_DT": None,
+        "REL_RSN": None,
+        "CNTY": "031",
+    },
 }
 
 #: (agency, column, bad value, expected reason code)
@@ -163,6 +181,18 @@ BAD = [
     ("idph", "EVENT_DATE", "2015-13-01", "date_value:EVENT_DATE"),
     ("idph", "SEX", "Q", "code:SEX"),
     ("idph", "PLURALITY", "0", "code:PLURALITY"),
+    ("djj", "YOUTH_NO", "0304952", "format:YOUTH_NO"),
+    ("djj", "BIRTH_DT", "2001-09-02", "date_format:BIRTH_DT"),
+    ("djj", "BIRTH_DT", "02Sep2001", "date_format:BIRTH_DT"),
+    ("djj", "ADM_DT", "31FEB2017", "date_value:ADM_DT"),
+    ("djj", "ADM_DT", "10APR1985", "date_value:ADM_DT"),
+    ("djj", "ADM_DT", None, "not_nullable:ADM_DT"),
+    ("djj", "GENDER", "M", "code:GENDER"),
+    ("djj", "SSN", "318441234", "format:SSN"),
+    ("djj", "ADM_TYPE", "XX", "code:ADM_TYPE"),
+    ("djj", "FACILITY", "VAL", "code:FACILITY"),
+    ("djj", "REL_RSN", "XX", "code:REL_RSN"),
+    ("djj", "CNTY", "17031", "format:CNTY"),
 ]
 
 
@@ -226,7 +256,7 @@ def test_grain_allows_exact_repeats_but_not_conflicting_rows(agency):
     contract = contracts.get(agency)
     row = VALID[agency]
     assert reasons(agency, frame(agency, row, row)) == set()
-    first = next(c for c in contract.columns if "FIRST" in c.upper())
+    first = next(c for c in contract.columns if any(n in c.upper() for n in ("FIRST", "FNAME")))
     conflicting = {**row, first: row[first] + "X"}
     assert GRAIN_CHECK in {
         r.split(":")[0] for r in reasons(agency, frame(agency, row, conflicting))
@@ -241,6 +271,39 @@ def test_staged_values_are_parsed_from_agency_formats():
     assert str(row["dob"]) == "2012-03-05"
     assert row["event_type"] == "PLACEMENT" and row["placement_type"] == "FOSTER"
     assert row["county_fips"] == "17031" and row["first_name"] == "José"
+
+
+def test_djj_values_are_parsed_from_its_formats():
+    """DATE9 dates, the gender digit, the dashed SSN, the three-digit county, the codes."""
+    row = {**VALID["djj"], "REL_DT": "28FEB2018", "REL_RSN": "TA", "ADM_TYPE": "AV"}
+    ids, content = contracts.get("djj").standardise(
+        frame("djj", row).with_columns(record_key=pl.lit("djj-000000001")).lazy()
+    )
+    staged = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert str(staged["dob"]) == "2001-09-02" and str(staged["seen"]) == "2017-04-10"
+    assert staged["sex"] == "M" and staged["ssn"] == "318441234"
+    assert staged["alias_first_name"] == "SHAWN" and staged["suffix"] == "JR"
+    assert staged["county_fips"] == "17031" and staged["facility"] == "STC"
+    assert str(staged["release_date"]) == "2018-02-28"
+    assert staged["admission_type"] == "AFTERCARE_VIOLATION"
+    assert staged["release_reason"] == "TRANSFER_IDOC"
+    unknown = {**VALID["djj"], "GENDER": "9", "SSN": None, "CNTY": None}
+    ids, content = contracts.get("djj").standardise(
+        frame("djj", unknown).with_columns(record_key=pl.lit("djj-000000001")).lazy()
+    )
+    staged = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert staged["sex"] is None and staged["ssn"] is None and staged["county_fips"] is None
+
+
+def test_every_contract_declares_its_timeline_and_label():
+    """What the analytic tables and studies read from a contract (programs, life events,
+    reference date, report label) is declared on every registered contract, and its
+    content columns are the staged content model's."""
+    for agency, contract in contracts.ALL.items():
+        assert contract.timeline is not None and contract.label, agency
+        assert contract.content_columns == tuple(contract.content.to_schema().columns)[2:]
+        covers = contract.timeline.program is not None
+        assert covers == bool(contract.timeline.programs), agency
 
 
 @pytest.mark.parametrize("agency", ["aging", "ides"])

@@ -121,7 +121,7 @@ def test_distribution_counts_persons_by_number_of_agencies():
     )
     t = overlap.agencies_touched(spells(*rows), NO_EVENTS, persons(), YEAR, 0.9)
     table = overlap.distribution(t, min_cell=10)
-    assert table.cells.get_column("n").to_list() == [12, 15, 0, 0, 0, 0, 0, 0]
+    assert table.cells.get_column("n").to_list() == [12, 15, 0, 0, 0, 0, 0, 0, 0]
     assert table.value(n_agencies="Total") == 27
 
 

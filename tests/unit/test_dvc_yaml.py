@@ -42,12 +42,32 @@ def test_declared_params_exist(name, stage):
             node = node[part]
 
 
-def test_every_agency_is_validated():
+def test_every_agency_is_validated_and_linked():
+    """The agencies come from params.yaml (``agencies``) alone: validate@ runs over
+    them, link takes data/staged/<agency> for each (``--staged``) and depends on the
+    staged zone as a whole, and no stage lists an agency's directory by hand."""
     params = config.load(REPO / "params.yaml")
+    assert params.agencies == config.AGENCIES
     assert PIPELINE["validate"]["foreach"] == "${agencies}"
-    link_cmd = PIPELINE["link"]["cmd"]
+    link = PIPELINE["link"]
+    assert "--staged data/staged" in link["cmd"] and "data/staged" in link["deps"]
+    assert "agencies" in link["params"]
+    text = (REPO / "dvc.yaml").read_text()
     for agency in params.agencies:
-        assert f"data/staged/{agency}" in link_cmd
+        assert f"/{agency}" not in text, f"dvc.yaml names {agency} by hand"
+
+
+def test_link_staged_takes_every_agency_of_params(tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(
+        "enclave.linkage.run", lambda params, inputs, out, existing: seen.update(inputs=inputs)
+    )
+    params = tmp_path / "params.yaml"
+    params.write_text("agencies: [hfs, djj]\n")
+    code = cli.main(["link", "--params", str(params), "--staged", str(tmp_path / "s"),
+                     "--out", str(tmp_path / "l")])  # fmt: skip
+    assert code == 0
+    assert seen["inputs"] == [tmp_path / "s" / "hfs", tmp_path / "s" / "djj"]
 
 
 @pytest.mark.skipif(

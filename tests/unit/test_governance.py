@@ -49,8 +49,8 @@ def test_the_agreement_has_the_thirteen_parties_and_three_purposes():
     assert set(terms.parties) == PARTIES and terms.purposes == PURPOSES
     assert terms.operator == "doit"
     assert terms.datasets == {a: a for a in ("hfs", "idhs", "aging", "dcfs", "isbe", "ides",
-                                             "idoc", "idph")}  # fmt: skip
-    for code in ("dceo", "djj", "idva", "cms", "doit"):
+                                             "idoc", "idph", "djj")}  # fmt: skip
+    for code in ("dceo", "idva", "cms", "doit"):
         assert terms.parties[code].datasets == ()
 
 

@@ -4,10 +4,12 @@
   born in the state, whether or not a parent was linked;
 * ``BIRTH_OF_CHILD``: for each parent in ``family_links``, the date of the child's
   birth record (month precision: the research zone keeps no birth day);
-* ``PLACEMENT``: a DCFS placement's start;
-* ``PRISON_ADMISSION`` / ``PRISON_RELEASE``: an IDOC stay's admission and release;
-* ``GRADUATION`` / ``DROPOUT``: an ISBE exit status, dated 30 June ending that school year;
-* ``DEATH``: the earliest IDPH death record of the person.
+* ``DEATH``: the earliest IDPH death record of the person;
+* and the events each contract's timeline declares (``LifeEvent``):
+  ``PLACEMENT``: a DCFS placement's start;
+  ``PRISON_ADMISSION`` / ``PRISON_RELEASE``: an IDOC stay's admission and release;
+  ``GRADUATION`` / ``DROPOUT``: an ISBE exit status, dated 30 June ending that school year;
+  ``YOUTH_ADMISSION`` / ``YOUTH_RELEASE``: a DJJ stay's admission and release.
 
 Identical (pid, event, date, agency) rows from duplicate records count once.
 """
@@ -15,6 +17,8 @@ Identical (pid, event, date, agency) rows from duplicate records count once.
 from __future__ import annotations
 
 import polars as pl
+
+from enclave import contracts
 
 SCHEMA = {"pid": pl.String, "event": pl.String, "date": pl.Date, "agency": pl.String}
 
@@ -77,42 +81,17 @@ def build_events(
     ``births`` (:func:`child_births`) defaults to the births of ``base``; ``build`` in
     buckets passes every child's birth, as a parent's child may be in another bucket.
     """
-    lit, col = pl.lit, pl.col
-    exit_status = col("exit_status")
-    june = pl.date(col("school_year") + 1, 6, 30)
     parts = [
         _births_of_children(base, family, births),
-        _events(
-            base.get("dcfs"),
-            "dcfs",
-            lit("PLACEMENT"),
-            col("event_start"),
-            col("event_type") == "PLACEMENT",
-        ),
-        _events(
-            base.get("idoc"),
-            "idoc",
-            lit("PRISON_ADMISSION"),
-            col("admit_date"),
-            col("admit_date").is_not_null(),
-        ),
-        _events(
-            base.get("idoc"),
-            "idoc",
-            lit("PRISON_RELEASE"),
-            col("release_date"),
-            col("release_date").is_not_null(),
-        ),
-        _events(
-            base.get("isbe"),
-            "isbe",
-            exit_status.replace({"GRADUATED": "GRADUATION"}),
-            june,
-            exit_status.is_in(["GRADUATED", "DROPOUT"]),
+        *(
+            _events(base.get(agency), agency, pl.lit(event.code), event.date,
+                    event.date.is_not_null() if event.where is None else event.where)
+            for agency, contract in contracts.ALL.items()
+            for event in contract.timeline.events
         ),
         _vital(base.get("idph"), "BIRTH"),
         _vital(base.get("idph"), "DEATH"),
-    ]
+    ]  # fmt: skip
     return (
         pl.concat([p.cast(SCHEMA) for p in parts])
         .drop_nulls()

@@ -1,6 +1,7 @@
 """What each agency's research-zone record means in time: its reference date and the
-span of time it covers. Shared by ``deidentify`` (a person's latest county) and the
-analytic builders (spells, panel, events), so both read a record the same way.
+span of time it covers, as its contract's ``timeline`` declares them. Shared by
+``deidentify`` (a person's latest county) and the analytic builders (spells, panel,
+events), so both read a record the same way.
 
 Column names are the staged content's (docs/INTERFACES.md), which the research
 zone keeps; only ``zip`` becomes ``county_fips``.
@@ -12,100 +13,40 @@ from datetime import date
 
 import polars as pl
 
-from enclave.contracts.base import LINK_EVIDENCE
+from enclave import contracts
+from enclave.contracts.base import LINK_EVIDENCE, Timeline
 
-#: content columns of each agency after ``record_key`` and ``agency`` (INTERFACES.md)
+
+def _timeline(agency: str) -> Timeline:
+    timeline = contracts.get(agency).timeline
+    if timeline is None:  # every registered contract declares one (tests/spec)
+        raise KeyError(f"contract {agency!r} declares no timeline")
+    return timeline
+
+
+#: content columns of each agency after ``record_key`` and ``agency`` (INTERFACES.md),
+#: from each contract's content model
 CONTENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "hfs": ("elig_start", "elig_end", "elig_category", "zip"),
-    "idhs": ("benefit_month", "program", "case_id", "relationship", "zip"),
-    "aging": ("service_start", "service_end", "service_type", "zip"),
-    "dcfs": (
-        "event_type",
-        "event_start",
-        "event_end",
-        "finding",
-        "placement_type",
-        "county_fips",
-    ),
-    "isbe": ("school_year", "grade", "exit_status", "county_fips"),
-    "ides": ("year", "quarter", "employer_id", "wages"),
-    "idoc": ("admit_date", "release_date", "offense_class", "county_fips"),
-    "idph": ("record_type", "event_date", "county_fips", "plurality"),
+    agency: contract.content_columns for agency, contract in contracts.ALL.items()
 }
-
-#: first month of the school year a record's ``school_year`` (fall year) stands for
-SCHOOL_YEAR_START_MONTH = 7
-
-
-def _quarter_start() -> pl.Expr:
-    return pl.date(pl.col("year"), (pl.col("quarter").cast(pl.Int32) - 1) * 3 + 1, 1)
-
-
-def _quarter_end(start: pl.Expr) -> pl.Expr:
-    """The last day of the quarter ``start`` begins: the day before the next quarter.
-
-    Date arithmetic in months, per row, cost most of reading wage records. ``start``
-    is null or valid (an invalid quarter fails it), so the quarter is 1-4 here.
-    """
-    quarter = pl.col("quarter").cast(pl.Int32)
-    following = pl.date(pl.col("year") + quarter // 4, quarter * 3 % 12 + 1, 1)
-    return pl.when(start.is_null()).then(None).otherwise(following - pl.duration(days=1))
-
-
-def _school_year_start() -> pl.Expr:
-    return pl.date(pl.col("school_year"), SCHOOL_YEAR_START_MONTH, 1)
 
 
 def reference_date(agency: str) -> pl.Expr:
-    """The date a record of ``agency`` is about (its start), aliased ``date``."""
-    expr = {
-        "hfs": pl.col("elig_start"),
-        "idhs": pl.col("benefit_month"),
-        "aging": pl.col("service_start"),
-        "dcfs": pl.col("event_start"),
-        "isbe": _school_year_start(),
-        "ides": _quarter_start(),
-        "idoc": pl.col("admit_date"),
-        "idph": pl.col("event_date"),
-    }[agency]
-    return expr.alias("date")
-
-
-def _month_end(start: pl.Expr) -> pl.Expr:
-    return start.dt.month_end()
+    """The date a record of ``agency`` is about (its start), aliased ``date``: the
+    contract's ``timeline.date``."""
+    return _timeline(agency).date.alias("date")
 
 
 def coverage(agency: str) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
-    """(program, start, end) a record covers; ``end`` null means still open.
-
-    Monthly records cover their month, wage records their quarter, a school year
-    July to June (so consecutive years join into one spell), an investigation its
-    start day when it has no end. ``idph`` covers nothing (events only).
-    """
-    lit = pl.lit
-    if agency == "hfs":
-        return lit("MEDICAID"), pl.col("elig_start"), pl.col("elig_end")
-    if agency == "idhs":
-        return pl.col("program"), pl.col("benefit_month"), _month_end(pl.col("benefit_month"))
-    if agency == "aging":
-        return lit("CCP"), pl.col("service_start"), pl.col("service_end")
-    if agency == "dcfs":
-        investigation = pl.col("event_type") == "INVESTIGATION"
-        end = pl.when(investigation).then(pl.coalesce(pl.col("event_end"), pl.col("event_start")))
-        return (
-            pl.format("DCFS_{}", pl.col("event_type")),
-            pl.col("event_start"),
-            end.otherwise(pl.col("event_end")),
-        )
-    if agency == "isbe":
-        start = _school_year_start()
-        return lit("SCHOOL"), start, start.dt.offset_by("12mo").dt.offset_by("-1d")
-    if agency == "ides":
-        start = _quarter_start()
-        return lit("EMPLOYMENT"), start, _quarter_end(start)
-    if agency == "idoc":
-        return lit("PRISON"), pl.col("admit_date"), pl.col("release_date")
-    return None
+    """(program, start, end) a record covers; ``end`` null means still open (the
+    contract's timeline). Monthly records cover their month, wage records their
+    quarter, a school year July to June (so consecutive years join into one spell), an
+    investigation its start day when it has no end. ``None`` for an agency whose
+    records cover no time (``idph``: events only)."""
+    timeline = _timeline(agency)
+    if timeline.program is None or timeline.start is None or timeline.end is None:
+        return None
+    return timeline.program, timeline.start, timeline.end
 
 
 def dated_counties(records: dict[str, pl.DataFrame]) -> pl.DataFrame:

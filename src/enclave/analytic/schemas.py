@@ -8,29 +8,24 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine as pe
 
-#: program codes and the agency each comes from (``idph`` gives life events only)
+from enclave import contracts
+
+#: program codes and the agency each comes from (``idph`` gives life events only), from
+#: the contracts' timelines
 PROGRAMS: dict[str, str] = {
-    "MEDICAID": "hfs",
-    "SNAP": "idhs",
-    "TANF": "idhs",
-    "CCP": "aging",
-    "DCFS_INVESTIGATION": "dcfs",
-    "DCFS_PLACEMENT": "dcfs",
-    "SCHOOL": "isbe",
-    "EMPLOYMENT": "ides",
-    "PRISON": "idoc",
+    program.code: agency
+    for agency, contract in contracts.ALL.items()
+    for program in contract.timeline.programs
 }
+#: life events: a person's own birth and a child's birth and death come from the vital
+#: records (``enclave.analytic.events``); the others from the contracts' timelines
 EVENTS = (
     "BIRTH",
     "BIRTH_OF_CHILD",
-    "PLACEMENT",
-    "PRISON_ADMISSION",
-    "PRISON_RELEASE",
-    "GRADUATION",
-    "DROPOUT",
+    *(event.code for contract in contracts.ALL.values() for event in contract.timeline.events),
     "DEATH",
 )
-AGENCY_CODES = ["hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph"]
+AGENCY_CODES = list(contracts.ALL)
 PID = "project pseudonym of the person (16 hex characters; differs between projects)"
 MATCH = "linkage match probability: the weakest link holding these records to the person"
 NAME_ONLY = (
@@ -135,7 +130,7 @@ class FamilyLinks(pa.DataFrameModel):
         strict = True
 
 
-class PersonQuarters(pa.DataFrameModel):
+class _QuarterColumns(pa.DataFrameModel):
     """One row per person and calendar quarter with any recorded activity (a program
     spell covering a day of the quarter, or wages). A quarter without a row is one
     in which no agency recorded the person."""
@@ -151,18 +146,26 @@ class PersonQuarters(pa.DataFrameModel):
         nullable=True,
         description="county of the latest record dated on or before the quarter's end",
     )
-    medicaid: bool = pa.Field(description="in a MEDICAID spell during the quarter")
-    snap: bool = pa.Field(description="in a SNAP spell during the quarter")
-    tanf: bool = pa.Field(description="in a TANF spell during the quarter")
-    ccp: bool = pa.Field(description="in a CCP (community care) spell during the quarter")
-    dcfs_investigation: bool = pa.Field(description="in a DCFS investigation in the quarter")
-    dcfs_placement: bool = pa.Field(description="in a DCFS placement during the quarter")
-    school: bool = pa.Field(description="in a SCHOOL spell during the quarter")
-    employment: bool = pa.Field(description="in an EMPLOYMENT spell during the quarter")
-    prison: bool = pa.Field(description="in a PRISON spell during the quarter")
 
     class Config:
         strict = True
+
+
+def _with_program_flags(base: type[pa.DataFrameModel]) -> type[pa.DataFrameModel]:
+    """``base`` with one bool column per program of the contracts (its code in lower
+    case), described as the contract describes the program."""
+    programs = [p for c in contracts.ALL.values() for p in c.timeline.programs]
+    attrs: dict = {
+        "__annotations__": {p.code.lower(): bool for p in programs},
+        "__doc__": base.__doc__,
+        "__module__": __name__,
+        "__qualname__": "PersonQuarters",
+        **{p.code.lower(): pa.Field(description=p.description) for p in programs},
+    }
+    return type("PersonQuarters", (base,), attrs)
+
+
+PersonQuarters = _with_program_flags(_QuarterColumns)
 
 
 class SchoolYears(pa.DataFrameModel):

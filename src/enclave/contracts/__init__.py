@@ -1,8 +1,15 @@
-"""One contract per agency extract. ``get(agency)`` returns it; ``ALL`` lists them."""
+"""One contract per agency extract. ``get(agency)`` returns it; ``ALL`` lists them.
+
+An agency's contract is the module ``enclave.contracts.<agency>`` (its ``CONTRACT``);
+the registry holds one for each agency of ``enclave.config.AGENCIES``, in that order,
+so a new extract is registered by its module and its name in that list.
+"""
 
 from __future__ import annotations
 
-from enclave.contracts import aging, dcfs, hfs, ides, idhs, idoc, idph, isbe
+import importlib
+
+from enclave.config import AGENCIES
 from enclave.contracts.base import (
     IDENTIFIER_DTYPES,
     Contract,
@@ -14,8 +21,7 @@ from enclave.contracts.base import (
 
 #: agency short name -> its contract, in pipeline order
 ALL: dict[str, Contract] = {
-    module.CONTRACT.agency: module.CONTRACT
-    for module in (hfs, idhs, aging, dcfs, isbe, ides, idoc, idph)
+    agency: importlib.import_module(f"enclave.contracts.{agency}").CONTRACT for agency in AGENCIES
 }
 
 

@@ -13,7 +13,9 @@ from enclave.contracts.base import (
     EVENT_RANGE,
     Contract,
     FixedWidth,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -106,6 +108,21 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+TIMELINE = Timeline(
+    date=pl.col("service_start"),
+    programs=(
+        Program(
+            "CCP",
+            "Community Care (aging services)",
+            "in a CCP (community care) spell during the quarter",
+        ),
+    ),
+    program=pl.lit("CCP"),
+    start=pl.col("service_start"),
+    end=pl.col("service_end"),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Aging",
@@ -117,4 +134,6 @@ CONTRACT = Contract(
     content=AgingContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Aging services",
 )

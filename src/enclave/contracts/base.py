@@ -27,6 +27,8 @@ class Delimited:
 
     delimiter: str = ","
     encoding: str = "utf-8"
+    #: line ending the agency writes (ingestion reads either; the emitter writes this)
+    eol: str = "\n"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,48 @@ Layout = Delimited | FixedWidth
 
 #: (validated raw rows with ``record_key``) -> (identifiers, content), both lazy
 Standardiser = Callable[[pl.LazyFrame], tuple[pl.LazyFrame, pl.LazyFrame]]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program an agency's records put people in: a ``program_spells`` code and a
+    ``person_quarters`` flag (its code in lower case)."""
+
+    code: str
+    #: the program's plain name in a report ("Foster care placement")
+    label: str
+    #: what the ``person_quarters`` flag means, for the catalog
+    description: str
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    """A ``life_events`` event the agency's records give: its code, its date (an
+    expression over the content columns) and which records give it."""
+
+    code: str
+    date: pl.Expr
+    #: the records giving the event (default: those with a date)
+    where: pl.Expr | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What a record means in time, for the research zone and the analytic tables.
+
+    ``date``: the date a record is about (its start), which dates its county and puts
+    it in a project's study period. ``program``, ``start``, ``end``: the program a
+    record is in and the span it covers (``end`` null: still open), or ``program``
+    None for records that cover no time (vital records). Expressions are over the
+    content columns as the research zone keeps them (``zip`` becomes ``county_fips``).
+    """
+
+    date: pl.Expr
+    programs: tuple[Program, ...] = ()
+    program: pl.Expr | None = None
+    start: pl.Expr | None = None
+    end: pl.Expr | None = None
+    events: tuple[LifeEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +101,17 @@ class Contract:
     standardise: Standardiser
     #: delivered columns that identify a row (the extract's grain); checked by the raw model
     grain_key: tuple[str, ...] = ()
+    #: what its records mean in time: reference date, programs, spans, life events
+    #: (every registered contract has one; a contract only ingested, as in tests, may not)
+    timeline: Timeline | None = None
+    #: the agency's programs as a published table names them ("Youth custody")
+    label: str = ""
+
+    @property
+    def content_columns(self) -> tuple[str, ...]:
+        """Staged content columns after ``record_key`` and ``agency``, in model order."""
+        names = self.content.to_schema().columns
+        return tuple(c for c in names if c not in ("record_key", "agency"))
 
     @property
     def columns(self) -> list[str]:

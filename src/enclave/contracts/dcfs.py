@@ -13,7 +13,10 @@ from enclave.contracts.base import (
     EVENT_RANGE,
     Contract,
     Delimited,
+    LifeEvent,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -110,6 +113,29 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+#: an investigation without an end covers its start day
+_INVESTIGATION = pl.col("event_type") == "INVESTIGATION"
+TIMELINE = Timeline(
+    date=pl.col("event_start"),
+    programs=(
+        Program(
+            "DCFS_INVESTIGATION",
+            "Child welfare investigation",
+            "in a DCFS investigation in the quarter",
+        ),
+        Program(
+            "DCFS_PLACEMENT", "Foster care placement", "in a DCFS placement during the quarter"
+        ),
+    ),
+    program=pl.format("DCFS_{}", pl.col("event_type")),
+    start=pl.col("event_start"),
+    end=pl.when(_INVESTIGATION)
+    .then(pl.coalesce(pl.col("event_end"), pl.col("event_start")))
+    .otherwise(pl.col("event_end")),
+    events=(LifeEvent("PLACEMENT", pl.col("event_start"), pl.col("event_type") == "PLACEMENT"),),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Children and Family Services",
@@ -121,4 +147,6 @@ CONTRACT = Contract(
     content=DcfsContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Child welfare",
 )

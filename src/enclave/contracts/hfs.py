@@ -13,7 +13,9 @@ from enclave.contracts.base import (
     SUFFIXES,
     Contract,
     Delimited,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -107,6 +109,15 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+TIMELINE = Timeline(
+    date=pl.col("elig_start"),
+    programs=(Program("MEDICAID", "Medicaid", "in a MEDICAID spell during the quarter"),),
+    program=pl.lit("MEDICAID"),
+    start=pl.col("elig_start"),
+    end=pl.col("elig_end"),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Healthcare and Family Services",
@@ -118,4 +129,6 @@ CONTRACT = Contract(
     content=HfsContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Medicaid",
 )

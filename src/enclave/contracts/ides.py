@@ -11,7 +11,9 @@ import polars as pl
 from enclave.contracts.base import (
     Contract,
     FixedWidth,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     text,
@@ -78,6 +80,33 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+def _quarter_start() -> pl.Expr:
+    return pl.date(pl.col("year"), (pl.col("quarter").cast(pl.Int32) - 1) * 3 + 1, 1)
+
+
+def _quarter_end(start: pl.Expr) -> pl.Expr:
+    """The last day of the quarter ``start`` begins: the day before the next quarter.
+
+    Date arithmetic in months, per row, cost most of reading wage records. ``start``
+    is null or valid (an invalid quarter fails it), so the quarter is 1-4 here.
+    """
+    quarter = pl.col("quarter").cast(pl.Int32)
+    following = pl.date(pl.col("year") + quarter // 4, quarter * 3 % 12 + 1, 1)
+    return pl.when(start.is_null()).then(None).otherwise(following - pl.duration(days=1))
+
+
+#: a wage record covers its quarter
+TIMELINE = Timeline(
+    date=_quarter_start(),
+    programs=(
+        Program("EMPLOYMENT", "UI-covered employment", "in an EMPLOYMENT spell during the quarter"),
+    ),
+    program=pl.lit("EMPLOYMENT"),
+    start=_quarter_start(),
+    end=_quarter_end(_quarter_start()),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Employment Security",
@@ -89,4 +118,6 @@ CONTRACT = Contract(
     content=IdesContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Wages",
 )

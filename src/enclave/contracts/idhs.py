@@ -13,7 +13,9 @@ from enclave.contracts.base import (
     EVENT_RANGE,
     Contract,
     Delimited,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -108,6 +110,19 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+#: a benefit month covers the month
+TIMELINE = Timeline(
+    date=pl.col("benefit_month"),
+    programs=(
+        Program("SNAP", "SNAP (food assistance)", "in a SNAP spell during the quarter"),
+        Program("TANF", "TANF (cash assistance)", "in a TANF spell during the quarter"),
+    ),
+    program=pl.col("program"),
+    start=pl.col("benefit_month"),
+    end=pl.col("benefit_month").dt.month_end(),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Human Services",
@@ -119,4 +134,6 @@ CONTRACT = Contract(
     content=IdhsContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="SNAP/TANF",
 )

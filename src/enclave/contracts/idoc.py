@@ -14,7 +14,10 @@ from enclave.contracts.base import (
     SUFFIXES,
     Contract,
     Delimited,
+    LifeEvent,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -103,6 +106,19 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+TIMELINE = Timeline(
+    date=pl.col("admit_date"),
+    programs=(Program("PRISON", "Prison", "in a PRISON spell during the quarter"),),
+    program=pl.lit("PRISON"),
+    start=pl.col("admit_date"),
+    end=pl.col("release_date"),
+    events=(
+        LifeEvent("PRISON_ADMISSION", pl.col("admit_date")),
+        LifeEvent("PRISON_RELEASE", pl.col("release_date")),
+    ),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Corrections",
@@ -114,4 +130,6 @@ CONTRACT = Contract(
     content=IdocContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Prison",
 )

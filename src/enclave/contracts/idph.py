@@ -16,6 +16,7 @@ from enclave.contracts.base import (
     Contract,
     Delimited,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -119,6 +120,11 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+#: vital records cover no time; their births and deaths are life events of their own
+#: (``enclave.analytic.events``: a person's own birth, a child's birth, a death)
+TIMELINE = Timeline(date=pl.col("event_date"))
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="Public Health",
@@ -130,4 +136,6 @@ CONTRACT = Contract(
     content=IdphContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Vital records",
 )

@@ -11,7 +11,10 @@ from enclave.contracts.base import (
     DOB_RANGE,
     Contract,
     Delimited,
+    LifeEvent,
+    Program,
     RawModel,
+    Timeline,
     conform_identifiers,
     keyed,
     parse_date,
@@ -93,6 +96,25 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return conform_identifiers(ids), content
 
 
+#: first month of the school year a record's ``school_year`` (fall year) stands for:
+#: July to June, so consecutive years join into one spell
+SCHOOL_YEAR_START_MONTH = 7
+_YEAR_START = pl.date(pl.col("school_year"), SCHOOL_YEAR_START_MONTH, 1)
+#: exits are dated 30 June ending the school year
+_JUNE = pl.date(pl.col("school_year") + 1, 6, 30)
+TIMELINE = Timeline(
+    date=_YEAR_START,
+    programs=(Program("SCHOOL", "Public school", "in a SCHOOL spell during the quarter"),),
+    program=pl.lit("SCHOOL"),
+    start=_YEAR_START,
+    end=_YEAR_START.dt.offset_by("12mo").dt.offset_by("-1d"),
+    events=(
+        LifeEvent("GRADUATION", _JUNE, pl.col("exit_status") == "GRADUATED"),
+        LifeEvent("DROPOUT", _JUNE, pl.col("exit_status") == "DROPOUT"),
+    ),
+)
+
+
 CONTRACT = Contract(
     agency=AGENCY,
     agency_name="State Board of Education",
@@ -104,4 +126,6 @@ CONTRACT = Contract(
     content=IsbeContent,
     standardise=standardise,
     grain_key=GRAIN,
+    timeline=TIMELINE,
+    label="Schools",
 )

@@ -43,21 +43,16 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from enclave import contracts
 from enclave.analytic.schemas import PROGRAMS
 from enclave.disclosure import SafeFigure, SafeSurvival, survival_plot
 from enclave.studies.cohorts import birth_index, coverage, first_deaths, months_since_birth
 
-#: each program as a report names it
+#: each program as a report names it (its contract's ``Program.label``)
 PROGRAM_LABELS: dict[str, str] = {
-    "MEDICAID": "Medicaid",
-    "SNAP": "SNAP (food assistance)",
-    "TANF": "TANF (cash assistance)",
-    "CCP": "Community Care (aging services)",
-    "DCFS_INVESTIGATION": "Child welfare investigation",
-    "DCFS_PLACEMENT": "Foster care placement",
-    "SCHOOL": "Public school",
-    "EMPLOYMENT": "UI-covered employment",
-    "PRISON": "Prison",
+    program.code: program.label
+    for contract in contracts.ALL.values()
+    for program in contract.timeline.programs
 }
 #: the programs counted as services (school enrolment and employment are not)
 SERVICES: tuple[str, ...] = tuple(p for p in PROGRAMS if p not in ("SCHOOL", "EMPLOYMENT"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from enclave import contracts
 from enclave.config import AGENCIES
 from enclave.disclosure import (
     TOTAL,
@@ -36,17 +37,9 @@ from enclave.geography import county_names
 
 UNKNOWN = "unknown"
 _RANK = {a: i for i, a in enumerate(AGENCIES)}
-#: each agency's programs as a report names them (combinations join these with " + ")
-AGENCY_LABELS = {
-    "hfs": "Medicaid",
-    "idhs": "SNAP/TANF",
-    "aging": "Aging services",
-    "dcfs": "Child welfare",
-    "isbe": "Schools",
-    "ides": "Wages",
-    "idoc": "Prison",
-    "idph": "Vital records",
-}
+#: each agency's programs as a report names them (its contract's ``label``;
+#: combinations join these with " + ")
+AGENCY_LABELS = {agency: contract.label for agency, contract in contracts.ALL.items()}
 #: column headers of the published tables, in plain words
 HEADERS = {
     "n": "Persons",

@@ -296,6 +296,72 @@ def parent_prison_investigation(
     )
 
 
+#: ages (on 1 July) of the youth-years in ``djj_after_placement``: DJJ commits 13-17
+YOUTH_AGES = (13, 17)
+#: ``djj_after_placement`` is a rate per this many youth-years (a yearly share is small)
+PER_YOUTH_YEARS = 1000
+
+
+def youth_years(persons: pl.DataFrame, p: SynthParams) -> pl.DataFrame:
+    """``person_id, year``: each calendar year of the window in which the person was
+    13-17 on 1 July (whole years of age) and alive on that day."""
+    lo, hi = YOUTH_AGES
+    mid = pl.date(pl.col("year"), 7, 1)
+    # the first year a person is lo on 1 July: birth year + lo, or + lo + 1 if born after 1 July
+    late = (pl.col("dob").dt.month() > 7) | (
+        (pl.col("dob").dt.month() == 7) & (pl.col("dob").dt.day() > 1)
+    )
+    first = pl.col("dob").dt.year() + lo + late.cast(pl.Int32)
+    years = (
+        persons.select("person_id", "death_date", "dob", first.alias("_first"))
+        .filter(pl.col("_first") <= p.end_year, pl.col("_first") + hi - lo >= p.start_year)
+        .with_columns(pl.int_ranges("_first", pl.col("_first") + hi - lo + 1).alias("year"))
+        .explode("year")
+        .filter(pl.col("year").is_between(p.start_year, p.end_year))
+    )
+    alive = pl.col("death_date").is_null() | (pl.col("death_date") > mid)
+    return years.filter(alive).select("person_id", pl.col("year").cast(pl.Int32))
+
+
+def placement_youth_years(
+    years: pl.DataFrame, placements: pl.DataFrame, admissions: pl.DataFrame, date: str, admit: str
+) -> pl.DataFrame:
+    """Youth-years flagged ``placed`` (a child welfare placement, ``date``, started before
+    1 July of the year) and ``admitted`` (a DJJ admission, ``admit``, in the year)."""
+    first = placements.group_by("person_id").agg(pl.col(date).min().alias("_placed"))
+    admitted = admissions.select("person_id", pl.col(admit).dt.year().cast(pl.Int32).alias("year"))
+    return (
+        years.join(first, on="person_id", how="left")
+        .join(
+            admitted.unique().with_columns(admitted=pl.lit(1.0)),
+            on=["person_id", "year"],
+            how="left",
+        )
+        .select(
+            (pl.col("_placed") < pl.date(pl.col("year"), 7, 1)).fill_null(False).alias("placed"),
+            pl.col("admitted").fill_null(0.0),
+        )
+    )
+
+
+def djj_after_placement(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    years = youth_years(t["persons"], p)
+    placements = t["dcfs"].filter(pl.col("event_type") == "PLACEMENT")
+    flagged = placement_youth_years(years, placements, t["djj"], "start", "admit_date")
+    gap, se = _gap(flagged, "placed", "admitted")
+    lo, hi = YOUTH_AGES
+    return _effect(
+        gap * PER_YOUTH_YEARS,
+        se * PER_YOUTH_YEARS,
+        "Youth placed by child welfare are committed to juvenile justice more often.",
+        f"Youth-years: each calendar year {p.start_year}-{p.end_year} in which a person "
+        f"was {lo}-{hi} (whole years) and alive on 1 July. Placed: a child welfare "
+        "PLACEMENT (any type) starting before 1 July of the year. Measure: share of "
+        "youth-years with a DJJ admission (any type) dated in the year, placed minus "
+        "not placed, per 1,000 youth-years.",
+    )
+
+
 def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
     """Every planted effect, measured on the world's tables."""
     return {
@@ -306,4 +372,5 @@ def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
         "snap_childhood_adult_gap": snap_childhood_adult_gap(t, p),
         "medicaid_by_age_5": medicaid_by_age(t, p),
         "parent_prison_investigation": parent_prison_investigation(t, p),
+        "djj_after_placement": djj_after_placement(t, p),
     }

@@ -26,7 +26,7 @@ from unidecode import unidecode
 
 from enclave import contracts
 from enclave.config import AGENCIES, SynthParams
-from enclave.contracts import aging, dcfs, hfs, idhs, idoc, idph, isbe
+from enclave.contracts import aging, dcfs, djj, hfs, idhs, idoc, idph, isbe
 from enclave.contracts.base import Contract, FixedWidth
 from enclave.io import atomic_file, write_parquet
 from enclave.synth import noise
@@ -196,8 +196,9 @@ def render(contract: Contract, raw: pl.DataFrame, header: bool = True) -> bytes:
         line = pl.concat_str([*(pl.col(c) for c in padded.columns), pl.lit("\n")])
         text = padded.select(line.str.join("")).item() if raw.height else ""
     else:
+        layout = contract.layout
         text = raw.write_csv(
-            separator=contract.layout.delimiter, line_terminator="\n", include_header=header
+            separator=layout.delimiter, line_terminator=layout.eol, include_header=header
         )
     return text.encode(contract.layout.encoding)
 
@@ -744,6 +745,42 @@ def _idph_format(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _djj_records(world: World) -> pl.DataFrame:
+    return _table(world, "djj").select(
+        "person_id",
+        pl.col("admit_date").alias("date"),
+        "release_date",
+        "admission_type",
+        "facility",
+        "release_reason",
+        pl.col("county_fips").alias("commit_county"),
+    )
+
+
+def _djj_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = djj.DATE_FORMAT
+    ssn = pl.col("ssn")
+    dashed = ssn.str.slice(0, 3) + "-" + ssn.str.slice(3, 2) + "-" + ssn.str.slice(5, 4)
+    return df.select(
+        ("Y" + _affine_id(7, 7927, 31, 0)).alias("YOUTH_NO"),
+        _upper("last_name").alias("LNAME"),
+        _upper("first_name").alias("FNAME"),
+        _upper("middle_name").alias("MNAME"),
+        pl.col("suffix").alias("SFX"),
+        _upper("alias_last_name").alias("AKA_LNAME"),
+        _upper("alias_first_name").alias("AKA_FNAME"),
+        _fmt(pl.col("dob"), f).alias("BIRTH_DT"),
+        pl.col("sex").replace_strict(djj.SEX_CODES, default="9").alias("GENDER"),
+        dashed.alias("SSN"),
+        _fmt(pl.col("date"), f).alias("ADM_DT"),
+        _code(pl.col("admission_type"), djj.ADMISSION_CODES).alias("ADM_TYPE"),
+        pl.col("facility").alias("FACILITY"),
+        _fmt(pl.col("release_date"), f).alias("REL_DT"),
+        _code(pl.col("release_reason"), djj.RELEASE_CODES).alias("REL_RSN"),
+        pl.col("commit_county").str.slice(2, 3).alias("CNTY"),
+    )
+
+
 SPECS: dict[str, Spec] = {
     "hfs": Spec(
         _hfs_records,
@@ -810,6 +847,14 @@ SPECS: dict[str, Spec] = {
         NAME_DOB_SSN,
         (("EVENT_DATE", "2015-13-01"), ("SEX", "Q")),
         ("record_type",),
+        whole=True,
+    ),
+    "djj": Spec(
+        _djj_records,
+        _djj_format,
+        ("person_id", "date"),
+        frozenset({"name", "dob", "ssn", "alias"}),
+        (("ADM_DT", "31FEB2015"), ("ADM_TYPE", "XX"), ("GENDER", "M")),
         whole=True,
     ),
 }

@@ -22,6 +22,13 @@ def prison(rng: np.random.Generator, py: pl.DataFrame, end: int) -> pl.DataFrame
     peak = (-(((pl.col("age") - 27) / 10) ** 2) / 2).exp()
     rate = base * peak * (0.9 * pl.col("h")).exp()
     cand = adults.filter(uniform(rng, adults) < adults.select(rate).to_series())
+    return conform(_stays(rng, cand, end), "prison", ["person_id", "admit_date"])
+
+
+def _stays(rng: np.random.Generator, cand: pl.DataFrame, end: int) -> pl.DataFrame:
+    """Prison stays from drawn person-years (``person_id, year, county_fips, death,
+    entry``): a day in the year, an offense class and its time served; stays a
+    person cannot have (before entry, after death, overlapping) dropped."""
     k = cand.height
     cls = rng.choice(len(OFFENSES), size=k, p=OFFENSE_P)
     lo = np.array([SERVED[o][0] for o in OFFENSES])[cls]
@@ -40,11 +47,10 @@ def prison(rng: np.random.Generator, py: pl.DataFrame, end: int) -> pl.DataFrame
     stays = stays.with_columns(
         pl.when(release < end).then(release).alias("release"),
     )
-    frame = stays.with_columns(
+    return stays.with_columns(
         to_date(pl.col("admit")).alias("admit_date"),
         to_date(pl.col("release")).alias("release_date"),
     )
-    return conform(frame, "prison", ["person_id", "admit_date"])
 
 
 def in_prison_years(prison_df: pl.DataFrame, end_year: int) -> pl.DataFrame:

@@ -76,6 +76,16 @@ SCHEMAS: dict[str, dict[str, type[pl.DataType]]] = {
         "offense_class": S,
         "county_fips": S,
     },
+    # youth custody (Juvenile Justice): one row per DJJ stay
+    "djj": {
+        "person_id": I64,
+        "admit_date": D,
+        "release_date": D,
+        "admission_type": S,
+        "facility": S,
+        "release_reason": S,
+        "county_fips": S,
+    },
     "births": {
         "child_id": I64,
         "mother_id": I64,
@@ -96,6 +106,7 @@ PROGRAM_TABLES = (
     "school",
     "wages",
     "prison",
+    "djj",
     "births",
     "deaths",
 )

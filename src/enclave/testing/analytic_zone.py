@@ -35,6 +35,7 @@ PROGRAMS: dict[str, tuple[str, float]] = {
     "SCHOOL": ("isbe", 0.20),
     "EMPLOYMENT": ("ides", 0.50),
     "PRISON": ("idoc", 0.02),
+    "DJJ_CUSTODY": ("djj", 0.01),
 }
 
 #: column -> dtype of every analytic table, as the fixture writes them

@@ -174,6 +174,17 @@ def _agency_records(
             pl.lit("X").alias("offense_class"),
             pl.lit("17031").alias("county_fips"),
         ),
+        # youth custody: every fifth of the stays, no draw of its own (the mix keeps
+        # its random stream); DJJ's codes, as the contract stages them
+        "djj": stays.filter(pl.col("pidx") % 5 == 1).select(
+            "pidx",
+            start.alias("admit_date"),
+            pl.when(pl.col("pidx") % 2 == 1).then(start.dt.offset_by("7mo")).alias("release_date"),
+            pl.lit("COMMITMENT").alias("admission_type"),
+            pl.lit("STC").alias("facility"),
+            pl.when(pl.col("pidx") % 2 == 1).then(pl.lit("AFTERCARE")).alias("release_reason"),
+            pl.lit("17031").alias("county_fips"),
+        ),
         "idph": pl.concat(
             [
                 persons.filter(pl.col("dob") >= pl.date(2000, 1, 1)).select(

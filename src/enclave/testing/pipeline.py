@@ -20,13 +20,12 @@ DATA_STAGES = ("synthesize", "validate", "link", "evaluate_linkage", "deidentify
 def stage_commands(params: config.Params, studies: bool = True) -> list[tuple[str, list[str]]]:
     """``(stage, argv)`` for every command of every stage; with ``studies``, each study
     of ``params.studies`` and its output check too."""
-    staged = [f"data/staged/{a}" for a in params.agencies]
     steps: list[tuple[str, list[str]]] = [("synthesize", ["synthesize"])]
     for a in params.agencies:
         argv = ["validate", a, "--landing", f"data/landing/{a}", "--staged", f"data/staged/{a}"]
         argv += ["--quarantine", f"data/quarantine/{a}", "--report", f"reports/validation/{a}.json"]
         steps.append(("validate", argv))
-    steps.append(("link", ["link", *staged, "--out", "data/linkage"]))
+    steps.append(("link", ["link", "--staged", "data/staged", "--out", "data/linkage"]))
     steps.append(("evaluate_linkage", ["evaluate-linkage"]))
     for project in params.deid.projects:
         base, analytic = f"data/research/{project}/base", f"data/research/{project}/analytic"
