@@ -3,14 +3,15 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 
-.PHONY: setup tools repro test lint format bench bench-stages lock catalog lab clean
+.PHONY: setup tools spark repro test lint format bench bench-stages lock catalog lab clean
 
 setup: tools $(STAMP)
 
-# System tools from Debian's packages: bubblewrap for the research sandbox, and chromium
-# with its driver for the browser tests (as root; elsewhere a note, and those tests are
-# skipped).
+# System tools from Debian's packages: bubblewrap for the research sandbox, chromium
+# with its driver for the browser tests, and Java 17 for linkage on Spark (as root;
+# elsewhere a note, and those tests are skipped).
 tools:
 	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="bubblewrap"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -20,6 +21,10 @@ tools:
 	    (apt-get update -qq && apt-get install -y -qq $$missing) >/dev/null; \
 	  else echo "note: install Debian's $$missing (apt-get install $$missing): the sandbox and browser tests need them"; fi; \
 	fi
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) >/dev/null; \
+	  else echo "note: install Debian's openjdk-17-jre-headless: linkage on Spark and its tests need Java 17"; fi; }
 
 # The venv is rebuilt whenever the lock or the package metadata changes.
 $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
@@ -29,12 +34,21 @@ $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Linkage on Spark (linkage.backend: spark): the optional extra enclave[spark], pyspark from
+# its own hashed lock. Not part of the lean default install; `make test` installs it for the
+# Spark tests. Reinstalled after the main venv is synced (a sync removes it).
+spark: setup $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements/spark.txt $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements/spark.txt
+	touch $(SPARK_STAMP)
+
 # The main job: the whole DVC pipeline on the default synthetic world.
 repro: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
 # Every test: unit, spec, property, pipeline, and the study notebooks through nbmake.
-test: setup
+test: setup spark
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n 2 tests notebooks --nbmake
 
 lint: setup
@@ -62,10 +76,12 @@ lab: setup
 catalog: setup
 	$(BIN)/enclave catalog --out docs/catalog
 
-# Recompile the hashed lock after editing requirements/*.in (needs uv; names no index).
+# Recompile the hashed locks after editing requirements/*.in (needs uv; names no index).
+# The Spark extra's lock is constrained to the main lock, so shared packages agree.
 lock:
 	uv pip compile requirements/requirements.in --generate-hashes --universal --python-version 3.11 -q -o requirements/lock.txt
 	uv pip compile requirements/bootstrap.in --generate-hashes --universal --python-version 3.11 -q -o requirements/bootstrap.txt
+	uv pip compile requirements/spark.in -c requirements/lock.txt --generate-hashes --universal --python-version 3.11 -q -o requirements/spark.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -165,3 +165,14 @@ def test_identity_map_parts_concatenate_to_the_whole_map(part_rows):
     expected = identity.with_roles(collapsed)
     assert whole[0].select(expected.columns).equals(expected)
     assert whole[0].height == collapsed.rows
+
+
+def test_the_sql_engine_gets_what_the_stage_budget_leaves():
+    from enclave.linkage import backend
+
+    assert backend.engine_memory_gb(None) is None  # no budget: a share of RAM
+    held = backend._resident_gb()
+    assert 0.05 < held < 64  # this process, read from /proc
+    got = backend.engine_memory_gb(held + 10)
+    assert 0.8 * 10 < got <= backend.ENGINE_SHARE_OF_BUDGET * 10
+    assert backend.engine_memory_gb(0.1) == 0.5  # never below DuckDB's floor

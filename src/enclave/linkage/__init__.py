@@ -22,7 +22,7 @@ import polars as pl
 
 from enclave import failpoints, io, log
 from enclave.config import LinkageParams
-from enclave.linkage import evidence, family, identity, model
+from enclave.linkage import backend, evidence, family, identity, model
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
@@ -51,6 +51,7 @@ def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | N
     Every input is checked before any linking (:mod:`enclave.linkage.inputs`); the
     zone's ``report.json`` lists the inputs and their unparsed dates.
     """
+    backend.require(params.backend)  # a missing engine is said first, not after minutes
     files = read_inputs(inputs)
     frames = [f.frame for f in files]
     earlier = io.read_parquet(existing).collect() if existing is not None else None

@@ -1,4 +1,6 @@
-"""The one switch between SQL engines. DuckDB now; Spark is the scale-out path."""
+"""The one switch between SQL engines: DuckDB on one machine, Spark past it
+(:mod:`enclave.linkage.spark`). Tables go in and come out as polars frames, and the
+model's own SQL, written in DuckDB's dialect, is translated for the other engine."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ import weakref
 from pathlib import Path
 
 import duckdb
+import polars as pl
+import sqlglot
 from splink import DuckDBAPI
+from sqlglot import exp
 
 from enclave.errors import EnclaveError
 from enclave.scratch import Scratch
@@ -45,7 +50,23 @@ def make_db_api(
             api.enclave_scratch = scratch  # or at close(), whichever comes first
             weakref.finalize(api, scratch.close)
         return api
+    if backend == "spark":
+        from enclave.linkage import spark
+
+        gb = memory_limit_gb if memory_limit_gb else MEMORY_SHARE * _physical_gb()
+        return spark.make_api(threads, gb)
     raise BackendError(f"linkage backend '{backend}' is not available in this deployment")
+
+
+def require(backend: str) -> None:
+    """Raise a one-line :class:`BackendError` if ``backend`` cannot run here, before any
+    work: for Spark, pyspark or Java missing."""
+    if backend == "spark":
+        from enclave.linkage import spark
+
+        spark.require()
+    elif backend != "duckdb":
+        raise BackendError(f"linkage backend '{backend}' is not available in this deployment")
 
 
 def close(db_api) -> None:
@@ -53,12 +74,76 @@ def close(db_api) -> None:
     DuckDB database (gigabytes at a million persons, up to the memory limit) would
     otherwise stay allocated until a garbage collection, through the row-level work
     that follows."""
+    if _is_spark(db_api):
+        from enclave.linkage import spark
+
+        spark.close(db_api)
+        return
     connection = getattr(db_api, "duckdb_con", None)
     if connection is not None:
         connection.close()
     scratch = getattr(db_api, "enclave_scratch", None)
     if scratch is not None:
         scratch.close()
+
+
+def _is_spark(db_api) -> bool:
+    return hasattr(db_api, "enclave_spark_run")
+
+
+def register(db_api, frame: pl.DataFrame, table_name: str):
+    """``frame`` as a Splink table of ``db_api`` named ``table_name``."""
+    if _is_spark(db_api):
+        from enclave.linkage import spark
+
+        frame = spark.to_spark(db_api.spark, frame)
+    return db_api.register(frame, table_name=table_name)
+
+
+def fetch(table, columns: list[str]) -> pl.DataFrame:
+    """``columns`` of a Splink result table, as a polars frame."""
+    if _is_spark(table.db_api):
+        from enclave.linkage import spark
+
+        return spark.to_polars(table.as_spark_dataframe().select(*columns))
+    return pl.from_arrow(table.as_duckdbpyrelation().select(", ".join(columns)).to_arrow_table())
+
+
+#: DuckDB functions of the model's SQL and their names in Spark, where they differ: the
+#: string similarities are the UDFs of Splink's jar, ``list_has_any`` is ``arrays_overlap``
+#: (sqlglot writes the latter as ``&&``, which Spark does not parse)
+_SPARK_FUNCTIONS = {
+    exp.JarowinklerSimilarity: "jaro_winkler",
+    exp.ArrayOverlaps: "arrays_overlap",
+}
+
+
+def dialect_sql(sql: str, dialect) -> str:
+    """``sql``, a condition in DuckDB's dialect, for a Splink ``dialect``: as written for
+    DuckDB, translated by sqlglot for Spark.
+
+    DuckDB's ``date_diff`` counts boundaries crossed and Spark's ``datediff`` with a
+    unit counts whole units; the model compares months only between dates with the
+    same day, where the two agree.
+
+    >>> from splink.internals.dialects import SparkDialect
+    >>> dialect_sql("list_has_any(a_l, a_r) or jaro_winkler_similarity(b_l, b_r) > 0.9",
+    ...             SparkDialect())
+    'ARRAYS_OVERLAP(a_l, a_r) OR JARO_WINKLER(b_l, b_r) > 0.9'
+    """
+    if dialect.sql_dialect_str == "duckdb":
+        return sql
+    if dialect.sql_dialect_str != "spark":
+        raise BackendError(f"no translation of the model's SQL to {dialect.sql_dialect_str}")
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(_spark_function)
+    return tree.sql(dialect="spark")
+
+
+def _spark_function(node: exp.Expression) -> exp.Expression:
+    name = _SPARK_FUNCTIONS.get(type(node))
+    if name is None:
+        return node
+    return exp.Anonymous(this=name, expressions=[node.this, node.expression])
 
 
 def duckdb_config(threads: int, memory_limit_gb: float | None = None) -> dict[str, str | int]:
@@ -73,3 +158,26 @@ def duckdb_config(threads: int, memory_limit_gb: float | None = None) -> dict[st
 
 def _physical_gb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
+#: share of a stage's remaining budget given to the SQL engine: the rest covers what
+#: it allocates outside its buffer pool, and the process's own growth meanwhile
+ENGINE_SHARE_OF_BUDGET = 0.85
+
+
+def engine_memory_gb(budget_gb: float | None) -> float | None:
+    """The SQL engine's memory limit within a stage's budget (``linkage.memory_gb``):
+    what this process does not already hold, less a margin (:data:`ENGINE_SHARE_OF_BUDGET`),
+    at least 0.5 GiB; ``None`` without a budget (then :data:`MEMORY_SHARE` of RAM)."""
+    if budget_gb is None:
+        return None
+    return max((budget_gb - _resident_gb()) * ENGINE_SHARE_OF_BUDGET, 0.5)
+
+
+def _resident_gb() -> float:
+    """This process's resident memory (Linux; 0 where /proc is absent)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**30

@@ -19,11 +19,11 @@ from enclave import failpoints, log
 from enclave.config import LinkageParams
 from enclave.linkage import backend
 from enclave.linkage.backend import make_db_api
-from enclave.linkage.priors import apply_priors
+from enclave.linkage.priors import apply_priors, model_values, set_values
 
 LOG = log.get("enclave.linkage")
 
-for _name in ("splink", "duckdb"):
+for _name in ("splink", "duckdb", "py4j"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
@@ -34,6 +34,18 @@ SSN_CHANCE_AGREEMENT = 1e-6
 #: the most records such a block may hold for the surname + initial blocking rule
 INITIAL_BLOCK = "initial_block_n"
 RARE_INITIAL_BLOCK = 40
+
+
+class PortableLevel(cll.CustomLevel):
+    """A custom level written in DuckDB's SQL, as every engine needs it: DuckDB gets the
+    text as written, Spark a translation (:func:`enclave.linkage.backend.dialect_sql`)."""
+
+    def create_sql(self, sql_dialect) -> str:
+        return backend.dialect_sql(self.sql_condition, sql_dialect)
+
+
+def _custom(sql: str, label: str) -> PortableLevel:
+    return PortableLevel(sql, label)
 
 
 def _null(col: str) -> cll.NullLevel:
@@ -69,24 +81,22 @@ def first_name_comparison() -> cl.CustomComparison:
             _null("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("first_name", 0.92),
-            cll.CustomLevel(
-                "list_has_any(first_equiv_l, first_equiv_r)", label_for_charts="nickname"
-            ),
+            _custom("list_has_any(first_equiv_l, first_equiv_r)", "nickname"),
             cll.JaroWinklerLevel("first_name", 0.8),
             cll.DamerauLevenshteinLevel("first_name", 1),
-            cll.CustomLevel(
+            _custom(
                 "(length(first_name_l) = 1 or length(first_name_r) = 1)"
                 " and first_initial_l = first_initial_r",
-                label_for_charts="initial",
+                "initial",
             ),
-            cll.CustomLevel(
+            _custom(
                 "first_name_l = last_name_r or last_name_l = first_name_r"
                 " or first_name_l = alias_first_name_r or alias_first_name_l = first_name_r",
-                label_for_charts="swapped or alias",
+                "swapped or alias",
             ),
             # conditional on a shared SSN (u is P(first names differ | non-match, same
             # SSN) ~ 1), so the SSN's own weight is not counted twice
-            cll.CustomLevel("ssn_l = ssn_r", label_for_charts="differs, same SSN").configure(
+            _custom("ssn_l = ssn_r", "differs, same SSN").configure(
                 m_probability=0.01, u_probability=0.98, fix_u_probability=True
             ),
             # twins share surname, DOB and address: a wholly different first name must
@@ -108,28 +118,24 @@ def last_name_comparison() -> cl.CustomComparison:
             # one keystroke (a substitution, a transposition, a dropped letter) early in
             # a short surname falls below the Jaro-Winkler cut: EHNIS/ENNIS, CILNARD/CLINARD
             cll.DamerauLevenshteinLevel("last_name", 1),
-            cll.CustomLevel(
-                "list_has_any(last_parts_l, last_parts_r)", label_for_charts="shared part"
-            ),
+            _custom("list_has_any(last_parts_l, last_parts_r)", "shared part"),
             # the first name comparison has already credited one name found crosswise;
             # the surname adds a swap only when the other name is crosswise too, or a
             # single coincidence (EFRAIN LLOYD and LLOYD SCOTT, born the same day) would
             # count twice, and such coincidences grow with the population
             # (random sampling finds no full swap among random pairs, so u is fixed:
             # about the chance of two crosswise coincidences at once)
-            cll.CustomLevel(SWAPPED, label_for_charts="swapped").configure(
-                u_probability=1e-6, fix_u_probability=True
-            ),
+            _custom(SWAPPED, "swapped").configure(u_probability=1e-6, fix_u_probability=True),
             # surnames change over a life (marriage, divorce), and a wage record carries
             # the current one while older records keep the old; among non-matches that
             # share an SSN (a family's shared number) the surname mostly agrees, so a
             # different surname says little once the SSN is shared
-            cll.CustomLevel("ssn_l = ssn_r", label_for_charts="differs, same SSN").configure(
+            _custom("ssn_l = ssn_r", "differs, same SSN").configure(
                 m_probability=0.05, u_probability=0.3, fix_u_probability=True
             ),
             # women change surname at marriage far more often than men, so a different
             # surname between two women's records is weaker evidence against a match
-            cll.CustomLevel("sex_l = 'F' and sex_r = 'F'", label_for_charts="differs, both female"),
+            _custom("sex_l = 'F' and sex_r = 'F'", "differs, both female"),
             cll.ElseLevel(),
         ],
     )
@@ -142,19 +148,19 @@ def dob_comparison() -> cl.CustomComparison:
         comparison_levels=[
             _null("dob"),
             cll.ExactMatchLevel("dob"),
-            cll.CustomLevel(
+            _custom(
                 "year(dob_l) = year(dob_r) and month(dob_l) = day(dob_r)"
                 " and day(dob_l) = month(dob_r)",
-                label_for_charts="day/month swapped",
+                "day/month swapped",
             ),
             # a keying slip: one digit, or one of day, month and year off by one (which
             # changes two digits across a carry: the 19th keyed as the 20th)
-            cll.CustomLevel(
+            _custom(
                 "damerau_levenshtein(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) <= 1"
                 " or abs(date_diff('day', dob_l, dob_r)) = 1"
                 " or (day(dob_l) = day(dob_r)"
                 " and abs(date_diff('month', dob_l, dob_r)) in (1, 12))",
-                label_for_charts="one digit or one unit",
+                "one digit or one unit",
             ).configure(m_probability=0.01),
             _rare(cll.ElseLevel(), 0.005),
         ],
@@ -175,12 +181,10 @@ def ssn_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("ssn").configure(
                 u_probability=SSN_CHANCE_AGREEMENT, fix_u_probability=True
             ),
-            cll.CustomLevel(
-                "damerau_levenshtein(ssn_l, ssn_r) <= 1", label_for_charts="typo"
-            ).configure(m_probability=0.02, u_probability=1e-6),
-            cll.CustomLevel(
-                "(ssn_l is null or ssn_r is null) and ssn4_l = ssn4_r", label_for_charts="last4"
+            _custom("damerau_levenshtein(ssn_l, ssn_r) <= 1", "typo").configure(
+                m_probability=0.02, u_probability=1e-6
             ),
+            _custom("(ssn_l is null or ssn_r is null) and ssn4_l = ssn4_r", "last4"),
             # one person's records carry numbers differing by more than a typo only when
             # a record was filed under a relative's number (a fraction of a percent)
             _rare(cll.ElseLevel(), 0.005),
@@ -293,6 +297,11 @@ EM_RULES: tuple[tuple[str, ...], ...] = (
     ("dob", "last_sdx"),
     ("first_name", "last_name", "birth_year"),
 )
+#: chunks of Splink's u sampling, per engine: DuckDB keeps Splink's default (ten, and a
+#: stop once every level has been seen 100 times); on Spark each chunk is a few jobs whose
+#: fixed cost outweighs their work at ``u_max_pairs`` pairs, so one pass over them all
+#: (half the time on the small world; rare levels read every chunk either way)
+U_CHUNKS = {"duckdb": 10, "spark": 1}
 #: fewest blocked pairs an EM pass trains on (Splink's guide: "at least a few hundred,
 #: preferably a few thousand"); with fewer, the pass is skipped and the comparisons it
 #: would have trained keep their priors (``priors.json``)
@@ -322,7 +331,9 @@ def train(
     """
     t = linker.training
     done: dict = {"prior": _prior(linker, identities), "em_passes": []}
-    t.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs, seed=params.seed)
+    t.estimate_u_using_random_sampling(
+        max_pairs=params.u_max_pairs, seed=params.seed, num_chunks=U_CHUNKS[params.backend]
+    )
     for columns in EM_RULES:
         rule = " & ".join(columns)
         pairs = rule_pairs(identities, columns)
@@ -377,30 +388,50 @@ def with_initial_blocks(identities: pl.DataFrame) -> pl.DataFrame:
 
 
 def predict(
-    identities: pl.DataFrame, params: LinkageParams, notes: dict | None = None
+    identities: pl.DataFrame,
+    params: LinkageParams,
+    notes: dict | None = None,
+    values: dict | None = None,
 ) -> pl.DataFrame:
     """Scored pairs ``unique_id_l < unique_id_r`` with ``match_probability`` at or above
     ``params.edge_floor``, sorted; probabilities rounded so reruns give the same bytes.
 
-    ``notes``, if given, receives ``training``: what :func:`train` did."""
-    db_api = make_db_api(params.backend, params.threads)
+    The model is trained here on ``params.backend``, or, given ``values`` (a trained
+    model as parameters, :func:`fit`), taken from them: a model trained on one engine
+    scores on the other. ``notes``, if given, receives ``training``: what :func:`train`
+    did."""
+    db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
     counted = with_initial_blocks(identities)
     try:
-        table = db_api.register(counted, table_name="identities")
+        table = backend.register(db_api, counted, "identities")
         linker = Linker(table, settings(params), log_level=None)
-        training = train(linker, params, counted)
-        if notes is not None:
-            notes["training"] = training
+        if values is None:
+            training = train(linker, params, counted)
+            if notes is not None:
+                notes["training"] = training
+        else:
+            set_values(linker, values)
         failpoints.reached("link.trained")
         scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
-        edges = pl.from_arrow(
-            scored.as_duckdbpyrelation()
-            .select("unique_id_l, unique_id_r, match_probability")
-            .to_arrow_table()
-        )
+        edges = backend.fetch(scored, ["unique_id_l", "unique_id_r", "match_probability"])
     finally:
         backend.close(db_api)
     return _tidy_edges(edges)
+
+
+def fit(identities: pl.DataFrame, params: LinkageParams, use_priors: bool = True) -> dict:
+    """The model trained on ``identities`` (on ``params.backend``) as parameters: the
+    prior (lambda) and every level's m and u with its label
+    (:func:`enclave.linkage.priors.model_values`), for :func:`predict` on any engine."""
+    db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
+    counted = with_initial_blocks(identities)
+    try:
+        table = backend.register(db_api, counted, "identities")
+        linker = Linker(table, settings(params), log_level=None)
+        train(linker, params, counted, use_priors=use_priors)
+        return model_values(linker)
+    finally:
+        backend.close(db_api)
 
 
 def _tidy_edges(edges: pl.DataFrame) -> pl.DataFrame:

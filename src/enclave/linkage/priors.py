@@ -58,6 +58,22 @@ def load(path: Path = PRIORS_FILE) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def _matched(linker: Linker, values: dict) -> dict[str, list[tuple]]:
+    """Each comparison's levels paired with their entries in ``values`` (a
+    :func:`model_values` dict); :class:`StalePriorsError` if the labels differ."""
+    table = values["comparisons"]
+    matched = {}
+    for name, levels in _levels(linker).items():
+        known = table.get(name)
+        if known is None or [k["label"] for k in known] != [lv.label_for_charts for lv in levels]:
+            raise StalePriorsError(
+                f"linkage model values: the levels of comparison {name!r} differ from the"
+                " model's; rebuild priors.json (python -m enclave.linkage.priors)"
+            )
+        matched[name] = list(zip(levels, known, strict=True))
+    return matched
+
+
 def apply_priors(linker: Linker, priors: dict | None = None) -> list[str]:
     """Give every level whose m or u training left unset its prior; the levels set.
 
@@ -65,16 +81,9 @@ def apply_priors(linker: Linker, priors: dict | None = None) -> list[str]:
     :class:`StalePriorsError` if a comparison's levels differ from the file's.
     """
     priors = load() if priors is None else priors
-    table = priors["comparisons"]
     applied = []
-    for name, levels in _levels(linker).items():
-        known = table.get(name)
-        if known is None or [k["label"] for k in known] != [lv.label_for_charts for lv in levels]:
-            raise StalePriorsError(
-                f"linkage priors: the levels of comparison {name!r} differ from priors.json;"
-                " rebuild it (python -m enclave.linkage.priors)"
-            )
-        for level, prior in zip(levels, known, strict=True):
+    for name, pairs in _matched(linker, priors).items():
+        for level, prior in pairs:
             if not level._m_is_trained and not level._fix_m_probability:
                 level.m_probability = prior["m"]
                 applied.append(f"{name}: {level.label_for_charts} (m)")
@@ -84,28 +93,29 @@ def apply_priors(linker: Linker, priors: dict | None = None) -> list[str]:
     return applied
 
 
+def set_values(linker: Linker, values: dict) -> None:
+    """Make ``linker``'s model the trained one in ``values`` (a :func:`model_values`
+    dict): the prior and every level's m and u. This is how a model trained on one
+    engine scores on another, whose SQL differs (Splink's saved model is that SQL)."""
+    linker._settings_obj._probability_two_random_records_match = values[
+        "probability_two_random_records_match"
+    ]
+    for pairs in _matched(linker, values).values():
+        for level, value in pairs:
+            level.m_probability = value["m"]
+            level.u_probability = value["u"]
+
+
 def derive(inputs: list[Path], out: Path = PRIORS_FILE) -> dict:
     """Train the model on ``inputs`` (the default world's staged identifiers) and write
     every level's m and u as the priors."""
     from enclave.config import LinkageParams
     from enclave.linkage import identity, model
-    from enclave.linkage.backend import close, make_db_api
     from enclave.linkage.inputs import read_inputs
 
     params = LinkageParams()
     identities = identity.collapse([f.frame for f in read_inputs(inputs)], params.min_age)
-    counted = model.with_initial_blocks(identities.identities)
-    db_api = make_db_api(params.backend, params.threads)
-    try:
-        linker = Linker(
-            db_api.register(counted, table_name="identities"),
-            model.settings(params),
-            log_level=None,
-        )
-        model.train(linker, params, counted, use_priors=False)
-        values = model_values(linker)
-    finally:
-        close(db_api)
+    values = model.fit(identities.identities, params, use_priors=False)
     out.write_text(json.dumps(values, indent=1, sort_keys=False) + "\n")
     return values
 
