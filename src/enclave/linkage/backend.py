@@ -168,10 +168,12 @@ ENGINE_SHARE_OF_BUDGET = 0.85
 def engine_memory_gb(budget_gb: float | None) -> float | None:
     """The SQL engine's memory limit within a stage's budget (``linkage.memory_gb``):
     what this process does not already hold, less a margin (:data:`ENGINE_SHARE_OF_BUDGET`),
-    at least 0.5 GiB; ``None`` without a budget (then :data:`MEMORY_SHARE` of RAM)."""
+    and never more than :data:`MEMORY_SHARE` of RAM (a budget larger than a small
+    machine); at least 0.5 GiB. ``None`` without a budget (then that share of RAM)."""
     if budget_gb is None:
         return None
-    return max((budget_gb - _resident_gb()) * ENGINE_SHARE_OF_BUDGET, 0.5)
+    left = (budget_gb - _resident_gb()) * ENGINE_SHARE_OF_BUDGET
+    return max(min(left, MEMORY_SHARE * _physical_gb()), 0.5)
 
 
 def _resident_gb() -> float:
