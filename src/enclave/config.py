@@ -150,7 +150,7 @@ class LinkageParams(Bounded):
     #: memory budget of the link stage in GiB: the SQL engine (DuckDB) gets what the
     #: process does not already hold, less a margin (enclave.linkage.backend); unset,
     #: 30% of the machine's memory
-    memory_gb: float | None = None
+    memory_gb: float | None = bounded(None, ge=1.0, why="the link needs at least 1 GiB")
     #: random record pairs sampled to estimate u probabilities
     u_max_pairs: float = bounded(2_000_000.0, ge=1)
     #: cap on blocked pairs per EM training pass (deterministic hash sample)

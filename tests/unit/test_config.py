@@ -88,6 +88,7 @@ def test_unquoted_yaml_dates_read_as_iso_strings(tmp_path):
         ({"deid": {"k_min": 0}}, "'deid.k_min' must be at least 2, got 0"),
         ({"deid": {"k_min": -2}}, "'deid.k_min' must be at least 2, got -2"),
         ({"deid": {"k_min": 1}}, "'deid.k_min' must be at least 2, got 1"),
+        ({"linkage": {"memory_gb": 0}}, "'linkage.memory_gb' must be at least 1, got 0"),
         ({"disclosure": {"min_cell": -3}}, "'disclosure.min_cell' must be at least 1, got -3"),
         ({"disclosure": {"min_cell": 0}}, "'disclosure.min_cell' must be at least 1, got 0"),
         ({"linkage": {"threshold": 1.5}}, "'linkage.threshold' must be at most 1, got 1.5"),

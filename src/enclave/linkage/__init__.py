@@ -209,16 +209,21 @@ def _crosswalk_parts(
 ) -> Iterator[pl.DataFrame]:
     """The crosswalk ``rows`` records at a time, in key order: each record's key (read
     back), its cluster's person key, and what its identity carries."""
-    rows = rows or IDENTITY_MAP_PART_ROWS
-    for low in range(0, max(len(collapsed.keys), 1), rows):
-        ids = collapsed.record_identity.slice(low, rows)
+    for low, high in _parts(len(collapsed.keys), rows or PART_ROWS):
+        ids = collapsed.record_identity.slice(low, high - low)
         yield pl.DataFrame(
             [
-                collapsed.keys.slice(low, low + rows).alias("record_key"),
-                cluster_key.gather(record_cluster.slice(low, rows)),
+                collapsed.keys.slice(low, high).alias("record_key"),
+                cluster_key.gather(record_cluster.slice(low, high - low)),
                 *(c.gather(ids) for c in carried),
             ]
         )
+
+
+def _parts(n: int, rows: int) -> Iterator[tuple[int, int]]:
+    """``(low, high)`` of consecutive parts of ``rows`` records (one, empty, if ``n`` is 0)."""
+    for low in range(0, max(n, 1), rows):
+        yield low, min(low + rows, n)
 
 
 def _no_pairs() -> pl.DataFrame:
@@ -287,12 +292,12 @@ def _carry_over(crosswalk: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame
     return pl.concat([crosswalk, kept]).sort("record_key")
 
 
-#: records per part of the identity map
-IDENTITY_MAP_PART_ROWS = 8_000_000
+#: records per part of the crosswalk and of the identity map
+PART_ROWS = 8_000_000
 
 
 def _identity_map_parts(
-    collapsed: identity.Collapsed, attrs: pl.DataFrame, rows: int = IDENTITY_MAP_PART_ROWS
+    collapsed: identity.Collapsed, attrs: pl.DataFrame, rows: int = PART_ROWS
 ) -> Iterator[pl.DataFrame]:
     """Every person and parent row with its identity and the guards' attributes (so the
     evaluation re-clusters with what the link saw), ``rows`` records at a time: the
@@ -300,8 +305,7 @@ def _identity_map_parts(
     attrs = attrs.drop("identity_id")
     keys, parents = collapsed.keys, collapsed.parents
     positions = parents.get_column("pos").to_numpy()
-    for low in range(0, max(len(keys), 1), rows):
-        high = min(low + rows, len(keys))
+    for low, high in _parts(len(keys), rows):
         first, last = np.searchsorted(positions, [low, high], side="left")
         part = identity.merge_roles(
             pl.DataFrame(
