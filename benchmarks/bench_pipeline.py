@@ -44,6 +44,7 @@ import polars as pl
 import yaml
 
 from enclave import config
+from enclave.paths import delivered
 from enclave.testing.pipeline import DATA_STAGES, stage_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +102,8 @@ def io_paths(root: Path, argv: list[str]) -> tuple[list[Path], list[Path]]:
             root / _option(argv, "--quarantine"),
         ]
     if command == "link" and "--staged" in argv:
-        staged = sorted((root / _option(argv, "--staged")).glob("*/identifiers.parquet"))
+        folders = sorted((root / _option(argv, "--staged")).glob("*/identifiers.parquet"))
+        staged = [f for p in folders for f in delivered(p.parent, "identifiers.parquet")]
         return staged, [root / _option(argv, "--out") / "crosswalk.parquet"]
     if command == "link":
         staged = [root / a / "identifiers.parquet" for a in argv[1 : argv.index("--out")]]

@@ -119,6 +119,10 @@ class SynthParams(Bounded):
     errors: ErrorRates = field(default_factory=ErrorRates)
     #: per-agency overrides of the error rates, e.g. {"ides": {"ssn_missing": 0.0}}
     agency_errors: dict[str, dict[str, float]] = field(default_factory=_default_agency_errors)
+    #: agencies whose last month of the world comes as its own monthly delivery
+    #: (``separate``: ``landing/<agency>/<YYYY-MM>/``) or not yet (``held``: left out);
+    #: unnamed agencies deliver it in their first extract (docs/deliveries.md)
+    last_month: dict[str, Literal["separate", "held"]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -373,6 +377,9 @@ def from_mapping(raw: Mapping[str, Any], source: str = "params") -> Params:
     unknown = set(params.agencies) - set(AGENCIES)
     if unknown:
         raise ConfigError(f"{source}: unknown agency in 'agencies': {sorted(unknown)}")
+    unknown = set(params.synth.last_month) - set(AGENCIES)
+    if unknown:
+        raise ConfigError(f"{source}: unknown agency in 'synth.last_month': {sorted(unknown)}")
     return params
 
 

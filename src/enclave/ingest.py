@@ -35,7 +35,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
+import os
 import re
+import shutil
 import sys
 import warnings
 from collections import Counter
@@ -47,7 +49,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from enclave import failpoints, io
+from enclave import failpoints, io, paths
 from enclave.config import ConfigError, IngestParams
 from enclave.contracts.base import GRAIN_CHECK, Contract, Delimited, StagedIdentifiers
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
@@ -101,55 +103,175 @@ def run(
     quarantine: Path,
     report: Path,
 ) -> IngestResult:
-    """Validate ``landing/<contract.filename>`` and write staged, quarantine and report.
+    """Validate every delivery in ``landing`` and write staged, quarantine and report.
 
-    Every file-level check runs before anything is opened for writing; the tables are
-    then streamed batch by batch into temporary files renamed into place at the end.
+    The landing folder holds the agency's first extract, ``<contract.filename>``, and
+    any monthly deliveries after it, each ``<YYYY-MM>/<contract.filename>``; each is
+    validated on its own and staged to the same place under ``staged`` and
+    ``quarantine`` (:func:`enclave.paths.delivered` reads them back in order). A month's
+    record keys carry its month (``hfs-202412-000000001``), so they never meet the
+    first extract's.
+
+    A delivery staged by an earlier run, from the same bytes, under the same ingest
+    parameters and code (``staged/deliveries.json``), is kept as it is, not read again:
+    a new month costs its own rows. Every file-level check of the deliveries to read
+    runs before anything is opened for writing; the tables are then streamed batch by
+    batch into temporary folders renamed into place at the end.
     """
     from enclave import contracts
 
     contract = contracts.get(agency)
-    check_landing(agency, Path(landing), contract.filename)
-    path = Path(landing) / contract.filename
-    plan = prepare(contract, Delivery.from_file(agency, path), params, source=path)
-    staged, quarantine = Path(staged), Path(quarantine)
+    landing, staged, quarantine = Path(landing), Path(staged), Path(quarantine)
+    sources = landing_deliveries(agency, landing, contract.filename)
+    print_ = fingerprint(contract, params)
+    earlier = _staged_manifest(staged, quarantine)
+    manifest: dict[str, Any] = {"fingerprint": print_, "deliveries": {}}
+    plans: dict[str, Plan] = {}
+    for name, path in sources.items():
+        digest = _file_digest(agency, path)
+        entry = earlier.get(name)
+        if entry is not None and entry["sha256"] == digest and entry["fingerprint"] == print_:
+            manifest["deliveries"][name] = entry
+            continue
+        delivery = Delivery.from_file(agency, path)
+        plans[name] = prepare(contract, delivery, params, source=path, month=_month(name))
+        manifest["deliveries"][name] = {"file": contract.filename, "sha256": digest}
     with (
         io.atomic_dir(staged) as s,
         io.atomic_dir(quarantine) as q,
         io.atomic_file(Path(report)) as r,
-        FileSinks(s, q) as sinks,
     ):
         failpoints.reached("validate.opened")
-        result = apply(contract, plan, params, sinks)
-        sinks.close()
+        for name, entry in manifest["deliveries"].items():
+            sub = "" if name == FIRST else name
+            if name in plans:
+                with FileSinks(s / sub, q / sub) as sinks:
+                    entry["report"] = apply(contract, plans[name], params, sinks)
+                    sinks.close()
+                entry["fingerprint"] = print_
+            else:  # staged before from the same bytes: kept, by hard link
+                _keep(staged / sub, s / sub, STAGED_FILES)
+                _keep(quarantine / sub, q / sub, ("rows.parquet",))
+        result = total_report(manifest["deliveries"])
+        io.write_json(manifest, s / MANIFEST)
         io.write_json(result, r)
         failpoints.reached("validate.written")
     log_summary(agency, result)
     return IngestResult(
-        identifiers=pl.scan_parquet(staged / "identifiers.parquet"),
-        content=pl.scan_parquet(staged / "content.parquet"),
-        quarantine=pl.read_parquet(quarantine / "rows.parquet"),
+        identifiers=pl.scan_parquet(paths.delivered(staged, "identifiers.parquet")),
+        content=pl.scan_parquet(paths.delivered(staged, "content.parquet")),
+        quarantine=pl.read_parquet(paths.delivered(quarantine, "rows.parquet")),
         report=result,
     )
 
 
-def check_landing(agency: str, landing: Path, filename: str) -> None:
-    """The landing folder holds the contract's one file and nothing else.
+#: the first extract's name among an agency's deliveries (the others are their months)
+FIRST = "extract"
+#: what a delivery leaves in its staged folder
+STAGED_FILES = ("identifiers.parquet", "content.parquet")
+#: the staged folder's record of what each delivery was staged from
+MANIFEST = "deliveries.json"
 
-    A second file is refused, not passed over: it may be the month a steward meant to
-    deliver (docs/ingestion.md, "Landing folder").
+
+def _month(name: str) -> str | None:
+    return None if name == FIRST else name
+
+
+def landing_deliveries(agency: str, landing: Path, filename: str) -> dict[str, Path]:
+    """The deliveries in the landing folder, first extract first, then by month.
+
+    The folder holds the contract's one file, and ``YYYY-MM`` folders each holding that
+    file alone (a monthly delivery). Anything else is refused, not passed over: it may
+    be the month a steward meant to deliver (docs/ingestion.md, "Landing folder").
     """
+    found = {FIRST: landing / filename}
     if not landing.is_dir():
-        return  # the missing delivery is reported by Delivery.from_file, naming the file
-    stray = sorted(p.name for p in landing.iterdir() if p.name != filename)
+        return found  # the missing delivery is reported by Delivery.from_file, naming the file
+    stray = sorted(
+        p.name
+        for p in landing.iterdir()
+        if p.name != filename and not (p.is_dir() and paths.MONTH_FOLDER.match(p.name))
+    )
+    for month in paths.months(landing):
+        found[month] = landing / month / filename
+        inside = (landing / month).iterdir()
+        stray += sorted(f"{month}/{p.name}" for p in inside if p.name != filename)
     if stray:
         raise InputError(
             agency,
             landing / stray[0],
             "landing:unexpected_file",
-            f"the landing folder may hold only {filename}; {len(stray)} other entr"
+            f"the landing folder may hold only {filename} and YYYY-MM folders each "
+            f"holding {filename}; {len(stray)} other entr"
             f"{'y' if len(stray) == 1 else 'ies'} found: move them out and run again",
         )
+    return found
+
+
+def fingerprint(contract: Contract, params: IngestParams) -> str:
+    """What a staged delivery depends on besides its bytes: the ingest parameters and
+    the code that reads and checks it (as ``dvc.yaml`` lists the validate stage's)."""
+    import hashlib
+
+    from enclave import contracts
+
+    digest = hashlib.sha256(repr(sorted(vars(params).items())).encode())
+    digest.update(contract.agency.encode())
+    package = Path(__file__).parent
+    code = [package / "ingest.py", package / "delivery.py"]
+    code += sorted(Path(contracts.__file__).parent.glob("*.py"))
+    for path in code:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_digest(agency: str, path: Path) -> str:
+    import hashlib
+
+    if not path.is_file():
+        Delivery.from_file(agency, path)  # raises, naming the missing file
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _staged_manifest(staged: Path, quarantine: Path) -> dict[str, dict[str, Any]]:
+    """The deliveries an earlier run staged and whose files are all still there."""
+    path = staged / MANIFEST
+    try:
+        entries = io.read_json(path)["deliveries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    kept = {}
+    for name, entry in entries.items():
+        sub = "" if name == FIRST else name
+        files = [staged / sub / f for f in STAGED_FILES] + [quarantine / sub / "rows.parquet"]
+        complete = isinstance(entry, dict) and {"sha256", "fingerprint", "report"} <= set(entry)
+        if complete and all(f.is_file() for f in files):
+            kept[name] = entry
+    return kept
+
+
+def _keep(source: Path, target: Path, names: tuple[str, ...]) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        try:
+            os.link(source / name, target / name)
+        except OSError:
+            shutil.copy2(source / name, target / name)
+
+
+def total_report(deliveries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The validation report: the first extract's counts, or with monthly deliveries the
+    counts over all of them and each delivery's own under ``deliveries``."""
+    reports = {name: entry["report"] for name, entry in deliveries.items()}
+    if len(reports) == 1:
+        return reports[FIRST]
+    trailing = sum(r["trailing_blank_lines"] for r in reports.values())
+    return merge_reports(list(reports.values()), trailing) | {"deliveries": reports}
 
 
 class FileSinks:
@@ -230,7 +352,11 @@ class Plan:
 
 
 def prepare(
-    contract: Contract, delivery: Delivery, params: IngestParams, source: Path | str
+    contract: Contract,
+    delivery: Delivery,
+    params: IngestParams,
+    source: Path | str,
+    month: str | None = None,
 ) -> Plan:
     """Every whole-file check, in the order a whole-file read would meet them.
 
@@ -246,7 +372,7 @@ def prepare(
         # a frame-level check other than the grain needs every row at once
         log.info("%s: frame-level checks need the whole file in one batch", contract.agency)
         size = sys.maxsize
-    reader = Reader(contract, delivery, encoding, size, fault)
+    reader = Reader(contract, delivery, encoding, size, fault, month)
     buckets: list[list[pl.DataFrame]] = [[] for _ in range(HASH_BUCKETS)]
     bad, rows = 0, 0
     for raw in reader.batches():
@@ -287,11 +413,18 @@ class Reader:
     """
 
     def __init__(
-        self, contract: Contract, delivery: Delivery, encoding: str, size: int, fault: Any
+        self,
+        contract: Contract,
+        delivery: Delivery,
+        encoding: str,
+        size: int,
+        fault: Any,
+        month: str | None = None,
     ) -> None:
         if size < 1:
             raise ConfigError("'ingest.batch_rows' must be at least 1")
         self.contract, self.delivery, self.encoding = contract, delivery, encoding
+        self.month = month
         self.size, self.fault = size, fault
         self.delimited = isinstance(contract.layout, Delimited)
         self.widths = [] if self.delimited else widths(contract)
@@ -319,7 +452,9 @@ class Reader:
                 raw = parse_fixed_width(batch, contract.columns, self.widths, first)
             if rows is not None:  # parsed rows are numbered first.. in the batch's order
                 raw = raw.with_columns(row=rows.gather(raw["row"] - first))
-            yield raw.with_columns(record_key=record_keys(contract.agency, pl.col("row")))
+            yield raw.with_columns(
+                record_key=record_keys(contract.agency, pl.col("row"), self.month)
+            )
         if row == 1 and self.delimited:
             raise self.fault("empty:header_only", "a header and no data rows")
 
@@ -397,9 +532,16 @@ def widths(contract: Contract) -> list[int]:
         raise ContractError(f"contract {contract.agency}: a field has no width") from exc
 
 
-def record_keys(agency: str, row: pl.Expr) -> pl.Expr:
-    """``<agency>-<row:09d>``, the key every data row gets (docs/INTERFACES.md)."""
-    return pl.concat_str(pl.lit(f"{agency}-"), row.cast(pl.String).str.zfill(9))
+def record_keys(agency: str, row: pl.Expr, month: str | None = None) -> pl.Expr:
+    """``<agency>-<row:09d>``, the key every data row gets (docs/INTERFACES.md); in a
+    monthly delivery ``<agency>-<YYYYMM>-<row:09d>``, which sorts after every key of
+    the first extract (:func:`key_prefix`)."""
+    return pl.concat_str(pl.lit(key_prefix(agency, month)), row.cast(pl.String).str.zfill(9))
+
+
+def key_prefix(agency: str, month: str | None = None) -> str:
+    """What a delivery's record keys start with: ``hfs-``, or ``hfs-202412-``."""
+    return f"{agency}-" if month is None else f"{agency}-{month.replace('-', '')}-"
 
 
 # --------------------------------------------------------------------------- whole-file rows

@@ -8,10 +8,35 @@ PosixPath('/srv/enclave/data/staged/hfs')
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT_ENV = "ENCLAVE_ROOT"
+
+#: a monthly delivery's folder, beside an agency's first extract in its landing,
+#: staged and quarantine folders: the month it brings, ``YYYY-MM``
+MONTH_FOLDER = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def months(folder: Path) -> list[str]:
+    """The monthly deliveries in ``folder`` (its ``YYYY-MM`` subfolders), in order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and MONTH_FOLDER.match(p.name))
+
+
+def delivered(folder: Path, name: str) -> list[Path]:
+    """An agency's file ``name`` of every delivery, in the order they came: the first
+    extract's ``folder/name``, then each monthly delivery's ``folder/<YYYY-MM>/name``.
+
+    Read together (``pl.scan_parquet(delivered(staged, "content.parquet"))``) they are
+    the agency's staged table, in record-key order: a month's keys sort after the
+    first extract's (``hfs-202412-000000001`` after ``hfs-000000001``).
+    """
+    folder = Path(folder)
+    return [folder / name, *(folder / m / name for m in months(folder))]
 
 
 @dataclass(frozen=True)

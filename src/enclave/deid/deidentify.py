@@ -43,6 +43,7 @@ from enclave.deid.pseudonym import (
     resolve_master_key,
 )
 from enclave.errors import InputError
+from enclave.paths import delivered
 from enclave.progress import Phases
 from enclave.scratch import Scratch
 
@@ -128,7 +129,7 @@ def run(
             "no link_evidence column",
             "written by an older link: run link again",
         )
-    contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
+    contents = {a: pl.scan_parquet(delivered(staged / a, "content.parquet")) for a in agencies}
     for agency, scan in contents.items():  # fail before any work on a missing column
         _check_columns(agency, scan.collect_schema().names())
     family_path = linkage / "family.parquet"

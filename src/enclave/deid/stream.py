@@ -41,6 +41,7 @@ from enclave.analytic.writer import BackgroundWrites
 from enclave.deid import leakscan
 from enclave.deid.leakscan import LeakReference
 from enclave.errors import LeakError
+from enclave.paths import delivered
 
 #: crosswalk rows per slice: bounds the memory of step 1
 SLICE_ROWS = 4_000_000
@@ -333,8 +334,8 @@ _IDENTIFIER_COLUMNS = (
 )
 
 
-def _identifier_scan(path: Path) -> pl.LazyFrame:
-    """The identifier file, only the columns :data:`_IDENTIFIER_COLUMNS` it has."""
+def _identifier_scan(path: Path | list[Path]) -> pl.LazyFrame:
+    """The identifier file(s), only the columns :data:`_IDENTIFIER_COLUMNS` it has."""
     scan = pl.scan_parquet(path)
     names = scan.collect_schema().names()
     return scan.select([c for c in names if c in _IDENTIFIER_COLUMNS])
@@ -363,8 +364,10 @@ def spill_records(
     Returns the leak reference, the linked records per agency, and the pids that hold
     at least one record (the project's persons).
     """
-    contents = {a: pl.scan_parquet(staged / a / "content.parquet") for a in agencies}
-    identifiers = {a: _identifier_scan(staged / a / "identifiers.parquet") for a in agencies}
+    contents = {a: pl.scan_parquet(delivered(staged / a, "content.parquet")) for a in agencies}
+    identifiers = {
+        a: _identifier_scan(delivered(staged / a, "identifiers.parquet")) for a in agencies
+    }
     references, linked, present = [], dict.fromkeys(agencies, 0), []
     scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
         "record_key", "person_key", "match_probability", "link_evidence"

@@ -35,6 +35,7 @@ from enclave.linkage.cluster import (
     connected_components,
 )
 from enclave.linkage.standardise import valid_ssn
+from enclave.paths import delivered
 
 #: thresholds of the precision-recall curve (``reports/linkage_pr.csv``)
 PR_THRESHOLDS: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
@@ -87,8 +88,9 @@ def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> 
 
 
 def _scan_staged(staged: Path) -> pl.LazyFrame:
-    """The staged identifier columns of every agency, in file order."""
-    files = sorted(staged.glob("*/identifiers.parquet"))
+    """The staged identifier columns of every agency (each delivery), in file order."""
+    folders = sorted(p.parent for p in staged.glob("*/identifiers.parquet"))
+    files = [f for folder in folders for f in delivered(folder, "identifiers.parquet")]
     if not files:
         schema = dict.fromkeys(STAGED_COLUMNS, pl.String) | {"dob": pl.Date}
         return pl.LazyFrame(schema=schema)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from enclave import log
+from enclave import log, paths
 from enclave.errors import InputError
 
 LOG = log.get("enclave.linkage")
@@ -183,12 +183,20 @@ def check_across(files: Sequence[InputFile]) -> None:
 
 
 def read_inputs(paths: Sequence[Path]) -> list[InputFile]:
-    """Open and check every input (:func:`read_input`, :func:`check_across`)."""
-    files = [read_input(p) for p in paths]
+    """Open and check every input (:func:`read_input`, :func:`check_across`); a staged
+    agency's folder is its first extract's ``identifiers.parquet`` and each monthly
+    delivery's after it (:func:`enclave.paths.delivered`)."""
+    files = [read_input(p) for path in paths for p in _deliveries(Path(path))]
     check_across(files)
     if not any(f.records for f in files):
         raise InputError("link", ", ".join(str(f.path) for f in files), "no records to link")
     return files
+
+
+def _deliveries(path: Path) -> list[Path]:
+    if path.is_dir() and paths.months(path):
+        return paths.delivered(path, "identifiers.parquet")
+    return [path]
 
 
 def report(files: Sequence[InputFile]) -> dict:

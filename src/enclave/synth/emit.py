@@ -13,6 +13,7 @@ Everything is pure except :func:`emit_all`, which writes the files.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import shutil
 import string
@@ -28,6 +29,7 @@ from enclave import contracts
 from enclave.config import AGENCIES, SynthParams
 from enclave.contracts import aging, dcfs, djj, hfs, idhs, idoc, idph, isbe
 from enclave.contracts.base import Contract, FixedWidth
+from enclave.ingest import key_prefix
 from enclave.io import atomic_file, write_parquet
 from enclave.synth import noise
 from enclave.synth.tables import sort_nulls_last
@@ -93,11 +95,28 @@ def write_extract(
     the whole extract built at once would give."""
     plan = _plan(world, params, agency)
     step = max(plan.n, 1) if plan.spec.whole else (chunk_rows or CHUNK_ROWS)
-    with atomic_file(Path(landing) / agency / plan.contract.filename) as tmp, tmp.open("wb") as out:
-        for start in range(0, max(plan.n, 1), step):
-            raw, truth = _piece(plan, start, min(start + step, plan.n))
-            out.write(render(plan.contract, raw, header=start == 0))
-            keep(truth)
+    folder, name = Path(landing) / agency, plan.contract.filename
+    deliveries = [(folder / name, 0, plan.n, None)]
+    if agency in params.last_month:
+        month, split = last_month(plan, params)
+        deliveries = [(folder / name, 0, split, None)]
+        if params.last_month[agency] == "separate" and split < plan.n:
+            deliveries.append((folder / month / name, split, plan.n, month))
+    for path, low, high, month in deliveries:
+        with atomic_file(path) as tmp, tmp.open("wb") as out:
+            for start in range(low, max(high, low + 1), step):
+                raw, truth = _piece(plan, start, min(start + step, high), low, month)
+                out.write(render(plan.contract, raw, header=start == low))
+                keep(truth)
+
+
+def last_month(plan: _Plan, params: SynthParams) -> tuple[str, int]:
+    """The world's last month (``YYYY-MM``) and the first of the agency's records (in
+    extract order, which is by date) that a monthly delivery of it would bring: those
+    dated in it, and any undated ones after them."""
+    first = datetime.date(params.end_year, 12, 1)
+    dates = plan.records.get_column("date")
+    return first.strftime("%Y-%m"), int(dates.search_sorted(first, side="left"))
 
 
 def build_extract(
@@ -156,9 +175,12 @@ def _plan(world: World, params: SynthParams, agency: str) -> _Plan:
     )  # fmt: skip
 
 
-def _piece(plan: _Plan, start: int, stop: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _piece(
+    plan: _Plan, start: int, stop: int, first: int = 0, month: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records ``start:stop`` of the extract as rows (text, the contract's columns,
-    repeats included) and their records truth."""
+    repeats included) and their records truth, keyed as rows of the delivery whose
+    first record is ``first`` (the monthly delivery of ``month``, or the extract)."""
     spec, contract = plan.spec, plan.contract
     records = _identify(plan.identity, plan.records.slice(start, stop - start))
     noisy, flags = noise.apply_drawn(records, plan.draws, plan.units[start:stop], start)
@@ -181,8 +203,9 @@ def _piece(plan: _Plan, start: int, stop: int) -> tuple[pl.DataFrame, pl.DataFra
     ).with_columns(
         *flags.get_columns(), parent_flag, err_invalid_row=pl.Series(invalid, dtype=pl.Boolean)
     )
-    first_key = start + int(plan.repeat[:start].sum()) + 1
-    return _with_duplicates(plan.agency, raw, truth, plan.repeat[start:stop], first_key)
+    first_key = start - first + int(plan.repeat[first:start].sum()) + 1
+    prefix = key_prefix(plan.agency, month)
+    return _with_duplicates(prefix, plan.agency, raw, truth, plan.repeat[start:stop], first_key)
 
 
 def render(contract: Contract, raw: pl.DataFrame, header: bool = True) -> bytes:
@@ -366,10 +389,15 @@ def _break_rows(
 
 
 def _with_duplicates(
-    agency: str, raw: pl.DataFrame, truth: pl.DataFrame, repeat: np.ndarray, first_key: int = 1
+    prefix: str,
+    agency: str,
+    raw: pl.DataFrame,
+    truth: pl.DataFrame,
+    repeat: np.ndarray,
+    first_key: int = 1,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Repeat the drawn rows right after themselves; give every row its record key
-    (numbered on from ``first_key``)."""
+    (``prefix`` and the row, numbered on from ``first_key``)."""
     order = np.sort(np.concatenate([np.arange(raw.height), np.flatnonzero(repeat)]), kind="stable")
     is_copy = np.zeros(len(order), dtype=bool)
     is_copy[1:] = order[1:] == order[:-1]
@@ -377,7 +405,7 @@ def _with_duplicates(
     truth = truth[order].with_columns(err_duplicate_row=pl.Series(is_copy))
     rows = pl.int_range(first_key, first_key + len(order), eager=True)
     rows = rows.cast(pl.String).str.zfill(9)
-    keys = f"{agency}-" + rows
+    keys = prefix + rows
     truth = truth.select(
         pl.lit(keys).alias("record_key"),
         pl.lit(agency).alias("agency"),

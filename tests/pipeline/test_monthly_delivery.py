@@ -1,0 +1,168 @@
+"""Monthly deliveries (issue #19): the world's last month of one agency as its own
+delivery, validated on its own and staged beside the first extract, without reading
+the extract again, and read back in order by linkage and de-identification."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from enclave import ingest, paths
+from enclave.config import IngestParams, SynthParams
+from enclave.errors import InputError
+from enclave.linkage import inputs
+from enclave.synth import run as synthesize
+
+pytestmark = pytest.mark.slow
+
+PARAMS = SynthParams(persons=1200, seed=3)
+AGENCY, MONTH = "idhs", "2024-12"  # IDHS reports benefit months: a month is never empty
+FILE = "idhs_case_members.txt"
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory) -> dict[str, Path]:
+    """The same world three ways: the month in the extract, on its own, held back."""
+    roots = {}
+    for how in ("whole", "separate", "held"):
+        root = roots[how] = tmp_path_factory.mktemp(how)
+        last = {} if how == "whole" else {AGENCY: how}
+        params = dataclasses.replace(PARAMS, last_month=last)
+        synthesize(params, landing=root / "landing", truth=root / "truth")
+    return roots
+
+
+def _validate(landing: Path, out: Path) -> ingest.IngestResult:
+    return ingest.run(
+        AGENCY, IngestParams(), landing, out / "staged", out / "quarantine", out / "report.json"
+    )
+
+
+def _body(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)[1:]  # without the header
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
+
+
+def test_the_last_month_is_written_as_its_own_delivery(worlds):
+    whole, separate, held = (worlds[k] / "landing" / AGENCY for k in ("whole", "separate", "held"))
+    assert paths.months(separate) == [MONTH] and paths.months(held) == []
+    month = _body(separate / MONTH / FILE)
+    rows = pl.read_csv(separate / MONTH / FILE, separator="|", infer_schema=False)
+    in_month = rows["benefit_month"].str.contains(r"^12/\d\d/2024$").mean()
+    assert month and in_month > 0.95  # all but the rows broken on purpose
+    # the extract and its month, one after the other, are the extract with the month in
+    assert _body(separate / FILE) + month == _body(whole / FILE)
+    assert (held / FILE).read_bytes() == (separate / FILE).read_bytes()
+    for other in ("hfs", "ides", "idph"):  # other agencies' extracts do not change
+        name = next((worlds["whole"] / "landing" / other).iterdir()).name
+        same = (worlds[k] / "landing" / other / name for k in ("whole", "separate", "held"))
+        assert len({p.read_bytes() for p in same}) == 1
+
+
+def test_the_records_truth_keys_a_month_as_validation_does(worlds):
+    truth = {k: pl.read_parquet(worlds[k] / "truth" / "records.parquet") for k in worlds}
+    months = truth["separate"].filter(pl.col("record_key").str.starts_with("idhs-202412-"))
+    assert months.height == len(_body(worlds["separate"] / "landing" / AGENCY / MONTH / FILE))
+    assert truth["separate"].height == truth["whole"].height
+    assert truth["held"].height == truth["whole"].height - months.height
+    # the same persons, in the same order, whatever the rows' keys
+    cols = ["agency", "person_id", "mother_id", "father_id"]
+    assert truth["separate"].select(cols).equals(truth["whole"].select(cols))
+
+
+def test_a_month_is_validated_on_its_own_and_staged_beside_the_extract(worlds, tmp_path):
+    separate = _validate(worlds["separate"] / "landing" / AGENCY, tmp_path / "s")
+    whole = _validate(worlds["whole"] / "landing" / AGENCY, tmp_path / "w")
+    staged = tmp_path / "s" / "staged"
+    assert paths.months(staged) == [MONTH] == paths.months(tmp_path / "s" / "quarantine")
+    month = pl.read_parquet(staged / MONTH / "identifiers.parquet")
+    assert month.height and month["record_key"].str.starts_with("idhs-202412-").all()
+    # every row staged or quarantined as in the single extract: the same rows, other keys
+    for name in ("identifiers", "content"):
+        got = getattr(separate, name).collect().drop("record_key")
+        assert got.equals(getattr(whole, name).collect().drop("record_key"))
+    report = separate.report
+    assert set(report["deliveries"]) == {ingest.FIRST, MONTH}
+    for count in ("rows_read", "rows_staged", "rows_quarantined"):
+        assert report[count] == whole.report[count]
+        assert report[count] == sum(r[count] for r in report["deliveries"].values())
+    assert report["reconciled"]
+
+
+def test_a_new_month_costs_its_own_rows_only(worlds, tmp_path, monkeypatch):
+    """The extract staged before is kept (hard links), not read again; the result is the
+    file-for-file result of validating both deliveries from nothing."""
+    landing = tmp_path / "landing"
+    shutil.copytree(worlds["held"] / "landing" / AGENCY, landing)
+    _validate(landing, tmp_path / "run")
+    staged = tmp_path / "run" / "staged"
+    before = os.stat(staged / "identifiers.parquet").st_ino
+    shutil.copytree(worlds["separate"] / "landing" / AGENCY / MONTH, landing / MONTH)
+    read = []
+    real = ingest.prepare
+    monkeypatch.setattr(
+        ingest, "prepare", lambda *a, **k: read.append(str(k["source"])) or real(*a, **k)
+    )
+    _validate(landing, tmp_path / "run")
+    assert read == [str(landing / MONTH / FILE)]
+    assert os.stat(staged / "identifiers.parquet").st_ino == before
+    monkeypatch.setattr(ingest, "prepare", real)
+    fresh = tmp_path / "fresh"
+    _validate(landing, fresh)
+    for zone in ("staged", "quarantine"):
+        assert _files(tmp_path / "run" / zone) == _files(fresh / zone)
+    assert (tmp_path / "run" / "report.json").read_bytes() == (fresh / "report.json").read_bytes()
+
+
+def test_a_changed_extract_or_code_is_read_again(worlds, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    shutil.copytree(worlds["separate"] / "landing" / AGENCY, landing)
+    _validate(landing, tmp_path / "run")
+    read = []
+    real = ingest.prepare
+    monkeypatch.setattr(
+        ingest,
+        "prepare",
+        lambda *a, **k: read.append(Path(k["source"]).parent.name) or real(*a, **k),
+    )
+    shutil.copy(worlds["whole"] / "landing" / AGENCY / FILE, landing / FILE)  # new bytes
+    _validate(landing, tmp_path / "run")
+    assert read == ["landing"]  # the extract, not the unchanged month
+    monkeypatch.setattr(ingest, "fingerprint", lambda *a: "other code")
+    read.clear()
+    _validate(landing, tmp_path / "run")
+    assert read == ["landing", MONTH]
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [("2024-13", "2024-13"), ("december", "december"), (f"{MONTH}/notes.txt", "notes.txt")],
+)
+def test_anything_but_deliveries_in_the_landing_folder_is_refused(worlds, tmp_path, entry, named):
+    landing = tmp_path / "landing"
+    shutil.copytree(worlds["separate"] / "landing" / AGENCY, landing)
+    target = landing / entry
+    if "/" in entry:
+        target.write_text("x")
+    else:
+        target.mkdir()
+    with pytest.raises(InputError) as caught:
+        _validate(landing, tmp_path / "out")
+    assert caught.value.fault == "landing:unexpected_file" and named in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_linkage_reads_every_delivery_of_a_staged_agency(worlds, tmp_path):
+    _validate(worlds["separate"] / "landing" / AGENCY, tmp_path)
+    files = inputs.read_inputs([tmp_path / "staged"])
+    assert [f.path for f in files] == paths.delivered(tmp_path / "staged", "identifiers.parquet")
+    staged = pl.scan_parquet(paths.delivered(tmp_path / "staged", "identifiers.parquet"))
+    assert sum(f.records for f in files) == staged.select(pl.len()).collect().item()
