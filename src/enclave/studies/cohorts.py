@@ -161,6 +161,16 @@ def exits(
     )
 
 
+def linked(
+    frame: pl.LazyFrame, min_match_probability: float, exclude_name_only: bool
+) -> pl.LazyFrame:
+    """The rows (spells, school years) linked at ``min_match_probability`` or above, and
+    (``exclude_name_only``) resting on no name-only link: the others are left out, as if
+    their records were not there."""
+    kept = frame.filter(pl.col("match_probability") >= min_match_probability)
+    return kept.filter(pl.col("name_only_records") == 0) if exclude_name_only else kept
+
+
 def coverage(table: pl.LazyFrame | pl.DataFrame, source: str) -> tuple[dt.date, dt.date]:
     """(first, last) day ``source`` (a program code, or BIRTH / DEATH) covers, from the
     project's ``coverage`` table: the build stage records each source's window there.

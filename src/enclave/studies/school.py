@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from enclave.studies.cohorts import coverage
+from enclave.studies.cohorts import coverage, linked
 
 #: the two groups of the plain comparison (the ``group`` column)
 IN_CARE, NOT_IN_CARE = "in care", "not in care"
@@ -75,11 +75,6 @@ def last_school_year(table: pl.LazyFrame | pl.DataFrame) -> int:
     """
     end = coverage(table, "SCHOOL")[1]
     return end.year - 1 if (end.month, end.day) >= (6, 30) else end.year - 2
-
-
-def _linked(frame: pl.LazyFrame, min_match_probability: float, exclude_name_only: bool):
-    kept = frame.filter(pl.col("match_probability") >= min_match_probability)
-    return kept.filter(pl.col("name_only_records") == 0) if exclude_name_only else kept
 
 
 def grade_nine(school_years: pl.LazyFrame, last_cohort: int) -> pl.LazyFrame:
@@ -148,8 +143,8 @@ def school_cohort(
     never a matched classmate), ``graduated``, ``dropped_out``, ``moves`` and ``moved``.
     School years and placements below the linkage setting are not counted.
     """
-    years = _linked(school_years, min_match_probability, exclude_name_only)
-    placements = _linked(spells, min_match_probability, exclude_name_only)
+    years = linked(school_years, min_match_probability, exclude_name_only)
+    placements = linked(spells, min_match_probability, exclude_name_only)
     students = grade_nine(years, last_cohort)
     ever = (
         spells.filter(pl.col("program") == PLACEMENT)
