@@ -56,7 +56,7 @@ def cmd_link(args: argparse.Namespace) -> None:
         raise config.ConfigError(
             "enclave link: name the identifier inputs, or --staged DIR for every agency"
         )
-    run(params.linkage, inputs=inputs, out=args.out, existing=args.existing)
+    run(params.linkage, inputs=inputs, out=args.out, existing=args.existing, model_file=args.model)
 
 
 def cmd_evaluate_linkage(args: argparse.Namespace) -> None:
@@ -345,6 +345,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="an earlier crosswalk whose person keys are kept",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="score with this trained model (a linkage zone's model.json) instead of training",
     )
 
     p = add(

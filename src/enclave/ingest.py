@@ -51,7 +51,13 @@ import polars as pl
 
 from enclave import failpoints, io, paths
 from enclave.config import ConfigError, IngestParams
-from enclave.contracts.base import GRAIN_CHECK, Contract, Delimited, StagedIdentifiers
+from enclave.contracts.base import (
+    GRAIN_CHECK,
+    Contract,
+    Delimited,
+    StagedIdentifiers,
+    key_prefix,
+)
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
 from enclave.errors import EnclaveError, InputError
 from enclave.progress import steps
@@ -537,11 +543,6 @@ def record_keys(agency: str, row: pl.Expr, month: str | None = None) -> pl.Expr:
     monthly delivery ``<agency>-<YYYYMM>-<row:09d>``, which sorts after every key of
     the first extract (:func:`key_prefix`)."""
     return pl.concat_str(pl.lit(key_prefix(agency, month)), row.cast(pl.String).str.zfill(9))
-
-
-def key_prefix(agency: str, month: str | None = None) -> str:
-    """What a delivery's record keys start with: ``hfs-``, or ``hfs-202412-``."""
-    return f"{agency}-" if month is None else f"{agency}-{month.replace('-', '')}-"
 
 
 # --------------------------------------------------------------------------- whole-file rows

@@ -60,7 +60,7 @@ def test_every_agency_is_validated_and_linked():
 def test_link_staged_takes_every_agency_of_params(tmp_path, monkeypatch):
     seen = {}
     monkeypatch.setattr(
-        "enclave.linkage.run", lambda params, inputs, out, existing: seen.update(inputs=inputs)
+        "enclave.linkage.run", lambda params, inputs, out, **_: seen.update(inputs=inputs)
     )
     params = tmp_path / "params.yaml"
     params.write_text("agencies: [hfs, djj]\n")

@@ -265,6 +265,13 @@ def text(
     return pa.Field(nullable=nullable, description=description, metadata=meta or None)
 
 
+def key_prefix(agency: str, month: str | None = None) -> str:
+    """What a delivery's record keys start with: ``hfs-`` (the first extract), or
+    ``hfs-202412-`` (the monthly delivery of 2024-12), which sorts after every key of the
+    first extract (docs/deliveries.md)."""
+    return f"{agency}-" if month is None else f"{agency}-{month.replace('-', '')}-"
+
+
 #: strftime directive -> regex, for the shape check of a date column
 _DATE_PARTS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%b": r"[A-Z]{3}"}
 

@@ -22,7 +22,7 @@ import polars as pl
 
 from enclave import failpoints, io, log
 from enclave.config import LinkageParams
-from enclave.linkage import backend, evidence, family, identity, model
+from enclave.linkage import backend, evidence, family, identity, incremental, model
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
@@ -45,25 +45,44 @@ class LinkResult:
 OUTPUTS = ("crosswalk", "family", "pairs", "identity_map")
 
 
-def run(params: LinkageParams, inputs: list[Path], out: Path, existing: Path | None) -> None:
+def run(
+    params: LinkageParams,
+    inputs: list[Path],
+    out: Path,
+    existing: Path | None,
+    model_file: Path | None = None,
+) -> None:
     """Link the identifier files ``inputs`` and write the linkage zone ``out``.
 
     Every input is checked before any linking (:mod:`enclave.linkage.inputs`); the
-    zone's ``report.json`` lists the inputs and their unparsed dates.
+    zone's ``report.json`` lists the inputs and their unparsed dates. With
+    ``model_file`` (a zone's ``model.json``) the records are scored with that trained
+    model instead of one trained here. When the zone ``out`` holds an earlier run over
+    the same inputs, new monthly deliveries aside, only those are linked, against it
+    (:mod:`enclave.linkage.incremental`).
     """
     backend.require(params.backend)  # a missing engine is said first, not after minutes
     files = read_inputs(inputs)
+    values = io.read_json(model_file) if model_file is not None else None
+    if existing is None and values is None:  # new monthly deliveries: linked alone
+        prior = incremental.previous(Path(out), params, files)
+        if prior is not None and incremental.link_month(params, files, prior, Path(out)):
+            return
     frames = [f.frame for f in files]
     earlier = io.read_parquet(existing).collect() if existing is not None else None
     notes: dict = {}
+    side: dict = {}
     with io.atomic_dir(out) as tmp:
-        for name, frame in outputs(frames, params, earlier, notes):
+        for name, frame in outputs(frames, params, earlier, notes, side, values):
             if isinstance(frame, pl.DataFrame):
                 io.write_parquet(frame, tmp / f"{name}.parquet")
             else:  # the identity map, part by part
                 _write_parts(frame, tmp / f"{name}.parquet")
             del frame  # the next output is built only after this one is released
             failpoints.reached(f"link.{name}")
+        side["model"] = notes.pop("model", None)
+        if side["model"] is not None:
+            incremental.keep(tmp, params, files, side)
         io.write_json(report(files) | notes, tmp / "report.json")
 
 
@@ -102,12 +121,18 @@ def outputs(
     params: LinkageParams,
     existing: pl.DataFrame | None = None,
     notes: dict | None = None,
+    side: dict | None = None,
+    values: dict | None = None,
 ) -> Iterator[tuple[str, pl.DataFrame | Iterator[pl.DataFrame]]]:
     """The linkage zone's frames, one at a time, in the order of :data:`OUTPUTS`.
 
     The identity map (a row per record and per named parent: 73M at a million
     persons) comes as an iterator of consecutive parts, each built as it is written.
-    ``notes``, if given, receives what training did (``training``), for the report.
+    ``notes``, if given, receives what training did (``training``), for the report, and
+    the trained model (``model``). ``side``, if given, receives ``identities``: every
+    identity record with its person, evidence and guard attributes, for a monthly
+    delivery linked later (:mod:`enclave.linkage.incremental`). ``values``: a trained
+    model to score with (:func:`enclave.linkage.model.fit`), instead of training one.
     """
     start = time.perf_counter()
     phases = Phases("link", PHASES)
@@ -117,7 +142,9 @@ def outputs(
     LOG.info("linking %d records as %d identity records", collapsed.rows, identities.height)
     LOG.debug("collapsed in %.1f s", time.perf_counter() - start)
     phases.start("train and score")
-    pairs = model.predict(identities, params, notes) if identities.height > 1 else _no_pairs()
+    pairs = (
+        model.predict(identities, params, notes, values) if identities.height > 1 else _no_pairs()
+    )
     phases.start("cluster")
     LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
     attrs = guard_attributes(identities, collapsed.born_by)
@@ -174,6 +201,15 @@ def outputs(
     LOG.info(
         "%d records -> %d persons; %d scored pairs", len(collapsed.keys), persons, pairs.height
     )
+    if side is not None:
+        person = (
+            pl.DataFrame({"cluster": cluster.astype(np.int64)})
+            .join(cluster_keys, on="cluster", how="left", maintain_order="left")
+            .get_column("person_key")
+        )
+        side["identities"] = identities.with_columns(person, *carried).join(
+            attrs.drop("birth_year"), on="identity_id", how="left", maintain_order="left"
+        )
     del record_cluster, cluster_keys, child_keys
     phases.start("write")
     yield "crosswalk", crosswalk

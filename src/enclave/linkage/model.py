@@ -7,6 +7,7 @@ standardised columns of :mod:`enclave.linkage.standardise`), linked with
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import polars as pl
@@ -411,12 +412,43 @@ def predict(
                 notes["training"] = training
         else:
             set_values(linker, values)
+        if notes is not None:  # what a monthly delivery is scored with (linkage.incremental)
+            notes["model"] = model_values(linker)
         failpoints.reached("link.trained")
         scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
         edges = backend.fetch(scored, ["unique_id_l", "unique_id_r", "match_probability"])
     finally:
         backend.close(db_api)
     return _tidy_edges(edges)
+
+
+def predict_new(
+    new: pl.DataFrame, known: pl.DataFrame, params: LinkageParams, values: dict
+) -> pl.DataFrame:
+    """Scored pairs between the identity records ``new`` and every record of ``known``
+    and of ``new`` itself (``unique_id`` distinct across the two), with the trained model
+    ``values``, as :func:`predict` returns them: only the pairs with a new record are
+    compared, so the cost follows the new records, not everyone.
+
+    Splink links ``new`` to ``known`` + ``new`` (``link_only``): each pair of two new
+    records comes twice and each new record meets itself; both are tidied away. The
+    blocking counts (:func:`with_initial_blocks`) are over everyone, as a full run's."""
+    db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
+    everyone = with_initial_blocks(pl.concat([known.select(new.columns), new]))
+    fresh = new.get_column("unique_id").implode()
+    try:
+        left = backend.register(db_api, everyone.filter(pl.col("unique_id").is_in(fresh)), "new")
+        right = backend.register(db_api, everyone, "everyone")
+        linker = Linker(
+            [left, right], dataclasses.replace(settings(params), link_type="link_only"),
+            log_level=None,
+        )  # fmt: skip
+        set_values(linker, values)
+        scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
+        edges = backend.fetch(scored, ["unique_id_l", "unique_id_r", "match_probability"])
+    finally:
+        backend.close(db_api)
+    return _tidy_edges(edges).filter(pl.col("id_l") != pl.col("id_r"))
 
 
 def fit(identities: pl.DataFrame, params: LinkageParams, use_priors: bool = True) -> dict:

@@ -28,8 +28,7 @@ from unidecode import unidecode
 from enclave import contracts
 from enclave.config import AGENCIES, SynthParams
 from enclave.contracts import aging, dcfs, djj, hfs, idhs, idoc, idph, isbe
-from enclave.contracts.base import Contract, FixedWidth
-from enclave.ingest import key_prefix
+from enclave.contracts.base import Contract, FixedWidth, key_prefix
 from enclave.io import atomic_file, write_parquet
 from enclave.synth import noise
 from enclave.synth.tables import sort_nulls_last
