@@ -50,8 +50,8 @@ LOG = log.get("enclave.linkage")
 STATE, IDENTITIES, MODEL = "state.json", "identities.parquet", "model.json"
 #: what the zone must hold for a month to be linked against it
 ZONE = ("crosswalk.parquet", "family.parquet", "pairs.parquet", "identity_map.parquet")
-#: identity columns an exact match compares (``last_parts`` is the last name, split)
-MATCH_ON = [c for c in IDENTITY_COLUMNS if c != "last_parts"]
+#: identity columns an exact match compares (``last_parts``, a list, as its text)
+MATCH_ON = [c for c in IDENTITY_COLUMNS if c != "last_parts"] + ["_parts"]
 #: guard attributes (:func:`enclave.linkage.guard_attributes`) kept per identity record
 ATTRS = ("birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code")
 PAIRS = {"id_l": pl.Int64, "id_r": pl.Int64, "match_probability": pl.Float64}
@@ -155,14 +155,17 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
     fresh = collapsed.identities
     n = stored.height
     people = stored.filter(pl.col("role").is_null())
-    match = fresh.select(MATCH_ON).join(
-        people.select(pl.col("identity_id").alias("stored_id"), *MATCH_ON),
+    parts = pl.col("last_parts").list.join(" ").alias("_parts")
+    match = fresh.with_columns(parts).select(MATCH_ON).join(
+        people.with_columns(parts).select(pl.col("identity_id").alias("stored_id"), *MATCH_ON),
         on=MATCH_ON,
         how="left",
         nulls_equal=True,
         maintain_order="left",
     )
     stored_id = match.get_column("stored_id")
+    if match.height != fresh.height:  # identity records are distinct: a code fault
+        raise RuntimeError("an identity record matched two stored ones")
     novel_rows = np.flatnonzero(stored_id.is_null().to_numpy())
     novel_ids = np.arange(n, n + novel_rows.size, dtype=np.int64)
     global_id = stored_id.fill_null(-1).to_numpy().astype(np.int64)
