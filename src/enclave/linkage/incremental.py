@@ -156,12 +156,16 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
     n = stored.height
     people = stored.filter(pl.col("role").is_null())
     parts = pl.col("last_parts").list.join(" ").alias("_parts")
-    match = fresh.with_columns(parts).select(MATCH_ON).join(
-        people.with_columns(parts).select(pl.col("identity_id").alias("stored_id"), *MATCH_ON),
-        on=MATCH_ON,
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
+    match = (
+        fresh.with_columns(parts)
+        .select(MATCH_ON)
+        .join(
+            people.with_columns(parts).select(pl.col("identity_id").alias("stored_id"), *MATCH_ON),
+            on=MATCH_ON,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
     )
     stored_id = match.get_column("stored_id")
     if match.height != fresh.height:  # identity records are distinct: a code fault
@@ -377,9 +381,7 @@ def _write(
     earlier = io.read_json(out / "report.json")
     with io.atomic_dir(out) as tmp:
         for name, rows in (("crosswalk", crosswalk), ("identity_map", identity_map)):
-            old = pl.scan_parquet(out / f"{name}.parquet")
-            merged = pl.concat([old, rows.lazy().select(old.collect_schema().names())])
-            io.write_parquet(merged.sort("record_key").collect(), tmp / f"{name}.parquet")
+            _merge(out / f"{name}.parquet", rows, tmp / f"{name}.parquet")
         old_pairs = pl.read_parquet(out / "pairs.parquet")
         io.write_parquet(pl.concat([old_pairs, pairs]).sort("id_l", "id_r"), tmp / "pairs.parquet")
         stored = pl.read_parquet(out / IDENTITIES)
@@ -390,6 +392,30 @@ def _write(
         training = {k: v for k, v in earlier.items() if k not in ("inputs", "records", "monthly")}
         io.write_json(report(files) | training | {"monthly": months}, tmp / "report.json")
         io.write_json(state(params, files), tmp / STATE)
+
+
+#: rows of the earlier file read at a time while the month's are merged in
+MERGE_ROWS = 4_000_000
+
+
+def _merge(old: Path, rows: pl.DataFrame, target: Path) -> None:
+    """``old`` (sorted on ``record_key``) with ``rows`` (sorted, keys not in ``old``)
+    merged in, written part by part: the month's rows go where their keys fall (after
+    their agency's earlier deliveries), and nothing is sorted again."""
+    scan = pl.scan_parquet(old)
+    rows = rows.select(scan.collect_schema().names())
+    keys = pl.read_parquet(old, columns=["record_key"]).get_column("record_key")
+    at = keys.search_sorted(rows.get_column("record_key"), side="left").to_numpy()
+    sink = io.ParquetSink(target, rows.schema)
+    try:
+        start = 0
+        for cut in sorted({*at.tolist(), keys.len()}):  # the end once, rows after it or not
+            for low in range(start, cut, MERGE_ROWS):
+                sink.write(scan.slice(low, min(MERGE_ROWS, cut - low)).collect())
+            sink.write(rows.filter(pl.Series(at == cut)))
+            start = cut
+    finally:
+        sink.close()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
