@@ -34,7 +34,8 @@ import yaml
 #: The agencies of the enterprise agreement that deliver an extract, in pipeline order
 #: (short names are directory names). Each has its contract, ``enclave.contracts.<name>``.
 AGENCIES: tuple[str, ...] = (
-    "hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph", "djj",
+    "hfs", "idhs", "aging", "dcfs", "isbe", "ides", "idoc", "idph", "djj", "idva", "dceo",
+    "ides_ui",
 )  # fmt: skip
 
 
@@ -107,6 +108,13 @@ def _default_agency_errors() -> dict[str, dict[str, float]]:
         "idph": {"ssn_missing": 0.1},
         # youth: SSN rarely known, DOB almost always, nicknames and aliases common
         "djj": {"ssn_missing": 0.7, "missing_dob": 0.002, "nickname": 0.08, "alias": 0.2},
+        # veterans: the VA keys its files by SSN; DD-214 dates of birth are verified
+        "idva": {"ssn_missing": 0.02, "missing_dob": 0.001},
+        # energy assistance and training: SSNs asked of adults (children's often not
+        # listed, which the emitter models), DOB required on the application
+        "dceo": {"ssn_missing": 0.08, "missing_dob": 0.002},
+        # UI claims: no claim without an SSN (and a borrowed one would break the grain)
+        "ides_ui": {"ssn_missing": 0.0, "ssn_shared_in_family": 0.0, "missing_dob": 0.001},
     }
 
 

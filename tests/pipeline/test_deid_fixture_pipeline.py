@@ -75,6 +75,32 @@ def test_counts_agree_with_the_generated_truth(zone, outputs):
     assert spells.filter(pl.col("program") == "DJJ_CUSTODY")["agency"].unique().to_list() == ["djj"]
     assert counts.get("YOUTH_ADMISSION", 0) == djj.height
     assert counts.get("YOUTH_RELEASE", 0) == djj["release_date"].drop_nulls().len()
+    # veterans' benefits: one claim per chosen veteran, a home stay for some of them, and
+    # one military discharge each, however many records carry it
+    idva = zone.content["idva"]
+    homes = idva.filter(pl.col("benefit") == "HOME")
+    assert 0 < homes.height < idva.height
+    assert spells.filter(pl.col("program") == "VETERANS_CLAIM").height == idva.height - homes.height
+    assert spells.filter(pl.col("program") == "VETERANS_HOME").height == homes.height
+    veterans = idva.select("record_key").join(zone.crosswalk, on="record_key")["person_key"]
+    assert counts.get("MILITARY_DISCHARGE", 0) == veterans.n_unique()
+    assert counts.get("VETERANS_HOME_ADMISSION", 0) == homes.height
+    assert counts.get("VETERANS_HOME_DISCHARGE", 0) == homes["benefit_end"].drop_nulls().len()
+    # UI claims: one per chosen person, each a spell and an event of its own
+    claims = zone.content["ides_ui"]
+    assert claims.height > 0
+    assert spells.filter(pl.col("program") == "UI_CLAIM").height == claims.height
+    assert counts.get("UI_CLAIM", 0) == claims.height
+    # energy assistance and training: one LIHEAP application or WIOA enrolment per chosen
+    # person, each its own spell; enrolments and exits are life events
+    dceo = zone.content["dceo"]
+    for program in ("LIHEAP", "WIOA"):
+        mine = spells.filter(pl.col("program") == program)
+        assert mine.height == dceo.filter(pl.col("program") == program).height > 0, program
+        assert mine["agency"].unique().to_list() == ["dceo"]
+    wioa = dceo.filter(pl.col("program") == "WIOA")
+    assert counts.get("WIOA_ENROLMENT", 0) == wioa.height
+    assert counts.get("WIOA_EXIT", 0) == wioa["end_date"].drop_nulls().len() > 0
 
 
 def test_every_pid_in_base_is_a_person(outputs):

@@ -177,6 +177,85 @@ def tiny_world(n: int = 300, seed: int = 3) -> World:
                 "county_fips": ["17031", "17167"] * 15,
             },
         ),
+        # twenty veterans (a surname change in 2010 falls before or after discharge);
+        # a claim each, four of them in a veterans' home
+        "military": _frame(
+            "military",
+            {
+                "person_id": ids[10:30],
+                "branch": ["ARMY", "NAVY", "AIR_FORCE", "MARINE_CORPS", "COAST_GUARD"] * 4,
+                "entry_date": [d + dt.timedelta(days=19 * 365) for d in dob[10:30]],
+                "discharge_date": [d + dt.timedelta(days=22 * 365) for d in dob[10:30]],
+                "character": ["HONORABLE"] * 16
+                + ["GENERAL", "OTHER_THAN_HONORABLE", "BAD_CONDUCT", "UNCHARACTERIZED"],
+            },
+        ),
+        "idva": _frame(
+            "idva",
+            {
+                "person_id": np.concatenate([ids[10:30], ids[10:14]]),
+                "program": ["CLAIM"] * 20 + ["HOME"] * 4,
+                "claim_type": ["COMPENSATION", "PENSION", "HEALTH_CARE", "EDUCATION"] * 5
+                + [None] * 4,
+                "home": [None] * 20 + ["QCY", "MAN", "LAS", "ANN"],
+                "start": [dt.date(2017, 1, 2) + dt.timedelta(days=int(d)) for d in admits[:20]]
+                + [dt.date(2019, 6, 3)] * 4,
+                "end": [dt.date(2018, 6, 29)] * 10
+                + [None] * 10
+                + [dt.date(2021, 1, 15), None, dt.date(2020, 3, 2), None],
+                "outcome": ["GRANTED", "DENIED"] * 5
+                + [None] * 10
+                + ["DIED", None, "DISCHARGED", None],
+            },
+        ),
+        # eighteen UI claims (one a veteran's UCX claim), benefit years beginning on Sundays
+        "ui_claims": _frame(
+            "ui_claims",
+            {
+                "person_id": ids[62:80],
+                "benefit_year_begin": [
+                    dt.date(2018, 1, 7) + dt.timedelta(weeks=5 * k) for k in range(18)
+                ],
+                "program": ["UI"] * 17 + ["UCX"],
+                "separation_reason": ["LACK_OF_WORK", "VOLUNTARY_QUIT", "DISCHARGE"] * 5
+                + ["LACK_OF_WORK", "LACK_OF_WORK", "MILITARY_SEPARATION"],
+                "weekly_benefit": [51.0, 193.0, 461.0] * 6,
+                "weeks_claimed": [26, 2, 7] * 6,
+                "weeks_paid": [26, 0, 7] * 6,
+            },
+        ),
+        # ten LIHEAP applications of program year 2024 (an adult, a child, a grandchild;
+        # each member living at an address of their own, so the applicant's is visible)
+        "liheap": _frame(
+            "liheap",
+            {
+                "person_id": np.concatenate([ids[40:50], kids[100:110], kids[110:120]]),
+                "application_id": [f"2024{k:06d}" for k in range(1, 11)] * 3,
+                "program_year": [2024] * 30,
+                "application_date": [
+                    dt.date(2023, 10, 2) + dt.timedelta(days=9 * k) for k in range(10)
+                ]
+                * 3,
+                "relationship": ["APPLICANT"] * 10 + ["CHILD"] * 10 + ["GRANDCHILD"] * 10,
+                "household_size": [3] * 30,
+                "benefit": [412.0, 655.0, 1090.0, 300.0, 528.0] * 6,
+                "heating_source": ["NATURAL_GAS", "ELECTRICITY", "PROPANE"] * 10,
+            },
+        ),
+        # twelve WIOA enrolments: exited with and without a credential, or still enrolled
+        "wioa": _frame(
+            "wioa",
+            {
+                "person_id": ids[50:62],
+                "funding_stream": ["ADULT", "DISLOCATED_WORKER", "YOUTH"] * 4,
+                "enrol_date": [
+                    dt.date(2016, 2, 1) + dt.timedelta(days=int(d)) for d in admits[:12]
+                ],
+                "exit_date": [dt.date(2017, 3, 31)] * 9 + [None] * 3,
+                "exit_reason": ["COMPLETED", "ENTERED_EMPLOYMENT", "LOST_CONTACT"] * 3 + [None] * 3,
+                "credential": ["OCCUPATIONAL_CERTIFICATE", None, None] * 3 + [None] * 3,
+            },
+        ),
         "births": _frame(
             "births",
             {
@@ -228,6 +307,9 @@ WORLD_ROWS = {
     "idoc": lambda w: w["prison"].height,
     "idph": lambda w: w["births"].height + w["deaths"].height,
     "djj": lambda w: w["djj"].height,
+    "dceo": lambda w: w["liheap"].height + w["wioa"].height,
+    "idva": lambda w: w["idva"].height,
+    "ides_ui": lambda w: w["ui_claims"].height,
 }
 
 
@@ -447,3 +529,167 @@ def test_djj_identifier_coverage(world):
     assert raw["BIRTH_DT"].null_count() <= 2
     assert truth["err_alias"].sum() > 0
     assert raw["AKA_FNAME"].null_count() == raw.height - truth["err_alias"].sum()
+
+
+def test_dceo_is_a_camelcase_csv_with_iso_timestamps_and_household_rows(world, emitted):
+    """DCEO's format: a CSV with a CamelCase header, ISO-8601 timestamps, ISO birth
+    dates, one client number per person; the members of a LIHEAP application share its
+    number, time of receipt and the applicant's address; it round-trips to the world's
+    applications and enrolments."""
+    landing, truth = emitted
+    contract = contracts.get("dceo")
+    data = (landing / "dceo" / contract.filename).read_bytes()
+    assert data.split(b"\n")[0].decode() == ",".join(contract.columns) and b"\r" not in data
+    raw = _keyed(_parsed(landing, "dceo"), "dceo").join(truth, on="record_key")
+    good = raw.filter(~pl.col("err_invalid_row"))
+    assert good["StartDateTime"].str.contains(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$").all()
+    assert good["DateOfBirth"].drop_nulls().str.contains(r"^\d{4}-\d{2}-\d{2}$").all()
+    numbers = good.group_by("person_id").agg(pl.col("ClientId").n_unique())
+    assert (numbers["ClientId"] == 1).all()
+    liheap = good.filter(pl.col("ProgramArea") == "LIHEAP")
+    shared = liheap.group_by("ApplicationId").agg(
+        pl.col("StartDateTime", "StreetAddress", "Zip").n_unique(), pl.len()
+    )
+    assert shared.height == 10 and (shared["len"] == 3).all()
+    assert (shared.select("StartDateTime", "StreetAddress", "Zip") == 1).to_numpy().all()
+    applicants = liheap.filter(pl.col("RelationshipToApplicant") == "Self")
+    homes = world["residences"].select("person_id", "street_address")
+    assert (
+        applicants.join(homes, on="person_id")
+        .select((pl.col("StreetAddress") == pl.col("street_address")).all())
+        .item()
+    )
+    staged = contract.standardise(good.drop(truth.columns[1:]).lazy())[1].collect()
+    applications = world["liheap"].select(
+        pl.lit("LIHEAP").alias("program"), pl.col("application_date").alias("start_date"),
+        ("LH" + pl.col("application_id")).alias("case_id"), "relationship", "program_year",
+        "household_size", pl.col("benefit").alias("benefit_amount"), "heating_source",
+    )  # fmt: skip
+    enrolments = world["wioa"].select(
+        pl.lit("WIOA").alias("program"), pl.col("enrol_date").alias("start_date"),
+        pl.col("exit_date").alias("end_date"), "funding_stream", "exit_reason", "credential",
+    )  # fmt: skip
+    for expected in (applications, enrolments):
+        got = set(staged.filter(pl.col("program") == expected["program"][0])
+                  .select(expected.columns).rows())  # fmt: skip
+        assert got <= set(expected.rows()) and len(got) > 0.8 * expected.height
+
+
+def test_dceo_identifier_coverage(world):
+    """LIHEAP children often come without an SSN, adults seldom; the date of birth is
+    almost always there, and so is the household's address."""
+    raw, truth = emit.build_extract(world, SynthParams(seed=5), "dceo")
+    raw = raw.with_columns(truth["person_id"], truth["err_ssn_missing"])
+    dob = world["persons"].select("person_id", pl.col("dob").alias("true_dob"))
+    raw = raw.join(dob, on="person_id", how="left", maintain_order="left")
+    start = pl.col("StartDateTime").str.slice(0, 10).str.to_date(strict=False)
+    child = (pl.col("ProgramArea") == "LIHEAP") & (
+        (start - pl.col("true_dob")).dt.total_days() < 18 * 365.25
+    )
+    missing = raw.group_by(child.alias("child")).agg(pl.col("Ssn").is_null().mean())
+    share = dict(missing.iter_rows())
+    assert share[True] > 0.4 and share[False] < 0.25
+    assert raw["DateOfBirth"].null_count() <= 2
+    liheap = raw.filter(pl.col("ProgramArea") == "LIHEAP")
+    assert liheap["StreetAddress"].null_count() == 0 and liheap["Zip"].null_count() == 0
+
+
+def test_idva_is_pipe_delimited_crlf_with_dd214_names_dates_and_codes(world, emitted):
+    """IDVA's format: pipe-delimited, CRLF, names as LAST, FIRST MIDDLE, the DD-214 dates
+    (YYYYMMDD) beside MM/DD/YYYY ones, one client number per veteran; and it round-trips
+    to the world's benefit spells and the veterans' service."""
+    landing, truth = emitted
+    contract = contracts.get("idva")
+    data = (landing / "idva" / contract.filename).read_bytes()
+    lines = data.split(b"\r\n")
+    assert lines[0].decode() == "|".join(contract.columns) and lines[-1] == b""
+    assert all(line.count(b"|") == len(contract.columns) - 1 for line in lines[:-1])
+    raw = _keyed(_parsed(landing, "idva"), "idva").join(truth, on="record_key")
+    good = raw.filter(~pl.col("err_invalid_row"))
+    assert good["EOD_DT"].str.contains(r"^\d{8}$").all()
+    assert good["START_DT"].str.contains(r"^\d{2}/\d{2}/\d{4}$").all()
+    assert good["VET_NAME"].str.contains(r"^[^,]+, [^,]+$").all()
+    numbers = good.group_by("person_id").agg(pl.col("CLIENT_NO").n_unique())
+    assert (numbers["CLIENT_NO"] == 1).all()
+    staged = contract.standardise(good.drop(truth.columns[1:]).lazy())[1].collect()
+    spells = world["idva"].join(world["military"], on="person_id").select(
+        "program", "claim_type", "home", "start", "end", "outcome", "branch", "entry_date",
+        "discharge_date", "character",
+    )  # fmt: skip
+    got = staged.select(
+        "benefit", "claim_type", "home", "benefit_start", "benefit_end", "disposition", "branch",
+        "service_entry", "service_release", "discharge_character",
+    )  # fmt: skip
+    assert set(got.rows()) <= set(spells.rows()) and got.height > 0.9 * spells.height
+
+
+def test_idva_names_the_veteran_now_and_at_discharge(world, emitted):
+    """The name at discharge is the surname held on the discharge day: a surname taken
+    later shows in the name now, and the standardiser stages the old one as the alias."""
+    landing, truth = emitted
+    contract = contracts.get("idva")
+    raw = _keyed(_parsed(landing, "idva"), "idva").join(truth, on="record_key")
+    name_errors = pl.any_horizontal(
+        pl.col(f"err_{k}")
+        for k in ("old_surname", "name_swap", "typo", "diacritics_case_spacing", "invalid_row")
+    )
+    clean = raw.filter(~name_errors)
+    service = (
+        world["military"]
+        .join(world["persons"], on="person_id")
+        .join(world["surnames"].rename({"last_name": "new_name"}), on="person_id", how="left")
+    )
+    at_discharge = pl.when(pl.col("discharge_date") >= pl.col("valid_from")).then("new_name")
+    expected = service.select(
+        "person_id", pl.coalesce(at_discharge, "last_name").str.to_uppercase().alias("svc_last")
+    )
+    rows = clean.join(expected, on="person_id")
+    assert (rows["SVC_NAME"].str.extract(r"^([^,]+),") == rows["svc_last"]).all()
+    changed = rows.filter(pl.col("SVC_NAME").str.extract(r"^([^,]+),") != pl.col("VET_NAME")
+                          .str.extract(r"^([^,]+),"))  # fmt: skip
+    assert changed.height > 0
+    ids = contract.standardise(changed.drop(truth.columns[1:], "svc_last").lazy())[0].collect()
+    assert ids["alias_last_name"].to_list() == changed["svc_last"].to_list()
+
+
+def test_idva_identifier_coverage(world):
+    """Veterans: the SSN nearly always there (VA files are keyed by it), the date of birth
+    too; the address's ZIP as of the record."""
+    raw, truth = emit.build_extract(world, SynthParams(seed=5), "idva")
+    assert raw["SSN"].null_count() <= 2 and raw["DOB"].null_count() <= 1
+    assert raw["ZIP"].null_count() == 0
+    assert truth["err_ssn_missing"].sum() == raw["SSN"].null_count()
+
+
+def test_ides_ui_is_fixed_width_with_implied_decimals_and_the_claimants_address(world, emitted):
+    """IDES UI claims: fixed-width ASCII lines of one length, CCYYMMDD dates, the weekly
+    benefit in cents with the decimal point implied, zero-padded weeks, the claimant's
+    address as of the benefit year; it round-trips to the world's claims."""
+    landing, truth = emitted
+    contract = contracts.get("ides_ui")
+    data = (landing / "ides_ui" / contract.filename).read_bytes()
+    lines = data.decode("ascii").split("\n")
+    assert lines[-1] == "" and {len(line) for line in lines[:-1]} == {sum(contract.widths)}
+    raw = _keyed(_parsed(landing, "ides_ui"), "ides_ui").join(truth, on="record_key")
+    good = raw.filter(~pl.col("err_invalid_row"))
+    assert good["WBA"].str.contains(r"^\d{7}$").all()
+    assert (good["WKS_CLMD"].str.len_chars() == 2).all()
+    assert good["BYB_DT"].str.contains(r"^20\d{6}$").all() and (good["STATE"] == "IL").all()
+    homes = world["residences"].select("person_id", pl.col("street_address").str.to_uppercase())
+    addressed = good.join(homes, on="person_id")
+    assert (addressed["ADDR_LINE"] == addressed["street_address"].str.slice(0, 30)).all()
+    staged = contract.standardise(good.drop(truth.columns[1:]).lazy())[1].collect()
+    claims = world["ui_claims"].drop("person_id")
+    got = staged.select(
+        "benefit_year_begin", "program", "separation_reason", "weekly_benefit",
+        "weeks_claimed", "weeks_paid",
+    )  # fmt: skip
+    assert set(got.rows()) <= set(claims.rows()) and got.height > 0.9 * claims.height
+
+
+def test_ides_ui_identifier_coverage(world):
+    """A claim always carries an SSN, nearly always a date of birth, and an address."""
+    raw, truth = emit.build_extract(world, SynthParams(seed=5), "ides_ui")
+    assert raw["CLMT_SSN"].null_count() == 0 and raw["CLMT_DOB"].null_count() <= 1
+    assert raw["ADDR_LINE"].null_count() == 0 and raw["ZIP"].null_count() == 0
+    assert truth["err_ssn_shared_in_family"].sum() == 0

@@ -21,6 +21,10 @@ NAMES = {
     "medicaid_by_age_5",
     "parent_prison_investigation",
     "djj_after_placement",
+    "wioa_reemployment",
+    "liheap_among_snap",
+    "veterans_home_after_ccp",
+    "ui_claim_low_wage_gap",
 }
 
 
@@ -286,3 +290,352 @@ def test_youth_custody_follows_placement_by_construction(monkeypatch):
         monkeypatch.setattr(youth, "PLACEMENT_RR", ratio)
         values[ratio] = simulate(PARAMS).effects["djj_after_placement"]["value"]
     assert values[12.0] > values[1.0] + 5
+
+
+def test_liheap_among_snap(world):
+    """Recomputed in plain Python: of the persons with a SNAP month in program year
+    2024 (October 2023 to September 2024), the share listed on a 2024 application."""
+    import datetime as dt
+
+    first, last = dt.date(PARAMS.end_year - 1, 10, 1), dt.date(PARAMS.end_year, 9, 30)
+    snap = {
+        pid
+        for pid, program, month in world["snap_tanf"]
+        .select("person_id", "program", "month")
+        .iter_rows()
+        if program == "SNAP" and first <= month <= last
+    }
+    listed = {
+        pid
+        for pid, year in world["liheap"].select("person_id", "program_year").iter_rows()
+        if year == PARAMS.end_year
+    }
+    share = len(snap & listed) / len(snap)
+    _close(world, "liheap_among_snap", share)
+    assert 0.1 < share < 0.6
+
+
+def test_liheap_applications_list_whole_households(world):
+    """One applicant per application, its size the members listed, one date; children
+    are the applicant's (or the spouse's), grandchildren their children's, parents the
+    applicant's; every kind of household member the world makes is listed."""
+    liheap = world["liheap"]
+    apps = liheap.group_by("application_id").agg(
+        (pl.col("relationship") == "APPLICANT").sum().alias("applicants"),
+        pl.len().alias("n"),
+        pl.col("household_size").first(),
+        pl.col("application_date").n_unique().alias("dates"),
+        pl.col("benefit").n_unique().alias("benefits"),
+    )
+    assert (apps["applicants"] == 1).all() and (apps["n"] == apps["household_size"]).all()
+    assert (apps["dates"] == 1).all() and (apps["benefits"] == 1).all()
+    assert liheap.select(pl.struct("person_id", "program_year").is_unique().all()).item()
+    people = world["persons"].select("person_id", "mother_id", "father_id")
+    applicant = liheap.filter(pl.col("relationship") == "APPLICANT").select(
+        "application_id", pl.col("person_id").alias("a")
+    )
+    rows = liheap.join(applicant, on="application_id").join(people, on="person_id")
+    parents_of = {pid: {m, f} for pid, m, f in people.iter_rows()}
+    for pid, rel, a, mother, father in rows.select(
+        "person_id", "relationship", "a", "mother_id", "father_id"
+    ).iter_rows():
+        if rel == "GRANDCHILD":
+            assert a in parents_of.get(mother, set()) | parents_of.get(father, set())
+        elif rel == "PARENT":
+            assert pid in parents_of[a]
+    spouse = liheap.filter(pl.col("relationship") == "SPOUSE").select(
+        "application_id", pl.col("person_id").alias("s")
+    )
+    children = rows.filter(pl.col("relationship") == "CHILD").join(
+        spouse, on="application_id", how="left"
+    )
+    parent = pl.concat_list("a", "s").list.drop_nulls()
+    own = children.filter(
+        parent.list.contains(pl.col("mother_id")) | parent.list.contains(pl.col("father_id"))
+    )
+    assert own.height > 0.95 * children.height > 0
+    assert set(liheap["relationship"]) >= {"APPLICANT", "SPOUSE", "CHILD", "GRANDCHILD"}
+
+
+def test_wioa_enrolments_follow_a_job_loss_or_a_tanf_exit(world):
+    """Every enrolment is of a person 18-64, from WIOA's start, within half a year of a
+    quarter without wages after a worked one, or of a TANF exit; exits follow
+    enrolments, forced ones on the day of death; enrolments of a person never overlap."""
+    import datetime as dt
+
+    wioa = world["wioa"].join(world["persons"].select("person_id", "dob", "death_date"),
+                              on="person_id")  # fmt: skip
+    assert wioa.height > 0 and (wioa["enrol_date"] >= dt.date(2015, 7, 1)).all()
+    age = (pl.col("enrol_date") - pl.col("dob")).dt.total_days() / 365.25
+    assert wioa.select(age.min()).item() >= 18 and wioa.select(age.max()).item() < 66
+    assert wioa.filter(pl.col("exit_date") < pl.col("enrol_date")).height == 0
+    died = wioa.filter(pl.col("exit_reason") == "DECEASED")
+    assert (died["exit_date"] == died["death_date"]).all()
+    paid = {(p, y * 4 + q - 1) for p, y, q in world["wages"].select(
+        "person_id", "year", "quarter").iter_rows()}  # fmt: skip
+    tanf = world["snap_tanf"].filter(pl.col("program") == "TANF")
+    tanf_months = {(p, m) for p, m in tanf.select("person_id", "month").iter_rows()}
+    for pid, enrolled in wioa.select("person_id", "enrol_date").iter_rows():
+        q = enrolled.year * 4 + (enrolled.month - 1) // 3
+        lost = any((pid, k - 1) in paid and (pid, k) not in paid for k in range(q - 2, q + 1))
+        months = [enrolled.replace(day=1) - dt.timedelta(days=31 * k) for k in range(0, 8)]
+        left = any((pid, m.replace(day=1)) in tanf_months for m in months)
+        assert lost or left, pid
+    ordered = world["wioa"].sort("person_id", "enrol_date")
+    previous_exit = pl.col("exit_date").shift(1).over("person_id")
+    assert ordered.filter(pl.col("enrol_date") <= previous_exit).height == 0
+
+
+def test_wioa_reemployment(world):
+    """Recomputed in plain Python: per job loss (covered wages; 18-64, from 2015-Q3,
+    alive through the follow-up), the share of quarters 5-8 after it with wages,
+    enrolled in WIOA within 4 quarters minus not."""
+    import datetime as dt
+
+    ssn = set(world["persons"].drop_nulls("ssn")["person_id"].to_list())
+    people = {p: (d, x) for p, d, x in world["persons"].select(
+        "person_id", "dob", "death_date").iter_rows()}  # fmt: skip
+    paid: dict[int, set[int]] = {}
+    for pid, y, q in world["wages"].select("person_id", "year", "quarter").iter_rows():
+        if pid in ssn:
+            paid.setdefault(pid, set()).add(y * 4 + q - 1)
+    enrolled: dict[int, list[int]] = {}
+    for pid, d in world["wioa"].select("person_id", "enrol_date").iter_rows():
+        enrolled.setdefault(pid, []).append(d.year * 4 + (d.month - 1) // 3)
+    last = PARAMS.end_year * 4 + 3
+    groups: dict[bool, list[float]] = {True: [], False: []}
+    for pid, quarters in paid.items():
+        dob, death = people[pid]
+        for q in quarters:
+            if q + 1 in quarters or q + 1 < 2015 * 4 + 2 or q + 8 > last:
+                continue
+            start = dt.date((q + 1) // 4, (q + 1) % 4 * 3 + 1, 1)
+            until = dt.date((q + 9) // 4, (q + 9) % 4 * 3 + 1, 1)
+            if not 18 <= (start - dob).days / 365.25 < 65 or (death and death < until):
+                continue
+            trained = any(q + 1 <= e <= q + 4 for e in enrolled.get(pid, []))
+            groups[trained].append(sum(q + k in quarters for k in range(5, 9)) / 4)
+    rate = {k: sum(v) / len(v) for k, v in groups.items()}
+    _close(world, "wioa_reemployment", rate[True] - rate[False])
+    assert rate[True] - rate[False] > 0.15
+
+
+def test_wioa_reemployment_follows_placement_by_construction(monkeypatch):
+    """The planted placements drive the measure: with no participant placed after the
+    exit, trainees work about as often as other job losers."""
+    from enclave.synth import commerce
+
+    monkeypatch.setattr(commerce, "P_PLACED", dict.fromkeys(commerce.P_PLACED, 0.0))
+    effect = simulate(PARAMS).effects["wioa_reemployment"]
+    assert abs(effect["value"]) < max(effect["tolerance"], 0.1)
+
+
+def test_veterans_home_after_ccp(world):
+    """Recomputed in plain Python: per veteran-year (a person with an IDVA claim, 70 or
+    older on 1 July and alive then), the yearly veterans' home admission rate once in
+    community care minus without, per 1,000."""
+    import datetime as dt
+
+    in_care: dict[int, dt.date] = {}
+    for pid, start in world["ccp"].select("person_id", "start").iter_rows():
+        in_care[pid] = min(start, in_care.get(pid, start))
+    idva = world["idva"]
+    claimants = set(idva.filter(pl.col("program") == "CLAIM")["person_id"].to_list())
+    homes = idva.filter(pl.col("program") == "HOME").select("person_id", "start")
+    admitted = {(pid, d.year) for pid, d in homes.iter_rows()}
+    groups: dict[bool, list[bool]] = {True: [], False: []}
+    for pid, dob, death in world["persons"].select("person_id", "dob", "death_date").iter_rows():
+        if pid not in claimants:
+            continue
+        for year in range(PARAMS.start_year, PARAMS.end_year + 1):
+            mid = dt.date(year, 7, 1)
+            age = year - dob.year - ((dob.month, dob.day) > (7, 1))
+            if age >= 70 and (death is None or death > mid):
+                before = pid in in_care and in_care[pid] < mid
+                groups[before].append((pid, year) in admitted)
+    rate = {k: 1000 * sum(v) / len(v) for k, v in groups.items()}
+    _close(world, "veterans_home_after_ccp", rate[True] - rate[False])
+
+
+def test_veterans_served_young_and_their_benefits_follow_discharge(world):
+    """Service entered at 18-22 and ended alive, by men far more than women, never after
+    a prison or youth custody admission; claims only after the discharge year, never
+    granted after a dishonorable or bad-conduct discharge; homes at 70 and over, for
+    honorable or general service, one stay at a time."""
+    persons = world["persons"].select("person_id", "sex", "dob", "death_date", "ssn")
+    service = world["military"].join(persons, on="person_id")
+    age = (pl.col("entry_date") - pl.col("dob")).dt.total_days() / 365.25
+    assert service.select(age.min()).item() >= 18 and service.select(age.max()).item() < 22.01
+    assert service["ssn"].null_count() == 0
+    ended = service.filter(pl.col("discharge_date").is_not_null())
+    assert (ended["discharge_date"] > ended["entry_date"]).all()
+    assert ended.filter(pl.col("death_date") <= pl.col("discharge_date")).height == 0
+    share = service.group_by("sex").len().join(persons.group_by("sex").len(), on="sex")
+    rate = dict(share.select("sex", pl.col("len") / pl.col("len_right")).iter_rows())
+    assert rate["M"] > 8 * rate["F"]
+    stays = pl.concat([world["prison"].select("person_id", "admit_date"),
+                       world["djj"].select("person_id", "admit_date")])  # fmt: skip
+    before = stays.join(service, on="person_id").filter(
+        pl.col("admit_date") < pl.col("discharge_date").fill_null(pl.date(2100, 1, 1))
+    )
+    assert before.height == 0
+    idva = world["idva"].join(service, on="person_id")
+    assert idva.height == world["idva"].height
+    assert (idva["start"].dt.year() > idva["discharge_date"].dt.year()).all()
+    barred = idva.filter(pl.col("character").is_in(["DISHONORABLE", "BAD_CONDUCT"]))
+    assert barred.filter(pl.col("outcome") == "GRANTED").height == 0
+    homes = idva.filter(pl.col("program") == "HOME")
+    assert homes.height > 0
+    assert ((homes["start"] - homes["dob"]).dt.total_days() / 365.25 >= 69.5).all()
+    assert set(homes["character"]) <= {"HONORABLE", "GENERAL"}
+    previous_end = pl.col("end").fill_null(pl.date(2100, 1, 1)).shift(1).over("person_id")
+    assert homes.sort("person_id", "start").filter(pl.col("start") <= previous_end).height == 0
+
+
+def test_active_duty_stops_wages_and_a_home_stay_ends_community_care(world):
+    """No UI wage record falls in a quarter spent wholly on active duty; no community
+    care episode runs into a veterans' home stay."""
+    service = world["military"].select(
+        "person_id", "entry_date", pl.col("discharge_date").fill_null(pl.date(2100, 1, 1))
+    )
+    first = pl.date(pl.col("year"), pl.col("quarter").cast(pl.Int32) * 3 - 2, 1)
+    wages = (
+        world["wages"]
+        .join(service, on="person_id")
+        .filter(
+            first >= pl.col("entry_date"), first.dt.offset_by("3mo") <= pl.col("discharge_date")
+        )
+    )
+    assert wages.height == 0
+    far = pl.date(2100, 1, 1)
+    homes = (
+        world["idva"]
+        .filter(pl.col("program") == "HOME")
+        .select("person_id", pl.col("start").alias("h_start"), pl.col("end").alias("h_end"))
+    )
+    overlap = (
+        world["ccp"]
+        .join(homes, on="person_id")
+        .filter(
+            pl.col("start") <= pl.col("h_end").fill_null(far),
+            pl.col("h_start") <= pl.col("end").fill_null(far),
+        )
+    )
+    assert overlap.height == 0
+
+
+def test_veterans_home_follows_community_care_by_construction(monkeypatch):
+    """The planted rate ratio drives the measure: with no community care effect the gap
+    shrinks to what frailty and hardship give, with a large one it grows."""
+    from enclave.synth import veterans
+
+    values = {}
+    for ratio in (1.0, 12.0):
+        monkeypatch.setattr(veterans, "CCP_RR", ratio)
+        values[ratio] = simulate(PARAMS).effects["veterans_home_after_ccp"]["value"]
+    assert values[12.0] > values[1.0] + 10
+
+
+def _quarter_start(q: int):
+    import datetime as dt
+
+    return dt.date(q // 4, q % 4 * 3 + 1, 1)
+
+
+def test_ui_claim_low_wage_gap(world):
+    """Recomputed in plain Python: per job loss (the last quarter with covered wages
+    before two without, the next quarter in the claim years, the worker 18-64 on its
+    first day and alive on its last), the share followed by a regular UI claim, low
+    wage minus the others."""
+    import datetime as dt
+    from collections import defaultdict
+
+    from enclave.synth import unemployment as ui
+
+    first, last = ui.claim_years(PARAMS)
+    with_ssn = set(world["persons"].drop_nulls("ssn")["person_id"].to_list())
+    worked: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    rows = world["wages"].select("person_id", "year", "quarter", "wages").iter_rows()
+    for pid, year, quarter, wages in rows:
+        if pid in with_ssn:
+            worked[pid][year * 4 + quarter - 1] += wages
+    people = {
+        r[0]: r[1:] for r in world["persons"].select("person_id", "dob", "death_date").iter_rows()
+    }
+    claims: dict[int, list[dt.date]] = defaultdict(list)
+    regular = world["ui_claims"].filter(pl.col("program") == "UI")
+    for pid, begins in regular.select("person_id", "benefit_year_begin").iter_rows():
+        claims[pid].append(begins)
+    groups: dict[bool, list[bool]] = {True: [], False: []}
+    for pid, quarters in worked.items():
+        dob, death = people[pid]
+        for q in list(quarters):
+            if q + 1 in quarters or q + 2 in quarters or not first * 4 <= q + 1 <= last * 4 + 3:
+                continue
+            after, after_end = _quarter_start(q + 1), _quarter_start(q + 2) - dt.timedelta(days=1)
+            if not 18 <= (after - dob).days / 365.25 < 65 or (death and death <= after_end):
+                continue
+            paid = [quarters[q - k] for k in range(4) if q - k in quarters]
+            recent = sum(paid) / len(paid)
+            low = recent < ui.LOW_WAGE * ui.WAGE_GROWTH ** (q // 4 - 2000)
+            since = _quarter_start(q) - dt.timedelta(days=6)
+            groups[low].append(any(since <= b <= after_end for b in claims[pid]))
+    rate = {k: sum(v) / len(v) for k, v in groups.items()}
+    _close(world, "ui_claim_low_wage_gap", rate[True] - rate[False])
+    assert rate[True] < rate[False]
+
+
+def test_ui_claims_follow_job_losses_within_the_rules(world):
+    """Claims: by workers with an SSN aged 18-64, benefit years beginning on a Sunday in
+    the claim years and a year apart at least; a regular claim after the last quarter of
+    a run of wages, a UCX claim within two months of an honorable or general discharge;
+    weekly benefits within the state's minimum and the year's maximum; weeks paid no
+    more than claimed, at most 26, all of them on a lack-of-work claim."""
+    from enclave.synth import unemployment as ui
+
+    first, last = ui.claim_years(PARAMS)
+    claims = world["ui_claims"].join(world["persons"], on="person_id")
+    begins = pl.col("benefit_year_begin")
+    assert claims.height > 0 and claims["ssn"].null_count() == 0
+    assert (claims["benefit_year_begin"].dt.weekday() == 7).all()
+    assert claims["benefit_year_begin"].dt.year().is_between(first, last).all()
+    age = (begins - pl.col("dob")).dt.total_days() / 365.25
+    # 18-64 on the first day of the quarter after the loss; the claim can come before it
+    assert claims.select(age.min()).item() >= 17.7 and claims.select(age.max()).item() < 65
+    apart = (begins - begins.shift(1).over("person_id")).dt.total_days()
+    assert claims.sort("person_id", begins).filter(apart < 364).height == 0
+    assert (claims["weeks_paid"] <= claims["weeks_claimed"]).all()
+    assert claims["weeks_claimed"].max() <= 26
+    laid_off = claims.filter(pl.col("separation_reason") == "LACK_OF_WORK")
+    assert (laid_off["weeks_paid"] == laid_off["weeks_claimed"]).all()
+    most = ui.WBA_MAX_2000 * ui.WBA_MAX_GROWTH ** (claims["benefit_year_begin"].dt.year() - 2000)
+    assert (claims["weekly_benefit"] >= ui.WBA_MIN).all()
+    assert (claims["weekly_benefit"] <= most.floor()).all()
+    quarter = pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1
+    worked = world["wages"].select("person_id", quarter.alias("q")).unique()
+    # the quarter of the benefit year's first Saturday: the loss quarter, or the next
+    saturday = begins.dt.offset_by("6d")
+    regular = claims.filter(pl.col("program") == "UI").select(
+        "person_id", (saturday.dt.year() * 4 + (saturday.dt.month() - 1) // 3).alias("bq")
+    )
+    before = regular.join(worked, on="person_id").filter(
+        pl.col("q").is_between(pl.col("bq") - 1, pl.col("bq"))
+    )
+    assert before.select("person_id", "bq").unique().height == regular.unique().height
+    ucx = claims.filter(pl.col("program") == "UCX").join(world["military"], on="person_id")
+    days = (begins - pl.col("discharge_date")).dt.total_days()
+    assert ucx.filter(~days.is_between(-6, 61)).height == 0
+    assert set(ucx["character"]) <= {"HONORABLE", "GENERAL"}
+
+
+def test_ui_claims_follow_the_low_wage_ratio_by_construction(monkeypatch):
+    """The planted ratio drives the measure: with low-wage workers claiming as often as
+    others the gap shrinks to what monetary eligibility gives, with a fifth as often it
+    grows."""
+    from enclave.synth import unemployment
+
+    values = {}
+    for ratio in (1.0, 0.2):
+        monkeypatch.setattr(unemployment, "LOW_WAGE_RR", ratio)
+        values[ratio] = simulate(PARAMS).effects["ui_claim_low_wage_gap"]["value"]
+    assert values[0.2] < values[1.0] - 0.08

@@ -32,7 +32,8 @@ def raw(small_world_upto) -> dict:
     truth = root / "data" / "truth"
     records = pl.read_parquet(truth / "records.parquet").select("record_key", "person_id")
     out = {}
-    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs", "idph", "djj"):
+    for agency in ("hfs", "idhs", "isbe", "ides", "idoc", "dcfs", "idph", "djj", "aging", "idva",
+                   "dceo", "ides_ui"):  # fmt: skip
         content = pl.read_parquet(root / "data" / "staged" / agency / "content.parquet")
         out[agency] = content.join(records, on="record_key", how="inner")
         # every staged row is a delivered record the truth knows
@@ -106,6 +107,10 @@ def test_every_planted_effect_is_checked_here(raw):
         "medicaid_by_age_5",
         "parent_prison_investigation",
         "djj_after_placement",
+        "wioa_reemployment",
+        "liheap_among_snap",
+        "veterans_home_after_ccp",
+        "ui_claim_low_wage_gap",
     }
 
 
@@ -300,3 +305,171 @@ def test_djj_after_placement(raw):
     assert set(rate) == {True, False}
     assert raw["djj"].height > 0
     _check(raw, "djj_after_placement", rate[True] - rate[False])
+
+
+def test_liheap_among_snap(raw):
+    """From IDHS member-months and DCEO's LIHEAP rows as delivered: of the persons with a
+    SNAP month in the window's last program year, the share listed on its applications."""
+    year = _synth()["end_year"]
+    snap = (
+        raw["idhs"]
+        .filter(
+            pl.col("program") == "SNAP",
+            pl.col("benefit_month").is_between(pl.date(year - 1, 10, 1), pl.date(year, 9, 30)),
+        )
+        .select("person_id")
+        .unique()
+    )
+    liheap = raw["dceo"].filter(pl.col("program") == "LIHEAP", pl.col("program_year") == year)
+    listed = liheap.select("person_id").unique().with_columns(listed=pl.lit(1.0))
+    share = snap.join(listed, on="person_id", how="left")["listed"].fill_null(0.0).mean()
+    assert liheap.height > 0 and liheap["case_id"].n_unique() < liheap.height
+    _check(raw, "liheap_among_snap", share)
+
+
+def test_wioa_reemployment(raw):
+    """From IDES wage records and DCEO's WIOA rows as delivered: per job loss (the last
+    quarter of a run of wage quarters, from 2015-Q3, 18-64, alive through the
+    follow-up), the share of quarters 5-8 after it with wages, enrolled in WIOA within
+    4 quarters minus not."""
+    last = _synth()["end_year"] * 4 + 3
+    paid = (
+        raw["ides"]
+        .select("person_id", (pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1).alias("q"))
+        .unique()
+    )
+    following = paid.with_columns(pl.col("q") - 1, pl.lit(True).alias("_next"))
+    losses = (
+        paid.join(following, on=["person_id", "q"], how="left")
+        .filter(pl.col("_next").is_null(), pl.col("q") + 1 >= 2015 * 4 + 2, pl.col("q") + 8 <= last)
+        .join(raw["persons"], on="person_id")
+    )
+    start = pl.date((pl.col("q") + 1) // 4, (pl.col("q") + 1) % 4 * 3 + 1, 1)
+    until = pl.date((pl.col("q") + 9) // 4, (pl.col("q") + 9) % 4 * 3 + 1, 1)
+    losses = losses.filter(
+        ((start - pl.col("dob")).dt.total_days() / 365.25).is_between(18, 65, closed="left"),
+        pl.col("death_date").is_null() | (pl.col("death_date") >= until),
+    ).with_row_index("loss")
+    enrolled = (
+        raw["dceo"]
+        .filter(pl.col("program") == "WIOA")
+        .select("person_id", _quarter("start_date").alias("eq"))
+    )
+    trained = (
+        losses.join(enrolled, on="person_id")
+        .filter(pl.col("eq").is_between(pl.col("q") + 1, pl.col("q") + 4))
+        .select("loss", trained=pl.lit(True))
+        .unique()
+    )
+    worked = (
+        losses.select("loss", "person_id", wq=pl.int_ranges(pl.col("q") + 5, pl.col("q") + 9))
+        .explode("wq")
+        .join(paid.rename({"q": "wq"}).with_columns(w=pl.lit(1.0)), on=["person_id", "wq"],
+              how="left")
+        .group_by("loss")
+        .agg(pl.col("w").fill_null(0.0).mean())
+    )  # fmt: skip
+    cohort = losses.join(trained, on="loss", how="left").join(worked, on="loss")
+    rate = dict(
+        cohort.group_by(pl.col("trained").fill_null(False)).agg(pl.col("w").mean()).iter_rows()
+    )
+    assert set(rate) == {True, False}
+    _check(raw, "wioa_reemployment", rate[True] - rate[False])
+
+
+def test_veterans_home_after_ccp(raw):
+    """From Aging's community care and IDVA's claims and home stays as delivered:
+    veteran-years (a person with an IDVA claims record, 70 or older on 1 July, alive
+    then) once in community care, their yearly veterans' home admission rate minus the
+    others', per 1,000."""
+    synth = _synth()
+    first = pl.col("dob").dt.year() + 70 + (pl.col("dob").dt.strftime("%m%d") > "0701")
+    idva = raw["idva"]
+    claimants = idva.filter(pl.col("benefit") == "CLAIM").select("person_id").unique()
+    years = (
+        raw["persons"]
+        .join(claimants, on="person_id", how="semi")
+        .with_columns(
+            year=pl.int_ranges(pl.max_horizontal(first, synth["start_year"]), synth["end_year"] + 1)
+        )
+        .explode("year")
+        .filter(pl.col("death_date").is_null() | (pl.col("death_date") > pl.date("year", 7, 1)))
+    )
+    in_care = raw["aging"].group_by("person_id").agg(pl.col("service_start").min().alias("care"))
+    homes = idva.filter(pl.col("benefit") == "HOME")
+    admitted = homes.select("person_id", year=pl.col("benefit_start").dt.year()).unique()
+    cohort = (
+        years.with_columns(pl.col("year").cast(pl.Int32))
+        .join(in_care, on="person_id", how="left")
+        .join(admitted.with_columns(admitted=True), on=["person_id", "year"], how="left")
+        .select(
+            (pl.col("care") < pl.date("year", 7, 1)).fill_null(False).alias("in_care"),
+            pl.col("admitted").fill_null(False),
+        )
+    )
+    rate = dict(cohort.group_by("in_care").agg(pl.col("admitted").mean() * 1000).iter_rows())
+    assert set(rate) == {True, False} and homes.height > 0
+    _check(raw, "veterans_home_after_ccp", rate[True] - rate[False])
+
+
+def test_ui_claim_low_wage_gap(raw):
+    """From IDES's wage records and UI claims as delivered: job losses (the last quarter
+    with wages before two without, the next quarter in the claim years, the worker
+    18-64 on its first day and alive on its last), the share followed by a regular UI
+    claim, low wage (the mean of the worked quarters among the loss quarter and the
+    three before it under two thirds of the 2000 median, grown) minus the others."""
+    from types import SimpleNamespace
+
+    from enclave.synth.unemployment import LOW_WAGE, WAGE_GROWTH, claim_years
+
+    first, last = claim_years(SimpleNamespace(**_synth()))
+    claims = raw["ides_ui"]
+    years = claims["benefit_year_begin"].dt.year()
+    assert years.min() >= first and years.max() <= last
+    worked = (
+        raw["ides"]
+        .group_by("person_id", (pl.col("year") * 4 + pl.col("quarter").cast(pl.Int32) - 1)
+                  .alias("q"))
+        .agg(pl.col("wages").sum())
+    )  # fmt: skip
+    # the next two quarters without wages
+    following = pl.concat(
+        [worked.select("person_id", (pl.col("q") - k).alias("q")) for k in (1, 2)]
+    )
+    losses = worked.join(following, on=["person_id", "q"], how="anti").filter(
+        (pl.col("q") + 1).is_between(first * 4, last * 4 + 3)
+    )
+    window = pl.int_ranges(pl.col("q") - 3, pl.col("q") + 1)
+    pay = (
+        losses.select("person_id", "q", window.alias("wq"))
+        .explode("wq")
+        .join(worked.rename({"q": "wq", "wages": "paid"}), on=["person_id", "wq"])
+        .group_by("person_id", "q")
+        .agg(pl.col("paid").mean())
+    )
+    after = pl.date((pl.col("q") + 1) // 4, (pl.col("q") + 1) % 4 * 3 + 1, 1)
+    after_end = after.dt.offset_by("3mo").dt.offset_by("-1d")
+    losses = (
+        losses.join(pay, on=["person_id", "q"])
+        .join(raw["persons"], on="person_id")
+        .filter(
+            ((after - pl.col("dob")).dt.total_days() / 365.25).is_between(18, 65, closed="left"),
+            pl.col("death_date").is_null() | (pl.col("death_date") > after_end),
+        )
+        .with_row_index("loss")
+    )
+    since = pl.date(pl.col("q") // 4, pl.col("q") % 4 * 3 + 1, 1).dt.offset_by("-6d")
+    regular = claims.filter(pl.col("program") == "UI").select("person_id", "benefit_year_begin")
+    claimed = (
+        losses.join(regular, on="person_id")
+        .filter(pl.col("benefit_year_begin").is_between(since, after_end))
+        .get_column("loss")
+        .unique()
+    )
+    low = pl.col("paid") < LOW_WAGE * WAGE_GROWTH ** (pl.col("q") // 4 - 2000).cast(pl.Float64)
+    cohort = losses.select(
+        low.alias("low"), pl.col("loss").is_in(claimed.implode()).alias("claimed")
+    )
+    rate = dict(cohort.group_by("low").agg(pl.col("claimed").mean()).iter_rows())
+    assert set(rate) == {True, False}
+    _check(raw, "ui_claim_low_wage_gap", rate[True] - rate[False])

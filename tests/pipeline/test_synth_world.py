@@ -24,6 +24,11 @@ STARTS = {
     "wages": ("person_id", pl.date(pl.col("year"), pl.col("quarter") * 3 - 2, 1)),
     "prison": ("person_id", pl.col("admit_date")),
     "djj": ("person_id", pl.col("admit_date")),
+    "liheap": ("person_id", pl.col("application_date")),
+    "wioa": ("person_id", pl.col("enrol_date")),
+    "military": ("person_id", pl.col("entry_date")),
+    "idva": ("person_id", pl.col("start")),
+    "ui_claims": ("person_id", pl.col("benefit_year_begin")),
     "births": ("child_id", pl.col("birth_date")),
     "deaths": ("person_id", pl.col("death_date")),
 }

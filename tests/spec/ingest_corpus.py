@@ -51,6 +51,97 @@ def djj_edit(i: int, **values: str) -> list[str]:
     return ["\t".join(r) for r in rows]
 
 
+#: the real IDVA contract: pipe-delimited, CRLF line ends, names LAST, FIRST MIDDLE,
+#: dates MM/DD/YYYY beside the DD-214's YYYYMMDD
+IDVA = contracts.get("idva")
+IDVA_ROWS = [
+    "V00012345|318441234|KOWALSKI, ANNA MARIE||NOWAK, ANNA MARIE|03/14/1948|F|60601|A|19670612"
+    "|19690611|HON|CL|COMP||05/02/2011|11/30/2011|GR",
+    "V00012345|318441234|KOWALSKI, ANNA MARIE||NOWAK, ANNA MARIE|03/14/1948|F|60601|A|19670612"
+    "|19690611|HON|VH||MAN|06/03/2019||",
+    "V20457731|361025577|WASHINGTON, JAMES EARL|JR|WASHINGTON, JAMES EARL|09/30/1951|M|62704|M"
+    "|19700105|19731230|GEN|CL|PENS||02/14/2016|08/19/2016|DN",
+    "V88310264||O'NEIL, PATRICK||O'NEIL, PATRICK|07/04/1985|M|61820|F|20030811|20070810|HON|CL"
+    "|EDUC||09/01/2008|10/15/2008|GR",
+]
+IDVA_HEADER = "|".join(IDVA.columns)
+
+
+def idva(rows: list[str] | None = None, eol: str = "\r\n", sep: str = "|") -> bytes:
+    """An IDVA delivery (CRLF), rows pipe-separated unless ``sep`` says."""
+    lines = [IDVA_HEADER, *(IDVA_ROWS if rows is None else rows)]
+    return "".join(line.replace("|", sep) + eol for line in lines).encode("utf-8")
+
+
+def idva_edit(i: int, **values: str) -> list[str]:
+    """IDVA_ROWS with row ``i`` (0-based) changed in the named columns."""
+    rows = [r.split("|") for r in IDVA_ROWS]
+    for name, value in values.items():
+        rows[i][IDVA.columns.index(name)] = value
+    return ["|".join(r) for r in rows]
+
+
+#: the real DCEO contract: CSV, a CamelCase header, ISO-8601 timestamps, PascalCase codes;
+#: two members of one LIHEAP application, another application, a WIOA enrolment
+DCEO = contracts.get("dceo")
+DCEO_ROWS = [
+    "LIHEAP,D06915914,LH2024000123,Self,Rosa,,Peña,,1958-03-14,Female,350402803,"
+    "9071 CENTER ST,CICERO,60804,2023-11-04T09:15:00,,2024,2,612.00,NaturalGas,,,",
+    "LIHEAP,D21787126,LH2024000123,Grandchild,Mía,,Peña,,2016-02-29,Female,,"
+    "9071 CENTER ST,CICERO,60804,2023-11-04T09:15:00,,2024,2,612.00,NaturalGas,,,",
+    "LIHEAP,D39937308,LH2024000124,Self,James,Earl,Washington,JR,1971-09-30,Male,361025577,"
+    "412 OAK AVE APT 2,PEORIA,61603,2023-11-06T14:02:00,,2024,1,455.00,Propane,,,",
+    "WIOA,D55706390,,,Gary,Brian,Lister,,1964-04-10,Male,353257527,9868 RIDGE RD,BELLFLOWER,"
+    "61724,2015-08-15T08:21:00,2016-07-30T00:00:00,,,,,DislocatedWorker,Completed,"
+    "OccupationalLicense",
+]
+
+
+def dceo(rows: list[str] | None = None, eol: str = "\n", header: str | None = None) -> bytes:
+    """A DCEO delivery: its CamelCase header (or ``header``), comma-separated rows."""
+    lines = [header or ",".join(DCEO.columns), *(DCEO_ROWS if rows is None else rows)]
+    return "".join(line + eol for line in lines).encode("utf-8")
+
+
+def dceo_edit(i: int, **values: str) -> list[str]:
+    """DCEO_ROWS with row ``i`` (0-based) changed in the named columns."""
+    rows = [r.split(",") for r in DCEO_ROWS]
+    for name, value in values.items():
+        rows[i][DCEO.columns.index(name)] = value
+    return [",".join(r) for r in rows]
+
+
+#: the real IDES UI claims contract: fixed-width ASCII, CCYYMMDD dates, the weekly
+#: benefit in cents with the decimal point implied, zero-padded numbers
+IDES_UI = contracts.get("ides_ui")
+IDES_UI_ROWS = [
+    ("318441234", "NOWAK", "ANNA", "M", "19700314", "F", "1234 N MILWAUKEE AVE APT 2",
+     "CHICAGO", "IL", "60622", "20200329", "UI", "LW", "0045600", "14", "14"),
+    ("361025577", "WASHINGTON", "JAMES", "E", "19510930", "M", "221 S 5TH ST", "SPRINGFIELD",
+     "IL", "62701", "20190106", "UI", "VQ", "0031200", "02", "00"),
+    ("402117788", "GARCIA", "LUIS", "", "19880512", "M", "77 W LAKE ST", "AURORA", "IL",
+     "60506", "20210704", "UCX", "MS", "0038500", "09", "09"),
+    ("355104466", "O'BRIEN", "KATHLEEN", "A", "19790221", "F", "5 CIRCLE DR", "PEORIA", "IL",
+     "61614", "20230108", "UI", "DM", "0051100", "26", "26"),
+]  # fmt: skip
+
+
+def ides_ui(rows: list[tuple[str, ...]] | None = None, eol: str = "\n") -> bytes:
+    """An IDES UI claims delivery: each field padded to its width, no header."""
+    widths = IDES_UI.widths
+    lines = ["".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+             for row in (IDES_UI_ROWS if rows is None else rows)]  # fmt: skip
+    return "".join(line + eol for line in lines).encode("ascii")
+
+
+def ides_ui_edit(i: int, **values: str) -> list[tuple[str, ...]]:
+    """IDES_UI_ROWS with row ``i`` (0-based) changed in the named columns."""
+    rows = [list(r) for r in IDES_UI_ROWS]
+    for name, value in values.items():
+        rows[i][IDES_UI.columns.index(name)] = value
+    return [tuple(r) for r in rows]
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -468,6 +559,9 @@ def _cases() -> list[Case]:
             quarantined={W: ("numeric:WAGES",)},
         ),
         *_djj_cases(),
+        *_idva_cases(),
+        *_dceo_cases(),
+        *_ides_ui_cases(),
     ]
 
 
@@ -546,6 +640,291 @@ def _djj_cases() -> list[Case]:
             "DJJ: two differing rows share YOUTH_NO and ADM_DT",
             d,
             djj(djj_edit(1, ADM_DT="10APR2017")),
+            rows=n,
+            quarantined={1: ("grain_unique:row",), 2: ("grain_unique:row",)},
+        ),
+    ]
+
+
+def _idva_cases() -> list[Case]:
+    """The IDVA delivery's own faults: its pipe delimiter, CRLF, one-field names, the
+    DD-214 dates beside the others, the DoD branch and discharge codes."""
+    d, n = IDVA, len(IDVA_ROWS)
+    return [
+        Case(
+            "idva_valid",
+            "IDVA: unchanged delivery (pipe, CRLF, two date formats)",
+            d,
+            idva(),
+            rows=n,
+        ),
+        Case("idva_lf", "IDVA: LF line ends instead of CRLF", d, idva(eol="\n"), rows=n),
+        Case(
+            "idva_commas",
+            "IDVA: commas instead of pipes",
+            d,
+            idva(sep=","),
+            error="header:delimiter",
+        ),
+        Case(
+            "idva_quoted_pipe",
+            "IDVA: a pipe inside VET_NAME, the field quoted",
+            d,
+            idva(idva_edit(3, VET_NAME='"DUNNE|O\'NEIL, PATRICK"')),
+            rows=n,
+        ),
+        Case(
+            "idva_stray_pipe",
+            "IDVA: a pipe inside VET_NAME, unquoted",
+            d,
+            idva(idva_edit(3, VET_NAME="DUNNE|O'NEIL, PATRICK")),
+            rows=n,
+            quarantined={4: ("field_count:row",)},
+        ),
+        Case(
+            "idva_name_without_comma",
+            "IDVA: VET_NAME KOWALSKI ANNA MARIE (no comma after the surname)",
+            d,
+            idva(idva_edit(0, VET_NAME="KOWALSKI ANNA MARIE")),
+            rows=n,
+            quarantined={1: ("format:VET_NAME",)},
+        ),
+        Case(
+            "idva_dd214_date_as_mmddyyyy",
+            "IDVA: EOD_DT 01/05/1970 (MM/DD/YYYY, not the DD-214's YYYYMMDD)",
+            d,
+            idva(idva_edit(2, EOD_DT="01/05/1970")),
+            rows=n,
+            quarantined={3: ("date_format:EOD_DT",)},
+        ),
+        Case(
+            "idva_start_as_yyyymmdd",
+            "IDVA: START_DT 20080901 (the DD-214's format where MM/DD/YYYY is due)",
+            d,
+            idva(idva_edit(3, START_DT="20080901")),
+            rows=n,
+            quarantined={4: ("date_format:START_DT",)},
+        ),
+        Case(
+            "idva_no_such_day",
+            "IDVA: RAD_DT 19730231",
+            d,
+            idva(idva_edit(2, RAD_DT="19730231")),
+            rows=n,
+            quarantined={3: ("date_value:RAD_DT",)},
+        ),
+        Case(
+            "idva_ssn_dashed",
+            "IDVA: SSN 361-02-5577 (dashes)",
+            d,
+            idva(idva_edit(2, SSN="361-02-5577")),
+            rows=n,
+            quarantined={3: ("format:SSN",)},
+        ),
+        Case(
+            "idva_branch_spelled_out",
+            "IDVA: BRANCH ARMY (the DoD code is A)",
+            d,
+            idva(idva_edit(0, BRANCH="ARMY")),
+            rows=n,
+            quarantined={1: ("code:BRANCH",)},
+        ),
+        Case(
+            "idva_character_lower_case",
+            "IDVA: CHAR_SVC hon (codes are upper case)",
+            d,
+            idva(idva_edit(3, CHAR_SVC="hon")),
+            rows=n,
+            quarantined={4: ("code:CHAR_SVC",)},
+        ),
+        Case(
+            "idva_grain_conflict",
+            "IDVA: two differing rows share CLIENT_NO, SVC_TYPE, CLAIM_TYPE and START_DT",
+            d,
+            idva(idva_edit(1, SVC_TYPE="CL", CLAIM_TYPE="COMP", HOME="", START_DT="05/02/2011")),
+            rows=n,
+            quarantined={1: ("grain_unique:row",), 2: ("grain_unique:row",)},
+        ),
+    ]
+
+
+def _dceo_cases() -> list[Case]:
+    """The DCEO delivery's own faults: its CamelCase header, the ISO-8601 timestamps,
+    DCEO's PascalCase codes, dollars with cents, commas inside addresses."""
+    d, n = DCEO, len(DCEO_ROWS)
+    upper = ",".join(c.upper() for c in DCEO.columns)
+    return [
+        Case("dceo_valid", "DCEO: unchanged delivery (CamelCase, ISO-8601)", d, dceo(), rows=n),
+        Case(
+            "dceo_bom",
+            "DCEO: a UTF-8 byte-order mark before the header (a spreadsheet's export)",
+            d,
+            b"\xef\xbb\xbf" + dceo(),
+            rows=n,
+        ),
+        Case("dceo_crlf", "DCEO: CRLF line ends", d, dceo(eol="\r\n"), rows=n),
+        Case(
+            "dceo_header_upper_case",
+            "DCEO: the header in upper case (PROGRAMAREA, CLIENTID...)",
+            d,
+            dceo(header=upper),
+            error="header:renamed",
+        ),
+        Case(
+            "dceo_timestamp_space",
+            "DCEO: StartDateTime 2023-11-04 09:15:00 (a space, not T)",
+            d,
+            dceo(dceo_edit(0, StartDateTime="2023-11-04 09:15:00")),
+            rows=n,
+            quarantined={1: ("date_format:StartDateTime",)},
+        ),
+        Case(
+            "dceo_timestamp_zone",
+            "DCEO: StartDateTime 2023-11-06T14:02:00Z (a UTC designator)",
+            d,
+            dceo(dceo_edit(2, StartDateTime="2023-11-06T14:02:00Z")),
+            rows=n,
+            quarantined={3: ("date_format:StartDateTime",)},
+        ),
+        Case(
+            "dceo_exit_date_only",
+            "DCEO: EndDateTime 2016-07-30 (a date without its time)",
+            d,
+            dceo(dceo_edit(3, EndDateTime="2016-07-30")),
+            rows=n,
+            quarantined={4: ("date_format:EndDateTime",)},
+        ),
+        Case(
+            "dceo_no_such_day",
+            "DCEO: StartDateTime 2023-11-31T09:15:00",
+            d,
+            dceo(dceo_edit(1, StartDateTime="2023-11-31T09:15:00")),
+            rows=n,
+            quarantined={2: ("date_value:StartDateTime",)},
+        ),
+        Case(
+            "dceo_staged_code",
+            "DCEO: HeatingSource NATURAL_GAS (the enclave's code, not DCEO's NaturalGas)",
+            d,
+            dceo(dceo_edit(0, HeatingSource="NATURAL_GAS")),
+            rows=n,
+            quarantined={1: ("code:HeatingSource",)},
+        ),
+        Case(
+            "dceo_benefit_whole_dollars",
+            "DCEO: BenefitAmount 455 (no cents)",
+            d,
+            dceo(dceo_edit(2, BenefitAmount="455")),
+            rows=n,
+            quarantined={3: ("format:BenefitAmount",)},
+        ),
+        Case(
+            "dceo_quoted_comma",
+            "DCEO: a comma inside StreetAddress, the field quoted",
+            d,
+            dceo(dceo_edit(2, StreetAddress='"412 OAK AVE, APT 2"')),
+            rows=n,
+        ),
+        Case(
+            "dceo_stray_comma",
+            "DCEO: a comma inside StreetAddress, unquoted",
+            d,
+            dceo(dceo_edit(2, StreetAddress="412 OAK AVE, APT 2")),
+            rows=n,
+            quarantined={3: ("field_count:row",)},
+        ),
+        Case(
+            "dceo_grain_conflict",
+            "DCEO: two differing rows share ProgramArea, ClientId and StartDateTime",
+            d,
+            dceo(dceo_edit(1, ClientId="D06915914")),
+            rows=n,
+            quarantined={1: ("grain_unique:row",), 2: ("grain_unique:row",)},
+        ),
+    ]
+
+
+def _ides_ui_cases() -> list[Case]:
+    """The UI claims delivery's own faults: its implied-decimal amounts, zero-padded
+    numbers, CCYYMMDD dates, claim system codes."""
+    d, n = IDES_UI, len(IDES_UI_ROWS)
+    return [
+        Case(
+            "ides_ui_valid",
+            "IDES UI: unchanged delivery (fixed-width, implied decimals)",
+            d,
+            ides_ui(),
+            rows=n,
+        ),
+        Case(
+            "ides_ui_wba_with_point",
+            "IDES UI: WBA 0456.00 (a decimal point where it is implied)",
+            d,
+            ides_ui(ides_ui_edit(0, WBA="0456.00")),
+            rows=n,
+            quarantined={1: ("format:WBA",)},
+        ),
+        Case(
+            "ides_ui_wba_space_padded",
+            "IDES UI: WBA 31200 padded with spaces, not zeros",
+            d,
+            ides_ui(ides_ui_edit(1, WBA="  31200")),
+            rows=n,
+            quarantined={2: ("format:WBA",)},
+        ),
+        Case(
+            "ides_ui_weeks_one_digit",
+            "IDES UI: WKS_CLMD 9 (one digit, space-padded)",
+            d,
+            ides_ui(ides_ui_edit(2, WKS_CLMD=" 9")),
+            rows=n,
+            quarantined={3: ("format:WKS_CLMD",)},
+        ),
+        Case(
+            "ides_ui_dob_mmddyyyy",
+            "IDES UI: CLMT_DOB 02211979 (MMDDYYYY, not CCYYMMDD)",
+            d,
+            ides_ui(ides_ui_edit(3, CLMT_DOB="02211979")),
+            rows=n,
+            quarantined={4: ("date_value:CLMT_DOB",)},
+        ),
+        Case(
+            "ides_ui_byb_no_such_day",
+            "IDES UI: BYB_DT 20190230",
+            d,
+            ides_ui(ides_ui_edit(1, BYB_DT="20190230")),
+            rows=n,
+            quarantined={2: ("date_value:BYB_DT",)},
+        ),
+        Case(
+            "ides_ui_unknown_program",
+            "IDES UI: PGM UCF (federal employees' UI, not in the extract)",
+            d,
+            ides_ui(ides_ui_edit(2, PGM="UCF")),
+            rows=n,
+            quarantined={3: ("code:PGM",)},
+        ),
+        Case(
+            "ides_ui_state_lower_case",
+            "IDES UI: STATE il",
+            d,
+            ides_ui(ides_ui_edit(0, STATE="il")),
+            rows=n,
+            quarantined={1: ("format:STATE",)},
+        ),
+        Case(
+            "ides_ui_address_overflow",
+            "IDES UI: ADDR_LINE 31 characters (every field after it shifted)",
+            d,
+            ides_ui(ides_ui_edit(0, ADDR_LINE="1234 N MILWAUKEE AVENUE APT 2RR")),
+            rows=n,
+            quarantined={1: ("line_length:row",)},
+        ),
+        Case(
+            "ides_ui_grain_conflict",
+            "IDES UI: two differing claims share CLMT_SSN and BYB_DT",
+            d,
+            ides_ui(ides_ui_edit(1, CLMT_SSN="318441234", BYB_DT="20200329")),
             rows=n,
             quarantined={1: ("grain_unique:row",), 2: ("grain_unique:row",)},
         ),

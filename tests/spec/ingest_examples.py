@@ -26,6 +26,8 @@ def _walk(items, seed: int) -> str:
     for op, arg in items:
         if op is C.LITERAL:
             out.append(chr(arg))
+        elif op is C.NOT_LITERAL:  # [^,]: any letter but that one
+            out.append("B" if chr(arg) == "A" else "A")
         elif op is C.IN:
             out.append(_pick(arg, seed + len(out)))
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
@@ -90,6 +92,9 @@ def render(contract: Contract, table: list[list[str]]) -> bytes:
 
 
 def free_text_column(contract: Contract) -> str:
-    """A column with no value check (a name), where any text is valid."""
+    """A column with no value check (a name), where any text is valid; else a whole-name
+    column (IDVA's ``LAST, FIRST MIDDLE``), where any text with a comma after the surname is."""
     schema = contract.raw.to_schema()
-    return next(c for c in contract.columns if set(schema.columns[c].metadata or {}) <= {"width"})
+    free = [c for c in contract.columns if set(schema.columns[c].metadata or {}) <= {"width"}]
+    whole = [c for c in contract.columns if "LAST, FIRST" in schema.columns[c].description]
+    return (free or whole)[0]

@@ -158,6 +158,141 @@ def test_djj_stays_become_custody_spells_events_and_panel_flags():
     validate("person_quarters", panel)
 
 
+def _dceo_row(pid: str, program: str, start: date, **content) -> dict:
+    fields = {
+        "case_id": None, "relationship": None, "program_year": None, "household_size": None,
+        "benefit_amount": None, "heating_source": None, "funding_stream": None,
+        "exit_reason": None, "credential": None, "end_date": None, "county_fips": "17031",
+    }  # fmt: skip
+    return base_row("dceo", pid, program=program, start_date=start, **{**fields, **content})
+
+
+def test_dceo_records_become_energy_and_training_spells_events_and_panel_flags():
+    """A LIHEAP application covers its household to the end of the program year (30
+    September; a row without one, to the end of the year its application falls in); a
+    WIOA enrolment runs to its exit (an open one to the window's end) and gives
+    enrolment and exit events; each program has its own panel flag."""
+    dceo = frame(
+        [_dceo_row("g", "LIHEAP", D(2024, 2, 10), case_id="m", relationship="APPLICANT"),
+         _dceo_row("h", "LIHEAP", D(2023, 11, 4), case_id="k", relationship="GRANDCHILD",
+                   program_year=2024, household_size=3, benefit_amount=612.0,
+                   heating_source="NATURAL_GAS"),
+         _dceo_row("h", "WIOA", D(2024, 2, 5), end_date=D(2024, 5, 20), funding_stream="YOUTH",
+                   exit_reason="COMPLETED", credential="SECONDARY_EQUIVALENCY"),
+         _dceo_row("h", "WIOA", D(2024, 11, 12), funding_stream="ADULT")]
+    )  # fmt: skip
+    base = {"dceo": dceo}
+    spells = program_spells(base, gap_months=1, window_end=D(2024, 12, 31))
+    assert spells.select("pid", "program", "agency", "start", "end").rows() == [
+        ("g", "LIHEAP", "dceo", D(2024, 2, 10), D(2024, 9, 30)),
+        ("h", "LIHEAP", "dceo", D(2023, 11, 4), D(2024, 9, 30)),
+        ("h", "WIOA", "dceo", D(2024, 2, 5), D(2024, 5, 20)),
+        ("h", "WIOA", "dceo", D(2024, 11, 12), D(2024, 12, 31)),
+    ]
+    events = build_events(base, pl.DataFrame(schema={"child_pid": pl.String,
+                                                     "parent_pid": pl.String}))  # fmt: skip
+    assert events.select("event", "date", "agency").rows() == [
+        ("WIOA_ENROLMENT", D(2024, 2, 5), "dceo"),
+        ("WIOA_EXIT", D(2024, 5, 20), "dceo"),
+        ("WIOA_ENROLMENT", D(2024, 11, 12), "dceo"),
+    ]
+    panel = build_panel(spells, base)
+    flags = panel.filter(pl.col("pid") == "h").select("year", "quarter", "liheap", "wioa")
+    assert flags.rows() == [
+        (2023, 4, True, False),
+        (2024, 1, True, True),
+        (2024, 2, True, True),
+        (2024, 3, True, False),
+        (2024, 4, False, True),
+    ]
+    assert panel.filter(pl.col("pid") == "g").get_column("quarter").to_list() == [1, 2, 3]
+    validate("program_spells", spells)
+    validate("life_events", events)
+    validate("person_quarters", panel)
+
+
+def _idva_row(pid: str, benefit: str, start: date, end: date | None, **content) -> dict:
+    fields = {
+        "claim_type": None, "home": None, "disposition": None, "branch": "NAVY",
+        "service_entry": D(1966, 9, 12), "service_release": D(1970, 9, 11),
+        "discharge_character": "HONORABLE", "county_fips": "17001",
+    }  # fmt: skip
+    return base_row("idva", pid, benefit=benefit, benefit_start=start, benefit_end=end,
+                    **{**fields, **content})  # fmt: skip
+
+
+def test_idva_records_become_claim_and_home_spells_events_and_panel_flags():
+    """A claim covers filing to decision, a veterans' home stay admission to discharge (an
+    open one to the window's end); the DD-214 release is one MILITARY_DISCHARGE however
+    many records repeat it; each program has its own panel flag."""
+    idva = frame(
+        [_idva_row("v", "CLAIM", D(2015, 3, 2), D(2015, 8, 20), claim_type="PENSION",
+                   disposition="GRANTED"),
+         _idva_row("v", "HOME", D(2016, 1, 5), None, home="QCY")]
+    )  # fmt: skip
+    base = {"idva": idva}
+    spells = program_spells(base, gap_months=1, window_end=D(2016, 6, 30))
+    assert spells.select("program", "agency", "start", "end").rows() == [
+        ("VETERANS_CLAIM", "idva", D(2015, 3, 2), D(2015, 8, 20)),
+        ("VETERANS_HOME", "idva", D(2016, 1, 5), D(2016, 6, 30)),
+    ]
+    events = build_events(base, pl.DataFrame(schema={"child_pid": pl.String,
+                                                     "parent_pid": pl.String}))  # fmt: skip
+    assert events.select("event", "date", "agency").rows() == [
+        ("MILITARY_DISCHARGE", D(1970, 9, 11), "idva"),
+        ("VETERANS_HOME_ADMISSION", D(2016, 1, 5), "idva"),
+    ]
+    panel = build_panel(spells, base)
+    flags = panel.select("year", "quarter", "veterans_claim", "veterans_home").rows()
+    assert flags == [
+        (2015, 1, True, False),
+        (2015, 2, True, False),
+        (2015, 3, True, False),
+        (2016, 1, False, True),
+        (2016, 2, False, True),
+    ]
+    validate("program_spells", spells)
+    validate("life_events", events)
+    validate("person_quarters", panel)
+
+
+def test_ui_claims_become_claim_spells_events_and_panel_flags():
+    """A UI claim covers its waiting week and the weeks claimed after it (none claimed:
+    the waiting week alone), gives a UI_CLAIM event on the benefit year's first day, and
+    its own panel flag."""
+    ides_ui = frame(
+        [base_row("ides_ui", "u", benefit_year_begin=D(2020, 3, 29), program="UI",
+                  separation_reason="LACK_OF_WORK", weekly_benefit=456.0, weeks_claimed=14,
+                  weeks_paid=14, county_fips="17031"),
+         base_row("ides_ui", "u", benefit_year_begin=D(2021, 6, 27), program="UI",
+                  separation_reason="VOLUNTARY_QUIT", weekly_benefit=456.0, weeks_claimed=0,
+                  weeks_paid=0, county_fips="17031")]
+    ).with_columns(pl.col("weeks_claimed", "weeks_paid").cast(pl.Int8))  # fmt: skip
+    base = {"ides_ui": ides_ui}
+    spells = program_spells(base, gap_months=1, window_end=D(2021, 12, 31))
+    assert spells.select("program", "agency", "start", "end").rows() == [
+        ("UI_CLAIM", "ides_ui", D(2020, 3, 29), D(2020, 7, 11)),
+        ("UI_CLAIM", "ides_ui", D(2021, 6, 27), D(2021, 7, 3)),
+    ]
+    events = build_events(base, pl.DataFrame(schema={"child_pid": pl.String,
+                                                     "parent_pid": pl.String}))  # fmt: skip
+    assert events.select("event", "date", "agency").rows() == [
+        ("UI_CLAIM", D(2020, 3, 29), "ides_ui"),
+        ("UI_CLAIM", D(2021, 6, 27), "ides_ui"),
+    ]
+    panel = build_panel(spells, base)
+    assert panel.select("year", "quarter", "ui_claim", "employed").rows() == [
+        (2020, 1, True, False),
+        (2020, 2, True, False),
+        (2020, 3, True, False),
+        (2021, 2, True, False),
+        (2021, 3, True, False),
+    ]
+    validate("program_spells", spells)
+    validate("life_events", events)
+    validate("person_quarters", panel)
+
+
 def test_all_tables_validate_and_persons_summarise_records():
     hfs = frame(
         [base_row("hfs", "a", 0.9, elig_start=D(2019, 1, 1), elig_end=D(2019, 6, 30),

@@ -144,6 +144,69 @@ VALID: dict[str, dict[str, str | None]] = {
         "REL_RSN": None,
         "CNTY": "031",
     },
+    "dceo": {
+        "ProgramArea": "LIHEAP",
+        "ClientId": "D06915914",
+        "ApplicationId": "LH2024000123",
+        "RelationshipToApplicant": "Grandchild",
+        "FirstName": "Mía",
+        "MiddleName": None,
+        "LastName": "Peña",
+        "Suffix": None,
+        "DateOfBirth": "2016-02-29",
+        "Gender": "Female",
+        "Ssn": None,
+        "StreetAddress": "9071 CENTER ST APT 3",
+        "City": "CICERO",
+        "Zip": "60804",
+        "StartDateTime": "2023-11-04T09:15:00",
+        "EndDateTime": None,
+        "ProgramYear": "2024",
+        "HouseholdSize": "4",
+        "BenefitAmount": "612.00",
+        "HeatingSource": "NaturalGas",
+        "FundingStream": None,
+        "ExitReason": None,
+        "CredentialType": None,
+    },
+    "idva": {
+        "CLIENT_NO": "V00012345",
+        "SSN": "318441234",
+        "VET_NAME": "KOWALSKI, ANNA MARIE",
+        "SFX": None,
+        "SVC_NAME": "NOWAK, ANNA MARIE",
+        "DOB": "03/14/1948",
+        "SEX": "F",
+        "ZIP": "60601",
+        "BRANCH": "A",
+        "EOD_DT": "19670612",
+        "RAD_DT": "19690611",
+        "CHAR_SVC": "HON",
+        "SVC_TYPE": "CL",
+        "CLAIM_TYPE": "COMP",
+        "HOME": None,
+        "START_DT": "05/02/2011",
+        "END_DT": "11/30/2011",
+        "DISP": "GR",
+    },
+    "ides_ui": {
+        "CLMT_SSN": "318441234",
+        "CLMT_LAST": "NOWAK",
+        "CLMT_FIRST": "ANNA",
+        "CLMT_MI": "M",
+        "CLMT_DOB": "19700314",
+        "CLMT_SEX": "F",
+        "ADDR_LINE": "1234 N MILWAUKEE AVE APT 2",
+        "CITY": "CHICAGO",
+        "STATE": "IL",
+        "ZIP": "60622",
+        "BYB_DT": "20200329",
+        "PGM": "UI",
+        "SEP_RSN": "LW",
+        "WBA": "0045600",
+        "WKS_CLMD": "14",
+        "WKS_PAID": "14",
+    },
 }
 
 #: (agency, column, bad value, expected reason code)
@@ -193,6 +256,57 @@ BAD = [
     ("djj", "FACILITY", "VAL", "code:FACILITY"),
     ("djj", "REL_RSN", "XX", "code:REL_RSN"),
     ("djj", "CNTY", "17031", "format:CNTY"),
+    ("dceo", "ProgramArea", "Liheap", "code:ProgramArea"),
+    ("dceo", "ClientId", "06915914", "format:ClientId"),
+    ("dceo", "ApplicationId", "LH-2024-000123", "format:ApplicationId"),
+    ("dceo", "RelationshipToApplicant", "GRANDCHILD", "code:RelationshipToApplicant"),
+    ("dceo", "DateOfBirth", "02/29/2016", "date_format:DateOfBirth"),
+    ("dceo", "DateOfBirth", "2015-02-29", "date_value:DateOfBirth"),
+    ("dceo", "Gender", "F", "code:Gender"),
+    ("dceo", "Ssn", "318-44-1234", "format:Ssn"),
+    ("dceo", "StartDateTime", "2023-11-04", "date_format:StartDateTime"),
+    ("dceo", "StartDateTime", "2023-11-04 09:15:00", "date_format:StartDateTime"),
+    ("dceo", "StartDateTime", "2023-11-31T09:15:00", "date_value:StartDateTime"),
+    ("dceo", "StartDateTime", None, "not_nullable:StartDateTime"),
+    ("dceo", "EndDateTime", "1989-06-30T00:00:00", "date_value:EndDateTime"),
+    ("dceo", "ProgramYear", "24", "format:ProgramYear"),
+    ("dceo", "HouseholdSize", "0", "format:HouseholdSize"),
+    ("dceo", "BenefitAmount", "612", "format:BenefitAmount"),
+    ("dceo", "HeatingSource", "Gas", "code:HeatingSource"),
+    ("dceo", "FundingStream", "DW", "code:FundingStream"),
+    ("dceo", "ExitReason", "Employed", "code:ExitReason"),
+    ("dceo", "CredentialType", "GED", "code:CredentialType"),
+    ("idva", "CLIENT_NO", "00012345", "format:CLIENT_NO"),
+    ("idva", "SSN", "318-44-1234", "format:SSN"),
+    ("idva", "VET_NAME", "KOWALSKI ANNA", "format:VET_NAME"),
+    ("idva", "VET_NAME", "ANNA KOWALSKI, JR, X", "format:VET_NAME"),
+    ("idva", "SVC_NAME", "NOWAK,ANNA", "format:SVC_NAME"),
+    ("idva", "DOB", "1948-03-14", "date_format:DOB"),
+    ("idva", "EOD_DT", "06/12/1967", "date_format:EOD_DT"),
+    ("idva", "RAD_DT", "19690631", "date_value:RAD_DT"),
+    ("idva", "START_DT", None, "not_nullable:START_DT"),
+    ("idva", "START_DT", "05/02/1985", "date_value:START_DT"),
+    ("idva", "BRANCH", "USAF", "code:BRANCH"),
+    ("idva", "CHAR_SVC", "HD", "code:CHAR_SVC"),
+    ("idva", "SVC_TYPE", "VA", "code:SVC_TYPE"),
+    ("idva", "CLAIM_TYPE", "DIC", "code:CLAIM_TYPE"),
+    ("idva", "HOME", "ELG", "code:HOME"),
+    ("idva", "DISP", "AP", "code:DISP"),
+    ("idva", "SEX", "U", "code:SEX"),
+    ("ides_ui", "CLMT_SSN", None, "not_nullable:CLMT_SSN"),
+    ("ides_ui", "CLMT_SSN", "31844123", "format:CLMT_SSN"),
+    ("ides_ui", "CLMT_DOB", "03141970", "date_value:CLMT_DOB"),
+    ("ides_ui", "CLMT_DOB", "70-03-14", "date_format:CLMT_DOB"),
+    ("ides_ui", "BYB_DT", "20200230", "date_value:BYB_DT"),
+    ("ides_ui", "BYB_DT", "19850329", "date_value:BYB_DT"),
+    ("ides_ui", "PGM", "UCF", "code:PGM"),
+    ("ides_ui", "SEP_RSN", "XX", "code:SEP_RSN"),
+    ("ides_ui", "WBA", "456.00", "format:WBA"),
+    ("ides_ui", "WBA", "45600", "format:WBA"),
+    ("ides_ui", "WKS_CLMD", "7", "format:WKS_CLMD"),
+    ("ides_ui", "STATE", "Il", "format:STATE"),
+    ("ides_ui", "CLMT_MI", "1", "format:CLMT_MI"),
+    ("ides_ui", "ADDR_LINE", "A" * 31, "width:ADDR_LINE"),
 ]
 
 
@@ -256,7 +370,9 @@ def test_grain_allows_exact_repeats_but_not_conflicting_rows(agency):
     contract = contracts.get(agency)
     row = VALID[agency]
     assert reasons(agency, frame(agency, row, row)) == set()
-    first = next(c for c in contract.columns if any(n in c.upper() for n in ("FIRST", "FNAME")))
+    # a first-name column, or a whole-name one (IDVA's LAST, FIRST MIDDLE)
+    names = [c for c in contract.columns if any(n in c.upper() for n in ("FIRST", "FNAME"))]
+    first = (names or [c for c in contract.columns if c.upper().endswith("_NAME")])[0]
     conflicting = {**row, first: row[first] + "X"}
     assert GRAIN_CHECK in {
         r.split(":")[0] for r in reasons(agency, frame(agency, row, conflicting))
@@ -295,6 +411,96 @@ def test_djj_values_are_parsed_from_its_formats():
     assert staged["sex"] is None and staged["ssn"] is None and staged["county_fips"] is None
 
 
+def test_idva_values_are_parsed_from_its_formats():
+    """The one-field names (now, and at discharge as the alias where it differs), the
+    DD-214 dates (YYYYMMDD) beside the MM/DD/YYYY ones, the codes."""
+    ids, content = contracts.get("idva").standardise(
+        frame("idva", VALID["idva"]).with_columns(record_key=pl.lit("idva-000000001")).lazy()
+    )
+    staged = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert (staged["last_name"], staged["first_name"], staged["middle_name"]) == (
+        "KOWALSKI", "ANNA", "MARIE",
+    )  # fmt: skip
+    assert staged["alias_last_name"] == "NOWAK" and staged["alias_first_name"] is None
+    assert str(staged["dob"]) == "1948-03-14" and str(staged["seen"]) == "2011-05-02"
+    assert str(staged["service_entry"]) == "1967-06-12"
+    assert str(staged["service_release"]) == "1969-06-11"
+    assert (staged["benefit"], staged["claim_type"], staged["disposition"]) == (
+        "CLAIM", "COMPENSATION", "GRANTED",
+    )  # fmt: skip
+    assert staged["branch"] == "ARMY" and staged["discharge_character"] == "HONORABLE"
+    stay = {**VALID["idva"], "VET_NAME": "NOWAK, ANNA", "SVC_NAME": "NOWAK, ANNA",
+            "SVC_TYPE": "VH", "CLAIM_TYPE": None, "HOME": "QCY", "END_DT": None,
+            "DISP": None}  # fmt: skip
+    ids, content = contracts.get("idva").standardise(
+        frame("idva", stay).with_columns(record_key=pl.lit("idva-000000002")).lazy()
+    )
+    staged = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert staged["middle_name"] is None and staged["alias_last_name"] is None
+    assert (staged["benefit"], staged["home"], staged["benefit_end"]) == ("HOME", "QCY", None)
+
+
+def _dceo_staged(row: dict) -> dict:
+    ids, content = contracts.get("dceo").standardise(
+        frame("dceo", row).with_columns(record_key=pl.lit("dceo-000000001")).lazy()
+    )
+    return {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+
+
+def test_dceo_liheap_member_is_parsed_from_its_formats():
+    """A LIHEAP member: the timestamp's date, the ISO birth date, PascalCase codes, the
+    application number as the household's case, the household's address and ZIP."""
+    staged = _dceo_staged(VALID["dceo"])
+    assert str(staged["seen"]) == "2023-11-04" and str(staged["start_date"]) == "2023-11-04"
+    assert str(staged["dob"]) == "2016-02-29" and staged["sex"] == "F"
+    assert staged["first_name"] == "Mía" and staged["ssn"] is None
+    assert staged["agency_id"] == "D06915914" and staged["case_id"] == "LH2024000123"
+    assert staged["street_address"] == "9071 CENTER ST APT 3" and staged["zip"] == "60804"
+    assert staged["program"] == "LIHEAP" and staged["relationship"] == "GRANDCHILD"
+    assert (staged["program_year"], staged["household_size"]) == (2024, 4)
+    assert staged["benefit_amount"] == 612.0 and staged["heating_source"] == "NATURAL_GAS"
+    assert staged["end_date"] is None and staged["funding_stream"] is None
+
+
+def test_dceo_wioa_enrolment_is_parsed_from_its_formats():
+    """A WIOA enrolment: start and exit timestamps, funding stream, exit reason,
+    credential; no household fields; Unknown gender stages as null."""
+    row = {
+        **VALID["dceo"],
+        "ProgramArea": "WIOA", "ApplicationId": None, "RelationshipToApplicant": None,
+        "DateOfBirth": "1969-05-30", "Gender": "Unknown", "Ssn": "350402803",
+        "StartDateTime": "2015-07-30T16:21:00", "EndDateTime": "2016-06-05T00:00:00",
+        "ProgramYear": None, "HouseholdSize": None, "BenefitAmount": None,
+        "HeatingSource": None, "FundingStream": "DislocatedWorker", "ExitReason": "Completed",
+        "CredentialType": "OccupationalLicense",
+    }  # fmt: skip
+    assert reasons("dceo", frame("dceo", row)) == set()
+    staged = _dceo_staged(row)
+    assert staged["program"] == "WIOA" and staged["case_id"] is None
+    assert str(staged["start_date"]) == "2015-07-30" and str(staged["end_date"]) == "2016-06-05"
+    assert staged["funding_stream"] == "DISLOCATED_WORKER" and staged["sex"] is None
+    assert staged["exit_reason"] == "COMPLETED"
+    assert staged["credential"] == "OCCUPATIONAL_LICENSE" and staged["ssn"] == "350402803"
+    assert staged["program_year"] is None and staged["benefit_amount"] is None
+
+
+def test_ides_ui_values_are_parsed_from_its_formats():
+    """CCYYMMDD dates, the weekly benefit in cents with the decimal point implied, the
+    zero-padded weeks, the address and date of birth the wage records lack."""
+    ids, content = contracts.get("ides_ui").standardise(
+        frame("ides_ui", VALID["ides_ui"])
+        .with_columns(record_key=pl.lit("ides_ui-000000001"))
+        .lazy()
+    )
+    staged = {**ids.collect().row(0, named=True), **content.collect().row(0, named=True)}
+    assert str(staged["dob"]) == "1970-03-14" and str(staged["seen"]) == "2020-03-29"
+    assert staged["street_address"] == "1234 N MILWAUKEE AVE APT 2" and staged["zip"] == "60622"
+    assert staged["weekly_benefit"] == 456.0
+    assert (staged["weeks_claimed"], staged["weeks_paid"]) == (14, 14)
+    assert (staged["program"], staged["separation_reason"]) == ("UI", "LACK_OF_WORK")
+    assert staged["agency_id"] is None
+
+
 def test_every_contract_declares_its_timeline_and_label():
     """What the analytic tables and studies read from a contract (programs, life events,
     reference date, report label) is declared on every registered contract, and its
@@ -306,7 +512,7 @@ def test_every_contract_declares_its_timeline_and_label():
         assert covers == bool(contract.timeline.programs), agency
 
 
-@pytest.mark.parametrize("agency", ["aging", "ides"])
+@pytest.mark.parametrize("agency", ["aging", "ides", "ides_ui"])
 def test_fixed_width_parse_round_trips_a_line(agency):
     contract = contracts.get(agency)
     assert len(contract.widths) == len(contract.columns)

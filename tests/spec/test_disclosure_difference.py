@@ -79,3 +79,42 @@ def test_overlapping_groups_publish_no_total():
     table = proportions(_groups((40, 100), (30, 100)), "g", "e", total=False, min_cell=11)
     assert table.frame.get_column("g").to_list() == ["a", "b"]
     assert table.reasons.get_column("g").to_list() == ["a", "b"]
+
+
+# ------------------------------------------------------------ a difference of means
+
+
+def _values(a: list[float], b: list[float]) -> pl.DataFrame:
+    return pl.DataFrame({"g": ["a"] * len(a) + ["b"] * len(b), "v": a + b})
+
+
+def test_mean_difference_from_the_published_means_and_intervals():
+    """The difference row: a's mean minus b's, the half-width the root of the sum of the
+    squared published half-widths, persons both groups'."""
+    from enclave.disclosure import mean_difference
+
+    a, b = [1.0, 0.5, 0.75, 0.25] * 10, [0.0, 0.25, 0.5, 0.25] * 12
+    table = mean_difference(_values(a, b), "g", "v", group="a", reference="b", min_cell=11)
+    rows = {r["g"]: r for r in table.frame.iter_rows(named=True)}
+    row, ra, rb = rows[difference_label("a", "b")], rows["a"], rows["b"]
+    assert row["mean"] == pytest.approx(sum(a) / len(a) - sum(b) / len(b))
+    half = ((ra["upper"] - ra["mean"]) ** 2 + (rb["upper"] - rb["mean"]) ** 2) ** 0.5
+    assert (row["lower"], row["upper"]) == pytest.approx((row["mean"] - half, row["mean"] + half))
+    assert row["persons"] == 88 and "difference_from_published_means" in table.passed
+
+
+def test_a_small_group_hides_the_mean_difference(tmp_path):
+    """Five values in b: b's mean is suppressed, and so is the difference; the checker
+    passes the table."""
+    from enclave.disclosure import mean_difference
+
+    table = mean_difference(_values([0.5, 1.0] * 20, [0.0, 0.25, 0.5, 0.75, 1.0]), "g", "v",
+                            group="a", reference="b", min_cell=11)  # fmt: skip
+    row = table.frame.filter(pl.col("g") == difference_label("a", "b")).row(0, named=True)
+    assert row["mean"] is None and row["lower"] is None and row["persons"] is None
+    with pytest.raises(DisclosureError):
+        mean_difference(_values([0.5] * 20, [0.0] * 20), "g", "v", group="a", reference="c",
+                        min_cell=11)  # fmt: skip
+    table.write_csv(tmp_path / "tables" / "mean_difference.csv")
+    report = checker.check(tmp_path, DisclosureRules(min_cell=11, min_group=11))
+    assert report.passed, [str(f) for f in report.findings]

@@ -182,6 +182,16 @@ def test_share_of_the_quarters_after_the_exit_quarter():
     assert eight.get_column("employed").to_list() == [3 / 8]
 
 
+def test_the_second_year_after_the_exit_skips_the_first():
+    """Quarters 5-8 after the exit quarter: only 2021 Q2 of them worked."""
+    second = cohorts.quarters_after(cohort_one(), panel_of(PANEL), n=8, skip=4).collect()
+    assert second.get_column("employed").to_list() == [1 / 4]
+    fifth = cohorts.quarters_after(cohort_one(), panel_of(PANEL), n=5, skip=4).collect()
+    assert fifth.get_column("employed").to_list() == [1.0]
+    with pytest.raises(ValueError, match="after the skipped"):
+        cohorts.quarters_after(cohort_one(), panel_of(PANEL), n=4, skip=4)
+
+
 def test_follow_up_past_coverage_is_dropped_and_counted():
     cohort = cohort_one()
     kw = {"n": 4, "coverage_start": "2000-01-01"}

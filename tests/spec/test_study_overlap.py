@@ -88,6 +88,24 @@ def test_agencies_are_counted_once_and_in_agreement_order():
     }
 
 
+def test_two_extracts_of_one_agency_count_as_one_agency():
+    """Employment Security delivers wage records and UI claims: a person with both touched
+    one agency, though both programs show in the combination."""
+    sp = spells(
+        ("a", "EMPLOYMENT", "ides", D(2019, 1, 1), D(2019, 3, 31), 1.0),
+        ("a", "UI_CLAIM", "ides_ui", D(2019, 4, 7), D(2019, 6, 29), 1.0),
+        ("a", "MEDICAID", "hfs", D(2019, 5, 1), D(2019, 9, 30), 1.0),
+    )
+    out = overlap.agencies_touched(sp, NO_EVENTS, persons(), YEAR, 0.9).collect()
+    assert out.row(0, named=True) == {
+        "pid": "a",
+        "agencies": ["hfs", "ides", "ides_ui"],
+        "n_agencies": 2,
+        "combination": "Medicaid + Wages + Unemployment insurance",
+    }
+    assert overlap.agency_count_levels()[-1] == len(overlap.AGENCIES) - 1
+
+
 def test_vital_events_count_for_idph_in_the_period_only():
     sp = spells(("a", "MEDICAID", "hfs", D(2019, 1, 1), D(2019, 3, 31), 1.0))
     ev = events(
@@ -121,7 +139,9 @@ def test_distribution_counts_persons_by_number_of_agencies():
     )
     t = overlap.agencies_touched(spells(*rows), NO_EVENTS, persons(), YEAR, 0.9)
     table = overlap.distribution(t, min_cell=10)
-    assert table.cells.get_column("n").to_list() == [12, 15, 0, 0, 0, 0, 0, 0, 0]
+    # one level per number of agencies a person can touch: 1 to every agency there is
+    levels = overlap.agency_count_levels()
+    assert table.cells.get_column("n").to_list() == [12, 15] + [0] * (len(levels) - 2)
     assert table.value(n_agencies="Total") == 27
 
 

@@ -49,8 +49,10 @@ def test_the_agreement_has_the_thirteen_parties_and_three_purposes():
     assert set(terms.parties) == PARTIES and terms.purposes == PURPOSES
     assert terms.operator == "doit"
     assert terms.datasets == {a: a for a in ("hfs", "idhs", "aging", "dcfs", "isbe", "ides",
-                                             "idoc", "idph", "djj")}  # fmt: skip
-    for code in ("dceo", "idva", "cms", "doit"):
+                                             "idoc", "idph", "djj", "idva", "dceo")} | {
+        "ides_ui": "ides"  # a party's second dataset: UI claims beside the wage records
+    }  # fmt: skip
+    for code in ("cms", "doit"):
         assert terms.parties[code].datasets == ()
 
 

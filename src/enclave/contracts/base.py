@@ -274,6 +274,9 @@ def key_prefix(agency: str, month: str | None = None) -> str:
 
 #: strftime directive -> regex, for the shape check of a date column
 _DATE_PARTS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%b": r"[A-Z]{3}"}
+#: the time of a timestamp (ISO-8601 ``2023-11-04T09:15:00``): checked for shape only,
+#: the date part is what a record keeps
+_DATE_PARTS |= {"%H": r"\d{2}", "%M": r"\d{2}", "%S": r"\d{2}"}
 
 
 def date_regex(fmt: str) -> str:

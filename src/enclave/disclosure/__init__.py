@@ -9,7 +9,8 @@ The whole design is in ``docs/disclosure.md``. In short:
 - **Safe helpers** apply them and return objects that carry a *certificate*
   (:mod:`~enclave.disclosure.safe`): count tables (:func:`protect_1d`,
   :func:`protect_2d`, with secondary suppression and rounding), magnitudes
-  (:func:`magnitude_table`, :func:`percentiles`), rates (:func:`proportions`) and
+  (:func:`magnitude_table`, :func:`percentiles`, means and their differences:
+  :func:`mean_table`, :func:`mean_difference`), rates (:func:`proportions`) and
   their differences (:func:`share_difference`), survival curves
   (:func:`survival_table`), figures (:func:`bar_chart`, :func:`histogram`,
   :func:`survival_plot`, :func:`rate_plot`, :func:`figure_of`) and
@@ -51,7 +52,13 @@ from enclave.disclosure.charts import (
     rate_plot,
     survival_plot,
 )
-from enclave.disclosure.magnitude import SafeMagnitude, magnitude_table, mean_table, percentiles
+from enclave.disclosure.magnitude import (
+    SafeMagnitude,
+    magnitude_table,
+    mean_difference,
+    mean_table,
+    percentiles,
+)
 from enclave.disclosure.rates import SafeRates, proportions, share_difference
 from enclave.disclosure.rules import DisclosureError
 from enclave.disclosure.suppression import (
@@ -87,6 +94,7 @@ __all__ = [
     "joint_disclosures",
     "magnitude_table",
     "margins_agree",
+    "mean_difference",
     "mean_table",
     "next_complement",
     "percentiles",

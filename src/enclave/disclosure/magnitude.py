@@ -580,3 +580,77 @@ def mean_table(
         token=_MINT,
         stat="mean",
     )
+
+
+def mean_difference(
+    frame: pl.DataFrame | pl.LazyFrame,
+    by: str,
+    value: str,
+    *,
+    group: str,
+    reference: str,
+    confidence: float = 0.95,
+    min_cell: int | None = None,
+    title: str = "",
+    population: str = "",
+    period: str = "",
+    measure: str = "",
+) -> SafeMagnitude:
+    """:func:`mean_table` of ``value`` by ``by``, with one more row
+    (:func:`~enclave.disclosure.rates.difference_label`): the mean in ``group`` minus
+    that in ``reference``, its interval half-width the root of the sum of the squared
+    half-widths of the two published intervals (Welch's interval for large groups), so
+    from published figures only, as :func:`~enclave.disclosure.share_difference` is.
+    The row's ``persons`` is the two groups' together; it is suppressed (empty) unless
+    both means are published.
+
+    >>> frame = pl.DataFrame({"g": ["a"] * 50 + ["b"] * 50, "v": [1.0, 0.0] * 50})
+    >>> t = mean_difference(frame, "g", "v", group="a", reference="b", min_cell=10)
+    >>> t.frame.filter(pl.col("g") == "a minus b").select("persons", "mean").row(0)
+    (100, 0.0)
+    """
+    from enclave.disclosure.rates import difference_label
+
+    means = mean_table(
+        frame,
+        by,
+        value,
+        confidence=confidence,
+        min_cell=min_cell,
+        title=title,
+        population=population,
+        period=period,
+        measure=measure,
+    )
+    published = {row[by]: row for row in means.frame.iter_rows(named=True)}
+    missing = [g for g in (group, reference) if g not in published]
+    if missing:
+        raise DisclosureError(f"mean_difference: no group {missing[0]!r} in column {by}")
+    a, b = published[group], published[reference]
+    label = difference_label(group, reference)
+    row: dict = {by: label, "persons": None, "mean": None, "lower": None, "upper": None}
+    reason: list[str] = []
+    if a["mean"] is None or b["mean"] is None or a["persons"] is None or b["persons"] is None:
+        reason = ["group_suppressed"]
+    else:
+        d = a["mean"] - b["mean"]
+        half = float(np.hypot(a["upper"] - a["mean"], b["upper"] - b["mean"]))
+        row |= {"persons": a["persons"] + b["persons"], "mean": d}
+        row |= {"lower": d - half, "upper": d + half}
+    published_frame = pl.concat([means.frame, pl.DataFrame([row], schema=means.frame.schema)])
+    reasons = means.reasons
+    if reasons is not None:
+        extra = reason_frame(by, [label], [reason])
+        reasons = pl.concat([reasons, extra.cast(reasons.schema)])
+    return SafeMagnitude(
+        frame=published_frame,
+        dims=means.dims,
+        min_cell=means.min_cell,
+        title=title,
+        rules=means.rules,
+        passed=(*means.passed, "difference_from_published_means"),
+        definition=means.definition,
+        reasons=reasons,
+        token=_MINT,
+        stat="mean",
+    )

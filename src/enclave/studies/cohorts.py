@@ -232,19 +232,21 @@ def quarters_after(
     measure: str = "employed",
     coverage_start: str | dt.date | None = None,
     coverage_end: str | dt.date | None = None,
+    skip: int = 0,
 ) -> pl.LazyFrame:
     """Per exit, the mean of ``measure`` over the ``n`` calendar quarters after the exit
     quarter: for a boolean measure (``employed``) the share of those quarters with it,
     for a number (``wages``) its mean per quarter. A quarter without a panel row counts
-    as False (or 0).
+    as False (or 0). With ``skip``, the first ``skip`` of them are left out (the second
+    year after the exit: ``n=8, skip=4``).
 
     Exits whose follow-up runs outside the coverage of the outcome's source
     (``coverage_start``, ``coverage_end``: see :func:`coverage`) are dropped;
     :func:`follow_up` counts them. Any frame with ``pid`` and ``index_quarter`` will do
     (a :func:`matched_comparison` too). Returns its columns and ``measure``.
     """
-    if n < 1:
-        raise ValueError("n: at least one quarter after the exit")
+    if not 0 <= skip < n:
+        raise ValueError("n: at least one quarter after the exit, and after the skipped")
     first, last = _covered_quarters(coverage_start, coverage_end)
     kept = cohort.filter(_within(n, first, last)).with_row_index("_row")
     panel = person_quarters.select(
@@ -254,12 +256,12 @@ def quarters_after(
     )
     after = (
         kept.select("_row", "pid", "index_quarter")
-        .with_columns(pl.int_ranges(1, n + 1, dtype=pl.Int32).alias("_k"))
+        .with_columns(pl.int_ranges(skip + 1, n + 1, dtype=pl.Int32).alias("_k"))
         .explode("_k")
         .with_columns((pl.col("index_quarter") + pl.col("_k")).alias("_q"))
         .join(panel, on=["pid", "_q"], how="left")
         .group_by("_row")
-        .agg((pl.col("_v").fill_null(0.0).sum() / n).alias(measure))
+        .agg((pl.col("_v").fill_null(0.0).sum() / (n - skip)).alias(measure))
     )
     return kept.join(after, on="_row", how="left").sort("_row").drop("_row")
 

@@ -40,6 +40,9 @@ _RANK = {a: i for i, a in enumerate(AGENCIES)}
 #: each agency's programs as a report names them (its contract's ``label``;
 #: combinations join these with " + ")
 AGENCY_LABELS = {agency: contract.label for agency, contract in contracts.ALL.items()}
+#: the agency behind each extract: one agency may deliver several (Employment Security
+#: its wage records and its UI claims), and counts once
+AGENCY_OF = {agency: contract.agency_name for agency, contract in contracts.ALL.items()}
 #: column headers of the published tables, in plain words
 HEADERS = {
     "n": "Persons",
@@ -120,7 +123,8 @@ def agencies_touched(
 
 
 def combine_agencies(contacts: pl.LazyFrame) -> pl.LazyFrame:
-    """``(pid, agency)`` contacts -> per person the set of agencies, ordered and labelled."""
+    """``(pid, agency)`` contacts -> per person the set of extracts (``agencies``, in
+    pipeline order), the number of different agencies behind them and their labels."""
     rank = pl.col("agency").replace_strict(_RANK, return_dtype=pl.Int8)
     return (
         contacts.unique()
@@ -128,7 +132,10 @@ def combine_agencies(contacts: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("pid", maintain_order=True)
         .agg(agencies=pl.col("agency"))
         .with_columns(
-            n_agencies=pl.col("agencies").list.len().cast(pl.Int32),
+            n_agencies=pl.col("agencies")
+            .list.eval(pl.element().replace_strict(AGENCY_OF))
+            .list.n_unique()
+            .cast(pl.Int32),
             combination=pl.col("agencies")
             .list.eval(pl.element().replace_strict(AGENCY_LABELS))
             .list.join(" + "),
@@ -142,8 +149,8 @@ TOUCHED = "persons in contact with at least one agency in the period"
 
 
 def agency_count_levels() -> list[int]:
-    """Possible numbers of agencies touched: 1 .. number of agencies."""
-    return list(range(1, len(AGENCIES) + 1))
+    """Possible numbers of agencies touched: 1 .. number of agencies delivering extracts."""
+    return list(range(1, len(set(AGENCY_OF.values())) + 1))
 
 
 def distribution(

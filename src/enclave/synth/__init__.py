@@ -13,8 +13,10 @@ How the world is made (each step vectorised over everyone, one loop over years):
   divorce, leave home, arrive from elsewhere.
 * ``tables``: persons (with unique valid SSNs), surnames, residences, relations,
   births, deaths, and the person-year panel that drives ``programs``.
-* ``programs``: Medicaid, SNAP/TANF, child welfare, school, wages, prison and
-  community care, all driven by the unit's hardship so they co-occur as in life.
+* ``programs``: Medicaid, SNAP/TANF, child welfare, school, wages, prison,
+  community care, energy assistance and workforce training, all driven by the unit's
+  hardship so they co-occur as in life; then military service and veterans' benefits,
+  and the UI claims that follow job losses.
 * ``effects``: the planted effects, measured on the tables (``truth/effects.json``).
 
 >>> from enclave.config import SynthParams
@@ -102,7 +104,9 @@ def simulate(params: SynthParams) -> World:
         "births": tables.births(events, addr),
     }
     out["deaths"] = tables.deaths(persons, out["residences"])
-    out.update(programs.simulate_programs(rng, params, people, events, addr, out["births"]))
+    out.update(
+        programs.simulate_programs(rng, params, people, events, addr, out["births"], persons)
+    )
     return World(tables=out, effects=effects.compute(out, params))
 
 

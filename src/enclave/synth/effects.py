@@ -362,6 +362,212 @@ def djj_after_placement(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
     )
 
 
+#: the age (on 1 July, whole years) from which veteran-years count in
+#: ``veterans_home_after_ccp``: the Illinois Veterans' Homes' residents are mostly older
+VETERAN_AGE = 70
+#: ``veterans_home_after_ccp`` is a rate per this many veteran-years
+PER_VETERAN_YEARS = 1000
+
+
+def aged_years(persons: pl.DataFrame, p: SynthParams, age: int) -> pl.DataFrame:
+    """``person_id, year``: each calendar year of the window in which the person was
+    ``age`` or older on 1 July (whole years of age) and alive on that day."""
+    late = (pl.col("dob").dt.month() > 7) | (
+        (pl.col("dob").dt.month() == 7) & (pl.col("dob").dt.day() > 1)
+    )
+    first = pl.max_horizontal(pl.col("dob").dt.year() + age + late.cast(pl.Int32), p.start_year)
+    years = (
+        persons.select("person_id", "death_date", first.alias("_first"))
+        .filter(pl.col("_first") <= p.end_year)
+        .with_columns(pl.int_ranges("_first", p.end_year + 1).alias("year"))
+        .explode("year")
+    )
+    alive = pl.col("death_date").is_null() | (pl.col("death_date") > pl.date(pl.col("year"), 7, 1))
+    return years.filter(alive).select("person_id", pl.col("year").cast(pl.Int32))
+
+
+def home_veteran_years(
+    years: pl.DataFrame, care: pl.DataFrame, admissions: pl.DataFrame, start: str, admit: str
+) -> pl.DataFrame:
+    """Veteran-years flagged ``in_care`` (a community care episode, ``start``, begun
+    before 1 July of the year) and ``admitted`` (a veterans' home admission, ``admit``,
+    dated in the year)."""
+    first = care.group_by("person_id").agg(pl.col(start).min().alias("_care"))
+    admitted = admissions.select("person_id", pl.col(admit).dt.year().cast(pl.Int32).alias("year"))
+    return (
+        years.join(first, on="person_id", how="left")
+        .join(admitted.unique().with_columns(admitted=pl.lit(1.0)), on=["person_id", "year"],
+              how="left")
+        .select(
+            (pl.col("_care") < pl.date(pl.col("year"), 7, 1)).fill_null(False).alias("in_care"),
+            pl.col("admitted").fill_null(0.0),
+        )
+    )  # fmt: skip
+
+
+def veterans_home_after_ccp(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    claimants = t["idva"].filter(pl.col("program") == "CLAIM").select("person_id").unique()
+    persons = t["persons"].join(claimants, on="person_id", how="semi")
+    years = aged_years(persons, p, VETERAN_AGE)
+    homes = t["idva"].filter(pl.col("program") == "HOME")
+    flagged = home_veteran_years(years, t["ccp"], homes, "start", "start")
+    gap, se = _gap(flagged, "in_care", "admitted")
+    return _effect(
+        gap * PER_VETERAN_YEARS,
+        se * PER_VETERAN_YEARS,
+        "Veterans in the Department on Aging's community care enter a veterans' home more often.",
+        f"Veterans: persons with an IDVA claims-assistance record (any year). "
+        f"Veteran-years: each calendar year {p.start_year}-{p.end_year} in which a "
+        f"veteran was {VETERAN_AGE} or older (whole years) and alive on 1 July. In care: "
+        "an Aging Community Care Program episode (any service) starting before 1 July of "
+        "the year. Measure: share of veteran-years with an Illinois Veterans' Home "
+        "admission dated in the year, in care minus not, per 1,000 veteran-years.",
+    )
+
+
+#: ``wioa_reemployment``: an enrolment within this many quarters of a job loss counts,
+#: and employment is followed over these quarters after the loss (the year after a
+#: typical exit: enrolment within two quarters, about eight months of training)
+WIOA_ENROLLED_WITHIN, WIOA_FOLLOWED = 4, (5, 8)
+
+
+def _quarter_of(date: pl.Expr) -> pl.Expr:
+    """Quarter index (year * 4 + quarter - 1) of a date expression."""
+    return date.dt.year().cast(pl.Int32) * 4 + (date.dt.month().cast(pl.Int32) - 1) // 3
+
+
+def wioa_loss_cohort(t: dict[str, pl.DataFrame], p: SynthParams) -> pl.DataFrame:
+    """``trained, worked``: per job loss in covered wages from WIOA's start on, of a
+    person 18-64 then and alive to the end of the follow-up, whether a WIOA enrolment
+    followed within :data:`WIOA_ENROLLED_WITHIN` quarters, and the share of the
+    :data:`WIOA_FOLLOWED` quarters after the loss with wages."""
+    from enclave.synth.commerce import QUARTER_SPAN, WIOA_START, job_losses, paid_quarters
+
+    lo, hi = WIOA_FOLLOWED
+    last = p.end_year * 4 + 3
+    first = WIOA_START.year * 4 + (WIOA_START.month - 1) // 3
+    wages = covered_wages(t)
+    losses = job_losses(wages, last).filter(pl.col("q") + 1 >= first, pl.col("q") + hi <= last)
+    start = pl.date((pl.col("q") + 1) // 4, (pl.col("q") + 1) % 4 * 3 + 1, 1)
+    until = pl.date((pl.col("q") + hi + 1) // 4, (pl.col("q") + hi + 1) % 4 * 3 + 1, 1)
+    age = (start - pl.col("dob")).dt.total_days() / 365.25
+    losses = losses.join(t["persons"].select("person_id", "dob", "death_date"), on="person_id")
+    losses = losses.filter(
+        age.is_between(18, 65, closed="left"),
+        pl.col("death_date").is_null() | (pl.col("death_date") >= until),
+    ).with_row_index("loss")
+    enrolled = t["wioa"].select("person_id", _quarter_of(pl.col("enrol_date")).alias("eq"))
+    trained = (
+        losses.join(enrolled, on="person_id")
+        .filter(pl.col("eq").is_between(pl.col("q") + 1, pl.col("q") + WIOA_ENROLLED_WITHIN))
+        .select("loss", pl.lit(True).alias("trained"))
+        .unique()
+    )
+    # the followed quarters, as keys of the paid quarters (person_id * QUARTER_SPAN + q)
+    key = pl.col("person_id") * QUARTER_SPAN + pl.col("q")
+    followed = losses.select("loss", pl.int_ranges(key + lo, key + hi + 1).alias("k"))
+    paid = pl.col("k").is_in(paid_quarters(wages).implode()).cast(pl.Float64).alias("w")
+    worked = (
+        followed.explode("k")
+        .with_columns(paid)
+        .group_by("loss")
+        .agg(pl.col("w").mean().alias("worked"))
+    )
+    return (
+        losses.select("loss")
+        .join(trained, on="loss", how="left")
+        .join(worked, on="loss", how="left")
+        .select(pl.col("trained").fill_null(False), "worked")
+    )
+
+
+def wioa_reemployment(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    gap, se = _gap(wioa_loss_cohort(t, p), "trained", "worked")
+    lo, hi = WIOA_FOLLOWED
+    return _effect(
+        gap,
+        se,
+        "Job losers who enrol in WIOA training work more in the second year after the "
+        "loss than job losers who do not.",
+        "Job losses: the last quarter q of a run of quarters with a UI wage record, the "
+        "quarter after it without one, q + 1 from 2015-Q3 (WIOA's start) and q + "
+        f"{hi} in the window, of a person aged 18-64 on the first day of q + 1 and "
+        f"alive on the day after q + {hi}. Trained: a WIOA enrolment (any funding "
+        f"stream) in quarters q + 1 to q + {WIOA_ENROLLED_WITHIN}. Measure: share of "
+        f"quarters q + {lo} to q + {hi} with any UI wage record, trained minus not "
+        "trained.",
+    )
+
+
+def liheap_among_snap(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    year = p.end_year
+    first, last = pl.date(year - 1, 10, 1), pl.date(year, 9, 30)
+    snap = (
+        t["snap_tanf"]
+        .filter(pl.col("program") == "SNAP", pl.col("month").is_between(first, last))
+        .select("person_id")
+        .unique()
+    )
+    listed = t["liheap"].filter(pl.col("program_year") == year).select("person_id").unique()
+    cohort = snap.with_columns(
+        pl.col("person_id").is_in(listed["person_id"].implode()).cast(pl.Float64).alias("listed")
+    )
+    n = cohort.height
+    share = float(cohort["listed"].mean()) if n else 0.0
+    return _effect(
+        share,
+        _share_se(share, n),
+        "Many SNAP recipients live in a household that LIHEAP helps with its heating bill.",
+        f"Persons with at least one SNAP member-month in LIHEAP program year {year} "
+        f"(October {year - 1} to September {year}); share of them listed (as applicant "
+        f"or household member) on a LIHEAP application of program year {year}.",
+    )
+
+
+def ui_claim_low_wage_gap(t: dict[str, pl.DataFrame], p: SynthParams) -> dict:
+    from enclave.synth import unemployment as ui
+
+    first, last = ui.claim_years(p)
+    worked = ui.worked_quarters(t["wages"], t["persons"], first - 2)
+    losses = ui.job_losses(worked, first * 4, last * 4 + 3)
+    after = pl.date((pl.col("q") + 1) // 4, (pl.col("q") + 1) % 4 * 3 + 1, 1)
+    after_end = after.dt.offset_by("3mo") - pl.duration(days=1)
+    age = (after - pl.col("dob")).dt.total_days() / 365.25
+    losses = losses.join(t["persons"].select("person_id", "dob", "death_date"), on="person_id")
+    losses = losses.filter(
+        age.is_between(*ui.CLAIM_AGES, closed="left"),
+        pl.col("death_date").is_null() | (pl.col("death_date") > after_end),
+    ).with_row_index("_loss")
+    regular = t["ui_claims"].filter(pl.col("program") == "UI")
+    claims = regular.select("person_id", "benefit_year_begin")
+    since = pl.date(pl.col("q") // 4, pl.col("q") % 4 * 3 + 1, 1) - pl.duration(days=6)
+    claimed = (
+        losses.join(claims, on="person_id")
+        .filter(pl.col("benefit_year_begin").is_between(since, after_end))
+        .select("_loss")
+        .unique()
+    )
+    flagged = losses.select(
+        ui.low_wage(pl.col("recent"), pl.col("q")).alias("low"),
+        pl.col("_loss").is_in(claimed["_loss"].implode()).cast(pl.Float64).alias("claimed"),
+    )
+    gap, se = _gap(flagged, "low", "claimed")
+    return _effect(
+        gap,
+        se,
+        "Workers losing a low-wage job claim unemployment insurance less often.",
+        "Job losses: the last quarter q of a run of quarters with any UI wage record (of a "
+        "worker with an SSN; the next two quarters have none), q + 1 in "
+        f"{first}-{last}, the worker {ui.CLAIM_AGES[0]:.0f}-{ui.CLAIM_AGES[1] - 1:.0f} "
+        "(whole years) on the first day of q + 1 and alive on its last. Low wage: wages "
+        f"of the quarters worked among q and the three before it average under "
+        f"${ui.LOW_WAGE:,.0f} a quarter in 2000 dollars (times {ui.WAGE_GROWTH} a year "
+        "since). Measure: share "
+        "of losses followed by a regular UI claim (program UI) whose benefit year begins "
+        "from six days before q through the end of q + 1, low wage minus the others.",
+    )
+
+
 def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
     """Every planted effect, measured on the world's tables."""
     return {
@@ -373,4 +579,8 @@ def compute(t: dict[str, pl.DataFrame], p: SynthParams) -> dict[str, dict]:
         "medicaid_by_age_5": medicaid_by_age(t, p),
         "parent_prison_investigation": parent_prison_investigation(t, p),
         "djj_after_placement": djj_after_placement(t, p),
+        "wioa_reemployment": wioa_reemployment(t, p),
+        "liheap_among_snap": liheap_among_snap(t, p),
+        "veterans_home_after_ccp": veterans_home_after_ccp(t, p),
+        "ui_claim_low_wage_gap": ui_claim_low_wage_gap(t, p),
     }

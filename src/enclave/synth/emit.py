@@ -27,7 +27,7 @@ from unidecode import unidecode
 
 from enclave import contracts
 from enclave.config import AGENCIES, SynthParams
-from enclave.contracts import aging, dcfs, djj, hfs, idhs, idoc, idph, isbe
+from enclave.contracts import aging, dceo, dcfs, djj, hfs, ides_ui, idhs, idoc, idph, idva, isbe
 from enclave.contracts.base import Contract, FixedWidth, key_prefix
 from enclave.io import atomic_file, write_parquet
 from enclave.synth import noise
@@ -808,6 +808,187 @@ def _djj_format(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _dceo_records(world: World) -> pl.DataFrame:
+    """LIHEAP members (one per member of an application) and WIOA enrolments, together."""
+    liheap = _table(world, "liheap").select(
+        "person_id",
+        pl.col("application_date").alias("date"),
+        pl.lit("LIHEAP").alias("program"),
+        "application_id",
+        "program_year",
+        "relationship",
+        "household_size",
+        "benefit",
+        "heating_source",
+    )
+    wioa = _table(world, "wioa").select(
+        "person_id",
+        pl.col("enrol_date").alias("date"),
+        pl.lit("WIOA").alias("program"),
+        pl.col("exit_date").alias("end"),
+        "funding_stream",
+        "exit_reason",
+        "credential",
+    )
+    return pl.concat([liheap, wioa], how="diagonal_relaxed")
+
+
+#: share of LIHEAP members under 18 whose SSN the application lists (a per-person
+#: property, derived from the person number so that no draw is needed)
+DCEO_CHILD_SSN_LISTED = 0.4
+#: office hours of the times DCEO stamps on applications and enrolments (minutes)
+DCEO_DAY_START, DCEO_DAY_MINUTES = 8 * 60, 9 * 60
+
+
+def _dceo_format(df: pl.DataFrame) -> pl.DataFrame:
+    liheap = pl.col("program") == "LIHEAP"
+    # one application: one time of receipt, and the applicant's address for every member
+    number = pl.col("application_id").str.slice(4).cast(pl.Int64)
+    days = pl.col("date").cast(pl.Int64)
+    minutes = (
+        DCEO_DAY_START
+        + pl.when(liheap).then(number * 37).otherwise(pl.col("person_id") * 31 + days * 17)
+        % DCEO_DAY_MINUTES
+    )
+    started = pl.col("date").cast(pl.Datetime("us")) + pl.duration(minutes=minutes)
+    applicant = pl.col("relationship") == "APPLICANT"
+
+    def household(col: str) -> pl.Expr:
+        shared = pl.col(col).filter(applicant).first().over("application_id")
+        return pl.when(liheap).then(shared).otherwise(pl.col(col))
+
+    child = (pl.col("date") - pl.col("dob")).dt.total_days() < 18 * 365.25
+    listed = pl.col("person_id") * 2_654_435_761 % 2**32 < DCEO_CHILD_SSN_LISTED * 2**32
+    ts = dceo.TIMESTAMP_FORMAT
+    return df.select(
+        _code(pl.col("program"), dceo.PROGRAM_CODES).alias("ProgramArea"),
+        ("D" + _affine_id(8, 7949, 61, 0)).alias("ClientId"),
+        pl.when(liheap).then("LH" + pl.col("application_id")).alias("ApplicationId"),
+        _code(pl.col("relationship"), dceo.RELATIONSHIP_CODES).alias("RelationshipToApplicant"),
+        pl.col("first_name").alias("FirstName"),
+        pl.col("middle_name").alias("MiddleName"),
+        pl.col("last_name").alias("LastName"),
+        pl.col("suffix").alias("Suffix"),
+        _fmt(pl.col("dob"), dceo.DOB_FORMAT).alias("DateOfBirth"),
+        pl.col("sex").replace_strict(dceo.SEX_CODES, default="Unknown").alias("Gender"),
+        pl.when(liheap & child.fill_null(False) & ~listed).then(None).otherwise(pl.col("ssn"))
+        .alias("Ssn"),
+        household("street_address").alias("StreetAddress"),
+        household("city").alias("City"),
+        household("zip").alias("Zip"),
+        started.dt.strftime(ts).alias("StartDateTime"),
+        pl.col("end").cast(pl.Datetime("us")).dt.strftime(ts).alias("EndDateTime"),
+        pl.col("program_year").cast(pl.String).alias("ProgramYear"),
+        pl.col("household_size").cast(pl.String).alias("HouseholdSize"),
+        _money(pl.col("benefit")).alias("BenefitAmount"),
+        _code(pl.col("heating_source"), dceo.HEATING_CODES).alias("HeatingSource"),
+        _code(pl.col("funding_stream"), dceo.FUNDING_CODES).alias("FundingStream"),
+        _code(pl.col("exit_reason"), dceo.EXIT_CODES).alias("ExitReason"),
+        _code(pl.col("credential"), dceo.CREDENTIAL_CODES).alias("CredentialType"),
+    )  # fmt: skip
+
+
+def _idva_records(world: World) -> pl.DataFrame:
+    """Benefit spells with the veteran's DD-214: branch, service dates, character, and
+    the name at discharge (the surname held that day, the first and middle names)."""
+    service = _table(world, "military").filter(pl.col("discharge_date").is_not_null())
+    rows = _table(world, "idva").join(service, on="person_id", how="left", maintain_order="left")
+    at = rows.select("person_id", pl.col("discharge_date").alias("date")).with_row_index("_row")
+    surname = _as_of(at, _table(world, "surnames"), ["last_name"]).sort("_row")["last_name"]
+    names = _table(world, "persons").select(
+        "person_id",
+        pl.col("first_name").alias("svc_first"),
+        pl.col("middle_name").alias("svc_middle"),
+        pl.col("last_name").alias("_born_last"),
+    )
+    rows = rows.join(names, on="person_id", how="left", maintain_order="left")
+    return rows.select(
+        "person_id",
+        pl.col("start").alias("date"),
+        "end",
+        "program",
+        "claim_type",
+        "home",
+        "outcome",
+        "branch",
+        "entry_date",
+        "discharge_date",
+        "character",
+        pl.coalesce(surname, pl.col("_born_last")).alias("svc_last"),
+        "svc_first",
+        "svc_middle",
+    )
+
+
+def _dd214_name(last: str, first: str, middle: str) -> pl.Expr:
+    """``LAST, FIRST MIDDLE`` in capitals, as the DD-214 (block 1) writes a name."""
+    given = pl.concat_str(
+        [pl.col(first).str.to_uppercase(), pl.col(middle).str.to_uppercase()],
+        separator=" ",
+        ignore_nulls=True,
+    )
+    return pl.col(last).str.to_uppercase() + ", " + given
+
+
+def _idva_format(df: pl.DataFrame) -> pl.DataFrame:
+    f, dd214 = idva.DATE_FORMAT, idva.DD214_FORMAT
+    return df.select(
+        ("V" + _affine_id(8, 7937, 59, 0)).alias("CLIENT_NO"),
+        pl.col("ssn").alias("SSN"),
+        _dd214_name("last_name", "first_name", "middle_name").alias("VET_NAME"),
+        pl.col("suffix").alias("SFX"),
+        _dd214_name("svc_last", "svc_first", "svc_middle").alias("SVC_NAME"),
+        _fmt(pl.col("dob"), f).alias("DOB"),
+        pl.col("sex").replace_strict(idva.SEX_CODES, default=None).alias("SEX"),
+        pl.col("zip").alias("ZIP"),
+        _code(pl.col("branch"), idva.BRANCH_CODES).alias("BRANCH"),
+        _fmt(pl.col("entry_date"), dd214).alias("EOD_DT"),
+        _fmt(pl.col("discharge_date"), dd214).alias("RAD_DT"),
+        _code(pl.col("character"), idva.CHARACTER_CODES).alias("CHAR_SVC"),
+        _code(pl.col("program"), idva.BENEFIT_CODES).alias("SVC_TYPE"),
+        _code(pl.col("claim_type"), idva.CLAIM_CODES).alias("CLAIM_TYPE"),
+        pl.col("home").alias("HOME"),
+        _fmt(pl.col("date"), f).alias("START_DT"),
+        _fmt(pl.col("end"), f).alias("END_DT"),
+        _code(pl.col("outcome"), idva.DISPOSITION_CODES).alias("DISP"),
+    )
+
+
+def _ides_ui_records(world: World) -> pl.DataFrame:
+    return _table(world, "ui_claims").select(
+        "person_id",
+        pl.col("benefit_year_begin").alias("date"),
+        "program",
+        "separation_reason",
+        "weekly_benefit",
+        "weeks_claimed",
+        "weeks_paid",
+    )
+
+
+def _ides_ui_format(df: pl.DataFrame) -> pl.DataFrame:
+    f = ides_ui.DATE_FORMAT
+    cents = (pl.col("weekly_benefit") * 100).round(0).cast(pl.Int64).cast(pl.String)
+    return df.select(
+        pl.col("ssn").alias("CLMT_SSN"),
+        _upper("last_name").alias("CLMT_LAST"),
+        _upper("first_name").alias("CLMT_FIRST"),
+        _initial("middle_name").alias("CLMT_MI"),
+        _fmt(pl.col("dob"), f).alias("CLMT_DOB"),
+        pl.col("sex").replace_strict(ides_ui.SEX_CODES, default=None).alias("CLMT_SEX"),
+        _upper("street_address").alias("ADDR_LINE"),
+        _upper("city").alias("CITY"),
+        pl.lit("IL").alias("STATE"),
+        pl.col("zip").alias("ZIP"),
+        _fmt(pl.col("date"), f).alias("BYB_DT"),
+        _code(pl.col("program"), ides_ui.PROGRAM_CODES).alias("PGM"),
+        _code(pl.col("separation_reason"), ides_ui.SEPARATION_CODES).alias("SEP_RSN"),
+        cents.str.zfill(7).alias("WBA"),
+        pl.col("weeks_claimed").cast(pl.String).str.zfill(2).alias("WKS_CLMD"),
+        pl.col("weeks_paid").cast(pl.String).str.zfill(2).alias("WKS_PAID"),
+    )
+
+
 SPECS: dict[str, Spec] = {
     "hfs": Spec(
         _hfs_records,
@@ -883,5 +1064,37 @@ SPECS: dict[str, Spec] = {
         frozenset({"name", "dob", "ssn", "alias"}),
         (("ADM_DT", "31FEB2015"), ("ADM_TYPE", "XX"), ("GENDER", "M")),
         whole=True,
+    ),
+    # whole: the members of an application carry its applicant's address
+    "dceo": Spec(
+        _dceo_records,
+        _dceo_format,
+        ("person_id", "date", "program"),
+        NAME_DOB_SSN,
+        (
+            ("StartDateTime", "2023-02-30T09:15:00"),
+            ("ProgramArea", "EA"),
+            ("Gender", "M"),
+            ("DateOfBirth", "03/14/1990"),
+        ),
+        ("program",),
+        whole=True,
+    ),
+    "idva": Spec(
+        _idva_records,
+        _idva_format,
+        ("person_id",),
+        NAME_DOB_SSN,
+        (("START_DT", "02/30/2016"), ("BRANCH", "X"), ("VET_NAME", "SMITH JOHN")),
+        ("program", "claim_type"),
+    ),
+    # a claim is filed afresh: its identifiers' errors are its own
+    "ides_ui": Spec(
+        _ides_ui_records,
+        _ides_ui_format,
+        ("person_id", "date"),
+        NAME_DOB_SSN,
+        (("BYB_DT", "20190230"), ("WBA", "456.00"), ("PGM", "UCF")),
+        ("program",),
     ),
 }

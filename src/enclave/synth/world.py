@@ -86,6 +86,54 @@ SCHEMAS: dict[str, dict[str, type[pl.DataType]]] = {
         "release_reason": S,
         "county_fips": S,
     },
+    # energy assistance (DCEO): one row per member listed on a LIHEAP application
+    "liheap": {
+        "person_id": I64,
+        "application_id": S,
+        "program_year": I32,
+        "application_date": D,
+        "relationship": S,
+        "household_size": I8,
+        "benefit": F64,
+        "heating_source": S,
+    },
+    # workforce training (DCEO): one row per WIOA enrolment
+    "wioa": {
+        "person_id": I64,
+        "funding_stream": S,
+        "enrol_date": D,
+        "exit_date": D,
+        "exit_reason": S,
+        "credential": S,
+    },
+    # military service (a DD-214 per veteran): discharge null while still serving
+    "military": {
+        "person_id": I64,
+        "branch": S,
+        "entry_date": D,
+        "discharge_date": D,
+        "character": S,
+    },
+    # veterans' benefits (Veterans' Affairs): one row per claim or veterans' home stay
+    "idva": {
+        "person_id": I64,
+        "program": S,
+        "claim_type": S,
+        "home": S,
+        "start": D,
+        "end": D,
+        "outcome": S,
+    },
+    # unemployment insurance claims (Employment Security): one row per benefit year
+    "ui_claims": {
+        "person_id": I64,
+        "benefit_year_begin": D,
+        "program": S,
+        "separation_reason": S,
+        "weekly_benefit": F64,
+        "weeks_claimed": I8,
+        "weeks_paid": I8,
+    },
     "births": {
         "child_id": I64,
         "mother_id": I64,
@@ -107,6 +155,11 @@ PROGRAM_TABLES = (
     "wages",
     "prison",
     "djj",
+    "liheap",
+    "wioa",
+    "military",
+    "idva",
+    "ui_claims",
     "births",
     "deaths",
 )

@@ -36,6 +36,11 @@ PROGRAMS: dict[str, tuple[str, float]] = {
     "EMPLOYMENT": ("ides", 0.50),
     "PRISON": ("idoc", 0.02),
     "DJJ_CUSTODY": ("djj", 0.01),
+    "LIHEAP": ("dceo", 0.06),
+    "WIOA": ("dceo", 0.01),
+    "VETERANS_CLAIM": ("idva", 0.01),
+    "VETERANS_HOME": ("idva", 0.002),
+    "UI_CLAIM": ("ides_ui", 0.03),
 }
 
 #: column -> dtype of every analytic table, as the fixture writes them

@@ -185,6 +185,16 @@ def _agency_records(
             pl.when(pl.col("pidx") % 2 == 1).then(pl.lit("AFTERCARE")).alias("release_reason"),
             pl.lit("17031").alias("county_fips"),
         ),
+        # energy assistance and training, no draw of their own either
+        "dceo": _dceo_records(span, start),
+        # veterans' benefits, no draw of their own either: a claim for every eleventh
+        # person of the spans, and for the even ones a veterans' home stay a year on
+        "idva": pl.concat(
+            [_idva(span, start, "CLAIM"), _idva(span, start.dt.offset_by("12mo"), "HOME")]
+        ),
+        # UI claims, no draw of their own either: one after every sixth of the IDES runs
+        # that ends, its benefit year beginning the Sunday after the last quarter worked
+        "ides_ui": _ui_claims(ides),
         "idph": pl.concat(
             [
                 persons.filter(pl.col("dob") >= pl.date(2000, 1, 1)).select(
@@ -204,6 +214,104 @@ def _agency_records(
             ]
         ),
     }
+
+
+#: DCEO's LIHEAP and WIOA fields a record of the other program leaves empty
+_DCEO_NULLS = {
+    "end_date": pl.Date, "case_id": pl.String, "relationship": pl.String,
+    "program_year": pl.Int32, "household_size": pl.Int8, "benefit_amount": pl.Float64,
+    "heating_source": pl.String, "funding_stream": pl.String, "exit_reason": pl.String,
+    "credential": pl.String,
+}  # fmt: skip
+
+
+def _dceo(rows: pl.DataFrame, start: pl.Expr, program: str, **values: pl.Expr) -> pl.DataFrame:
+    """DCEO records of ``program`` dated ``start``, as the contract stages them: the
+    given ``values``, the other program's fields empty."""
+    return (
+        rows.select(
+            "pidx",
+            pl.lit(program).alias("program"),
+            start.alias("start_date"),
+            *(pl.lit(None, t).alias(c) for c, t in _DCEO_NULLS.items()),
+            pl.lit(None, pl.String).alias("zip"),
+        )
+        .with_columns(**values)
+        .select("pidx", "program", "start_date", *_DCEO_NULLS, "zip")
+    )
+
+
+def _dceo_records(span: pl.DataFrame, start: pl.Expr) -> pl.DataFrame:
+    """A LIHEAP application for every seventh person of the spans (households of three
+    consecutive persons share its number; program years start in October), a WIOA
+    enrolment for every eleventh (the even ones exited)."""
+    pidx, applied = pl.col("pidx"), pl.col("start_date")
+    exited = pidx % 2 == 0
+    liheap = _dceo(
+        span.filter(pidx % 7 == 2),
+        start,
+        "LIHEAP",
+        case_id=pl.format("LH{}", pidx // 3),
+        relationship=pl.lit("APPLICANT"),
+        program_year=applied.dt.year() + (applied.dt.month() >= 10).cast(pl.Int32),
+        household_size=pl.lit(1, pl.Int8),
+        benefit_amount=pl.lit(480.0),
+        heating_source=pl.lit("NATURAL_GAS"),
+    )
+    wioa = _dceo(
+        span.filter(pidx % 11 == 5),
+        start,
+        "WIOA",
+        end_date=pl.when(exited).then(applied.dt.offset_by("8mo")),
+        funding_stream=pl.lit("DISLOCATED_WORKER"),
+        exit_reason=pl.when(exited).then(pl.lit("COMPLETED")),
+    )
+    return pl.concat([liheap, wioa])
+
+
+def _idva(span: pl.DataFrame, start: pl.Expr, benefit: str) -> pl.DataFrame:
+    """IDVA claims (``benefit`` CLAIM) or veterans' home stays (HOME, the even persons
+    only), as the contract stages them (IDVA's codes); two in three ended, all after
+    Army service."""
+    claim = benefit == "CLAIM"
+    chosen = (pl.col("pidx") % 11 == 4) & (pl.lit(claim) | (pl.col("pidx") % 2 == 0))
+    ended = pl.col("pidx") % 3 != 0
+    return span.filter(chosen).select(
+        "pidx",
+        pl.lit(benefit).alias("benefit"),
+        pl.lit("COMPENSATION" if claim else None, pl.String).alias("claim_type"),
+        pl.lit(None if claim else "QCY", pl.String).alias("home"),
+        start.alias("benefit_start"),
+        pl.when(ended).then(start.dt.offset_by("5mo")).alias("benefit_end"),
+        pl.when(ended).then(pl.lit("GRANTED" if claim else "DISCHARGED")).alias("disposition"),
+        pl.lit("ARMY").alias("branch"),
+        pl.date(1968, 3, 4).alias("service_entry"),
+        pl.date(1970, 3, 3).alias("service_release"),
+        pl.lit("HONORABLE").alias("discharge_character"),
+        pl.lit(None, pl.String).alias("zip"),
+    )
+
+
+def _ui_claims(ides: pl.DataFrame) -> pl.DataFrame:
+    """IDES UI claims as the contract stages them: after the last quarter of the chosen
+    persons' IDES runs (the same calendar as the wage records), 12 weeks claimed, paid
+    unless the person quit."""
+    last = ides.filter(pl.col("step") == pl.col("length") - 1, pl.col("pidx") % 6 == 1)
+    q = pl.col("offset") // 3 + pl.col("step") + 1  # the quarter after the last worked
+    after = pl.date(2010 + q // 4, q % 4 * 3 + 1, 1)
+    sunday = after.dt.offset_by("7d") - pl.duration(days=after.dt.weekday().cast(pl.Int64) % 7)
+    quit_ = pl.col("pidx") % 4 == 1
+    return last.select(
+        "pidx",
+        sunday.alias("benefit_year_begin"),
+        pl.lit("UI").alias("program"),
+        pl.when(quit_).then(pl.lit("VOLUNTARY_QUIT")).otherwise(pl.lit("LACK_OF_WORK"))
+        .alias("separation_reason"),
+        pl.lit(412.0).alias("weekly_benefit"),
+        pl.lit(12, pl.Int8).alias("weeks_claimed"),
+        pl.when(quit_).then(0).otherwise(12).cast(pl.Int8).alias("weeks_paid"),
+        pl.lit(None, pl.String).alias("zip"),
+    )  # fmt: skip
 
 
 def _zip_column(agency: str, frame: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
