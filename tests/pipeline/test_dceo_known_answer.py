@@ -193,14 +193,16 @@ LEAD, MIN_CELL = "ana_researcher", 11
 def test_workforce_training_study_runs_and_passes_the_output_checker(small_world, tmp_path):
     """Through ``enclave study`` in the sandbox, then the output checker: the table of
     losses, the main estimate and one table per linkage setting (or a note where a
-    setting sees no trainee); every cell protected."""
+    setting sees no trainee), and the UI claims section's losses by wage and claim gap
+    (``ui_claim_low_wage_gap``, tests/pipeline/test_ui_claims.py); every cell
+    protected."""
     definitions = {"workforce_training": STUDY}
     out = studies.run_study(
         small_world, tmp_path, "workforce_training", definitions, user=LEAD, min_cell=MIN_CELL
     )
     tables = sorted(p.name for p in (out / "tables").glob("*.csv"))
-    assert {"losses.csv", "reemployment.csv"} <= set(tables)
+    assert {"losses.csv", "reemployment.csv", "ui_losses.csv", "ui_claims.csv"} <= set(tables)
     settings = [t for t in tables if t.startswith("sensitivity_")]
     report = (out / "report.html").read_text()
     assert len(settings) + report.count("no loss was followed by training") == 6
-    assert "wioa_reemployment" in report
+    assert "wioa_reemployment" in report and "ui_claim_low_wage_gap" in report

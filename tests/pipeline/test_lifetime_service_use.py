@@ -135,6 +135,7 @@ STUDIES = {
 }
 #: the tables each study saves. No child born in the small world's 18 years reaches 18
 #: inside it, so the count of programs by 18 is a note; the empty study saves nothing
+#: (its window holds no veteran-year either)
 TABLES = {
     "lifetime_service_use": [
         "first_program.csv",
@@ -142,6 +143,8 @@ TABLES = {
         "not_yet_used_by_age.csv",
         "programs_young_adult.csv",
         "sensitivity.csv",
+        "veteran_years.csv",
+        "veterans_home.csv",
     ],
     "lifetime_service_use_empty": [],
 }
@@ -154,6 +157,7 @@ NOTES = {
         "No child with a birth record is followed to that birthday",
         "No child with a birth record reaches that birthday",
         "No person is followed over that whole age range",
+        "The veterans of this window are not seen both in and out of community care",
     ],
 }
 #: the demo project's lead (governance/projects/demo.yaml)
