@@ -348,8 +348,11 @@ def magnitude_table(
         contrib,
         dim,
         [
-            pl.col(_VALUE).sum().alias("sum"),
-            size.sum().alias("abs_total"),
+            # summed in value order: a float sum in row order can differ in its last
+            # bit from run to run (rows reach a group in any order), and a published
+            # figure must be the same bytes for the same data
+            pl.col(_VALUE).sort().sum().alias("sum"),
+            size.sort().sum().alias("abs_total"),
             size.top_k(2).sum().alias("top2"),
             size.top_k(applied.dominance_n).sum().alias("topn"),
         ],
@@ -547,7 +550,7 @@ def mean_table(
     )
     data, dim = read_columns(frame, by, [value])
     x = pl.col(value).cast(pl.Float64)
-    spread = [pl.len().alias("_n"), x.std(ddof=1).alias("_sd")]
+    spread = [pl.len().alias("_n"), x.sort().std(ddof=1).alias("_sd")]  # value order
     parts = [data.group_by(dim).agg(*spread)] if by is not None else []
     parts.append(data.select(pl.lit(TOTAL).alias(dim), *spread))
     sd = pl.concat(parts)

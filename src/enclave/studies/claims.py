@@ -129,7 +129,7 @@ def _low_wage(losses: pl.LazyFrame, person_quarters: pl.LazyFrame) -> pl.LazyFra
         .explode("_q")
         .join(panel, on=["pid", "_q"])
         .group_by("exit_id")
-        .agg(pl.col("wages").mean().alias("recent"))
+        .agg(pl.col("wages").sort().mean().alias("recent"))  # value order: same bits
     )  # fmt: skip
     years = (pl.col("index_quarter") // 4 - BASE_YEAR).cast(pl.Float64)
     line = LOW_WAGE * pl.lit(WAGE_GROWTH).pow(years)

@@ -261,7 +261,9 @@ def quarters_after(
         .with_columns((pl.col("index_quarter") + pl.col("_k")).alias("_q"))
         .join(panel, on=["pid", "_q"], how="left")
         .group_by("_row")
-        .agg((pl.col("_v").fill_null(0.0).sum() / (n - skip)).alias(measure))
+        # summed in value order: rows reach a group in any order after the join, and a
+        # float sum in row order can differ in its last bit from run to run
+        .agg((pl.col("_v").fill_null(0.0).sort().sum() / (n - skip)).alias(measure))
     )
     return kept.join(after, on="_row", how="left").sort("_row").drop("_row")
 
@@ -415,7 +417,8 @@ def paired_difference(
 ) -> pl.LazyFrame:
     """Per exit with at least one followed-up match: its ``value`` less the mean of its
     matches' (column ``difference``), for a mean with a confidence interval."""
-    matched = comparison_after.group_by("matched_to").agg(pl.col(value).mean().alias("_c"))
+    # in value order: a float mean in row order can differ in its last bit between runs
+    matched = comparison_after.group_by("matched_to").agg(pl.col(value).sort().mean().alias("_c"))
     return (
         exits_after.join(matched, left_on="exit_id", right_on="matched_to", how="inner")
         .with_columns((pl.col(value) - pl.col("_c")).alias("difference"))
