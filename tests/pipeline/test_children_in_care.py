@@ -195,7 +195,8 @@ TABLES = {
             "youth_years.csv",
         ]
     ),
-    "children_in_care_empty": [],
+    # no student in the cohort; the youth-custody section does not depend on it
+    "children_in_care_empty": ["youth_custody.csv", "youth_years.csv"],
 }
 #: the demo project's lead (governance/projects/demo.yaml)
 LEAD = "ana_researcher"

@@ -98,7 +98,7 @@ def test_duckdb_trained_model_gives_the_same_clusters_on_spark(
     parameters: >= 99.9% of records fall in the same cluster as in the DuckDB run."""
     predict = model.predict
 
-    def trained_on_duckdb(identities, params, notes=None):
+    def trained_on_duckdb(identities, params, notes=None, values=None):
         values = model.fit(identities, dataclasses.replace(params, backend="duckdb"))
         assert params.backend == "spark"
         return predict(identities, params, notes, values=values)

@@ -139,7 +139,8 @@ def test_a_study_runs_in_the_sandbox_and_its_reads_are_sealed_into_the_log(
     log = Log(tmp_path / "state", audit_key())
     entries = log.entries()
     loads = [e for e in entries if e["action"] == "load"]
-    assert {e["what"]["table"] for e in loads} == {"program_spells", "life_events", "persons"}
+    tables = {"program_spells", "life_events", "persons", "coverage"}
+    assert {e["what"]["table"] for e in loads} == tables
     assert all(e["what"]["sandboxed"] is True and e["user"] == "enclave-pipeline" for e in loads)
     assert entries[-1]["action"] == "study" and entries[-1]["what"]["sandboxed"] is True
     assert log.verify().ok
