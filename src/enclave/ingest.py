@@ -35,9 +35,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
-import os
 import re
-import shutil
 import sys
 import warnings
 from collections import Counter
@@ -217,31 +215,18 @@ def landing_deliveries(agency: str, landing: Path, filename: str) -> dict[str, P
 def fingerprint(contract: Contract, params: IngestParams) -> str:
     """What a staged delivery depends on besides its bytes: the ingest parameters and
     the code that reads and checks it (as ``dvc.yaml`` lists the validate stage's)."""
-    import hashlib
-
     from enclave import contracts
 
-    digest = hashlib.sha256(repr(sorted(vars(params).items())).encode())
-    digest.update(contract.agency.encode())
     package = Path(__file__).parent
     code = [package / "ingest.py", package / "delivery.py"]
     code += sorted(Path(contracts.__file__).parent.glob("*.py"))
-    for path in code:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return io.code_digest(repr(sorted(vars(params).items())) + contract.agency, code)
 
 
 def _file_digest(agency: str, path: Path) -> str:
-    import hashlib
-
     if not path.is_file():
         Delivery.from_file(agency, path)  # raises, naming the missing file
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+    return io.sha256_file(path)
 
 
 def _staged_manifest(staged: Path, quarantine: Path) -> dict[str, dict[str, Any]]:
@@ -264,10 +249,7 @@ def _staged_manifest(staged: Path, quarantine: Path) -> dict[str, dict[str, Any]
 def _keep(source: Path, target: Path, names: tuple[str, ...]) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in names:
-        try:
-            os.link(source / name, target / name)
-        except OSError:
-            shutil.copy2(source / name, target / name)
+        io.link_or_copy(source / name, target / name)
 
 
 def total_report(deliveries: dict[str, dict[str, Any]]) -> dict[str, Any]:

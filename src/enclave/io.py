@@ -135,3 +135,35 @@ class ParquetSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read a block at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(2**24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_digest(text: str, files: list[Path]) -> str:
+    """What an output depends on besides its inputs, as one digest: ``text`` (the
+    parameters, as text) and each of ``files`` (the code), name and bytes."""
+    import hashlib
+
+    digest = hashlib.sha256(text.encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (an output kept from an earlier run), or a
+    copy where the file system cannot link."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

@@ -28,9 +28,6 @@ records), a changed input file, other parameters or other code links everything 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,27 +68,15 @@ def fingerprint(params: LinkageParams) -> str:
 
     from enclave import contracts
 
-    digest = hashlib.sha256(repr(sorted(dataclasses.asdict(params).items())).encode())
     package = Path(__file__).parent
     code = sorted(package.glob("*.py")) + sorted(package.glob("*.json"))
     code.append(Path(contracts.__file__).parent / "base.py")
-    for path in code:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(2**24):
-            digest.update(block)
-    return digest.hexdigest()
+    return io.code_digest(repr(sorted(dataclasses.asdict(params).items())), code)
 
 
 def state(params: LinkageParams, files: list[InputFile]) -> dict:
     """What ``state.json`` records of a run: its fingerprint and its inputs by content."""
-    inputs = [{"file": str(f.path), "sha256": _digest(f.path)} for f in files]
+    inputs = [{"file": str(f.path), "sha256": io.sha256_file(f.path)} for f in files]
     return {"fingerprint": fingerprint(params), "inputs": inputs}
 
 
@@ -110,7 +95,8 @@ def previous(out: Path, params: LinkageParams, files: list[InputFile]) -> Prior 
     if earlier.get("fingerprint") != fingerprint(params):
         return None
     current = {str(f.path): f for f in files}
-    if any(name not in current or _digest(Path(name)) != sha for name, sha in linked.items()):
+    same = (name in current and io.sha256_file(Path(name)) == sha for name, sha in linked.items())
+    if not all(same):
         return None
     new = [f for f in files if str(f.path) not in linked]
     monthly = all(paths.MONTH_FOLDER.match(f.path.parent.name) for f in new)
@@ -387,7 +373,7 @@ def _write(
         stored = pl.read_parquet(out / IDENTITIES)
         io.write_parquet(pl.concat([stored, added]), tmp / IDENTITIES)
         for name in ("family.parquet", MODEL):
-            _link_or_copy(out / name, tmp / name)
+            io.link_or_copy(out / name, tmp / name)
         months = [*earlier.get("monthly", []), notes]
         training = {k: v for k, v in earlier.items() if k not in ("inputs", "records", "monthly")}
         io.write_json(report(files) | training | {"monthly": months}, tmp / "report.json")
@@ -416,10 +402,3 @@ def _merge(old: Path, rows: pl.DataFrame, target: Path) -> None:
             start = cut
     finally:
         sink.close()
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
