@@ -276,9 +276,37 @@ def test_anything_but_new_months_links_everything_again(linked, tmp_path):
     assert incremental.previous(zone, LinkageParams(), files) is not None
     other = dataclasses.replace(LinkageParams(), threshold=0.5)
     assert incremental.previous(zone, other, files) is None
+    (zone / incremental.MODEL).write_text("{")  # a model that cannot be read
+    assert incremental.previous(zone, LinkageParams(), files) is None
+    shutil.copy(linked["monthly"] / incremental.MODEL, zone / incremental.MODEL)
     state["inputs"][0]["sha256"] = "0" * 64  # an extract that changed since
     io.write_json(state, zone / incremental.STATE)
     assert incremental.previous(zone, LinkageParams(), files) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fault"),
+    [
+        (None, "file not found"),
+        ("{", "not readable as JSON"),
+        ('{"comparisons": []}', "not a linkage model"),
+        ('{"comparisons": {"x": []}, "probability_two_random_records_match": 0.1}',
+         "a model of other comparisons"),
+    ],
+)  # fmt: skip
+def test_a_saved_model_that_cannot_be_used_is_refused_first(linked, tmp_path, caplog, text, fault):
+    """``enclave link --model``: one line naming the file, exit 2, no zone written."""
+    from enclave import cli
+
+    model = tmp_path / "model.json"
+    if text is not None:
+        model.write_text(text)
+    inputs = [str(linked["root"] / "rebuilt" / "staged" / a) for a in AGENCIES]
+    out = tmp_path / "linkage"
+    assert cli.main(["link", *inputs, "--out", str(out), "--model", str(model)]) == 2
+    assert not out.exists()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert str(model) in line and fault in line and "Traceback" not in caplog.text
 
 
 def test_dvc_reruns_only_the_delivering_agency(tmp_path):

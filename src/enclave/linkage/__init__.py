@@ -22,7 +22,7 @@ import polars as pl
 
 from enclave import failpoints, io, log
 from enclave.config import LinkageParams
-from enclave.linkage import backend, evidence, family, identity, incremental, model
+from enclave.linkage import backend, evidence, family, identity, incremental, model, priors
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import read_identifiers as read_identifiers  # the public reader
 from enclave.linkage.inputs import read_inputs, report
@@ -63,7 +63,7 @@ def run(
     """
     backend.require(params.backend)  # a missing engine is said first, not after minutes
     files = read_inputs(inputs)
-    values = io.read_json(model_file) if model_file is not None else None
+    values = priors.read_model(model_file) if model_file is not None else None
     if existing is None and values is None:  # new monthly deliveries: linked alone
         prior = incremental.previous(Path(out), params, files)
         if prior is not None and incremental.link_month(params, files, prior, Path(out)):

@@ -36,7 +36,8 @@ import polars as pl
 
 from enclave import io, log, paths
 from enclave.config import LinkageParams
-from enclave.linkage import evidence, identity, model
+from enclave.errors import InputError
+from enclave.linkage import evidence, identity, model, priors
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import InputFile, report
 from enclave.linkage.keys import cluster_keys
@@ -90,7 +91,8 @@ def previous(out: Path, params: LinkageParams, files: list[InputFile]) -> Prior 
     try:
         earlier = io.read_json(out / STATE)
         linked = {e["file"]: e["sha256"] for e in earlier["inputs"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        priors.read_model(out / MODEL)  # a model that cannot be used: link everything again
+    except (OSError, ValueError, KeyError, TypeError, InputError):
         return None
     if earlier.get("fingerprint") != fingerprint(params):
         return None

@@ -58,6 +58,34 @@ def load(path: Path = PRIORS_FILE) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def read_model(path: Path) -> dict:
+    """A saved model (a linkage zone's ``model.json``, :func:`model_values`), checked
+    before any work: an :class:`~enclave.errors.InputError` naming the file if it is
+    missing, not JSON, not a model, or a model of other comparisons than this one's
+    (the comparisons and level labels of ``priors.json``)."""
+    from enclave.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("link", path, "file not found")
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError("link", path, "not readable as JSON") from None
+    try:
+        labels = {n: [lv["label"] for lv in ls] for n, ls in values["comparisons"].items()}
+        prior = float(values["probability_two_random_records_match"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        detail = "a linkage zone's model.json"
+        raise InputError("link", path, "not a linkage model", detail) from None
+    expected = {n: [lv["label"] for lv in ls] for n, ls in load()["comparisons"].items()}
+    if labels != expected or not 0 < prior < 1:
+        raise InputError(
+            "link", path, "a model of other comparisons", "saved by another version: train again"
+        )
+    return values
+
+
 def _matched(linker: Linker, values: dict) -> dict[str, list[tuple]]:
     """Each comparison's levels paired with their entries in ``values`` (a
     :func:`model_values` dict); :class:`StalePriorsError` if the labels differ."""
