@@ -69,3 +69,29 @@ def test_crosswalk_covers_staged_records_and_reruns_identically(root, tmp_path):
         assert (tmp_path / "again" / name).read_bytes() == (
             root / "data" / "linkage" / name
         ).read_bytes()
+
+
+def test_no_person_holds_two_members_of_one_roster(root):
+    """LIHEAP applications and SNAP cases list each member once: the staged rows carry
+    the roster, and no two members of one (different agency ids) share a person."""
+    staged = root / "data" / "staged"
+    for agency, program_rows in (("dceo", pl.col("program") == "LIHEAP"), ("idhs", True)):
+        ids = pl.read_parquet(staged / agency / "identifiers.parquet")
+        content = pl.read_parquet(staged / agency / "content.parquet")
+        rostered = ids.join(content.filter(program_rows), on="record_key")
+        assert rostered.height and rostered.get_column("roster").null_count() == 0
+    apart = pl.read_parquet(root / "data" / "linkage" / "apart.parquet")
+    assert apart.height > 0
+    zone = root / "data" / "linkage"
+    person = (
+        pl.read_parquet(zone / "identity_map.parquet")
+        .filter(pl.col("role").is_null())
+        .join(pl.read_parquet(zone / "crosswalk.parquet"), on="record_key")
+        .select("identity_id", "person_key")
+        .unique()
+    )
+    ends = apart.join(person.rename({"identity_id": "id_l"}), on="id_l").join(
+        person.rename({"identity_id": "id_r", "person_key": "other"}), on="id_r"
+    )
+    assert ends.height >= apart.height
+    assert ends.filter(pl.col("person_key") == pl.col("other")).is_empty()

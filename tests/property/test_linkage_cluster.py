@@ -93,3 +93,40 @@ def test_prepared_clustering_equals_clustering_from_scratch(graph, seed, thresho
     labels, kept = cluster_at(n, pairs, attrs, threshold, prepare(pairs, attrs))
     assert labels.tolist() == fresh_labels.tolist()
     assert sorted(kept.rows()) == sorted(fresh_kept.rows())
+
+
+@st.composite
+def constrained(draw):
+    n, edges = draw(graphs())
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=8))
+    apart = pl.DataFrame(
+        {"id_l": [min(a, b) for a, b in pairs], "id_r": [max(a, b) for a, b in pairs]},
+        schema={"id_l": pl.Int64, "id_r": pl.Int64},
+    ).filter(pl.col("id_l") != pl.col("id_r"))
+    return n, edges, apart
+
+
+@settings(max_examples=150, deadline=None)
+@given(constrained(), st.integers(0, 5), st.sampled_from([0.2, 0.5, 0.8]))
+def test_rosters_keep_their_people_apart_and_touch_nothing_else(case, seed, threshold):
+    """Cannot-links (``apart``): no pair of them ends in one cluster; clusters holding
+    none are those of clustering without them; links are only ever removed; and each
+    cluster is still connected by the links kept (``cluster.keep_apart``)."""
+    n, edges, apart = case
+    rng = np.random.default_rng(seed)
+    pairs, attrs = _edges(edges, rng), _attrs(n, rng, all_guards=True)
+    free_labels, free_kept = cluster_at(n, pairs, attrs, threshold)
+    labels, kept = cluster_at(n, pairs, attrs, threshold, apart=apart)
+    for a, b in apart.rows():
+        assert labels[a] != labels[b]
+    assert kept.join(free_kept, on=["id_l", "id_r"], how="anti").is_empty()
+    split = {free_labels[a] for a, b in apart.rows() if free_labels[a] == free_labels[b]}
+    untouched = [i for i in range(n) if free_labels[i] not in split]
+    assert labels[untouched].tolist() == free_labels[untouched].tolist()
+    ends = kept.select("id_l", "id_r").to_numpy()
+    assert labels.tolist() == connected_components(n, ends[:, 0], ends[:, 1]).tolist()
+    # the strongest link of a split component that joins no pair of ``apart`` survives
+    for left, right, _ in free_kept.sort("match_probability", descending=True).rows():
+        if free_labels[left] in split:
+            assert labels[left] == labels[right] or (left, right) in set(apart.rows())
+            break

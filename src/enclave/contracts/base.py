@@ -166,6 +166,11 @@ class StagedIdentifiers(pa.DataFrameModel):
     record_key: str = pa.Field(unique=True, description="<agency>-<row:09d>, row in the file")
     agency: str = pa.Field(description="agency short name")
     agency_id: str = pa.Field(nullable=True, description="agency's own id")
+    roster: str = pa.Field(
+        nullable=True,
+        description="application or case listing this person with others: two records "
+        "on one roster under different agency ids are different people",
+    )
     first_name: str = pa.Field(nullable=True, description="first name as delivered")
     middle_name: str = pa.Field(nullable=True, description="middle name or initial")
     last_name: str = pa.Field(nullable=True, description="surname as delivered")

@@ -220,6 +220,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         AGENCY,
         start.alias("seen"),
         trimmed("ClientId").alias("agency_id"),
+        trimmed("ApplicationId").alias("roster"),
         trimmed("FirstName").alias("first_name"),
         trimmed("MiddleName").alias("middle_name"),
         trimmed("LastName").alias("last_name"),

@@ -90,6 +90,7 @@ def standardise(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         AGENCY,
         parse_date(pl.col("benefit_month"), DATE_FORMAT).alias("seen"),
         (pl.col("case_no") + "-" + pl.col("member_no")).alias("agency_id"),
+        pl.col("case_no").alias("roster"),
         trimmed("first_name").alias("first_name"),
         trimmed("last_name").alias("last_name"),
         parse_date(pl.col("birth_date"), DATE_FORMAT).alias("dob"),

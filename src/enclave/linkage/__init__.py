@@ -39,10 +39,11 @@ class LinkResult:
     family: pl.DataFrame  # child_person_key, parent_person_key, role, match_probability, record_key
     identity_map: pl.DataFrame  # record_key, role, identity_id, birth_year, ssn_head, ssn_tail
     pairs: pl.DataFrame  # id_l, id_r, match_probability (edges at or above the floor)
+    apart: pl.DataFrame  # id_l, id_r: identity records one roster lists as two people
 
 
 #: output files of the linkage zone, in the order :func:`outputs` yields them
-OUTPUTS = ("crosswalk", "family", "pairs", "identity_map")
+OUTPUTS = ("crosswalk", "family", "pairs", "apart", "identity_map")
 
 
 def run(
@@ -148,7 +149,9 @@ def outputs(
     phases.start("cluster")
     LOG.debug("model trained and scored in %.1f s", time.perf_counter() - start)
     attrs = guard_attributes(identities, collapsed.born_by)
-    cluster, strongest, kept = _person_clusters(identities, pairs, attrs, params.threshold)
+    cluster, strongest, kept = _person_clusters(
+        identities, pairs, attrs, params.threshold, collapsed.apart
+    )
     LOG.debug("clusters in %.1f s", time.perf_counter() - start)
     record_identity = collapsed.record_identity
     classes = evidence.identity_classes(
@@ -216,6 +219,7 @@ def outputs(
     del crosswalk
     yield "family", links
     yield "pairs", pairs
+    yield "apart", collapsed.apart
     yield "identity_map", _identity_map_parts(collapsed, attrs)
     phases.close()
     LOG.debug("all outputs in %.1f s", time.perf_counter() - start)
@@ -297,12 +301,19 @@ def person_pairs(identities: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _person_clusters(
-    identities: pl.DataFrame, pairs: pl.DataFrame, attrs: pl.DataFrame, threshold: float
+    identities: pl.DataFrame,
+    pairs: pl.DataFrame,
+    attrs: pl.DataFrame,
+    threshold: float,
+    apart: pl.DataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
     """Per identity id: its cluster (smallest identity id of its component) and the
     strongest link holding it there (1.0 when alone); and the links kept. ``attrs``
-    from :func:`guard_attributes`."""
-    labels, edges = cluster_at(identities.height, person_pairs(identities, pairs), attrs, threshold)
+    from :func:`guard_attributes`; ``apart``: identities never in one cluster
+    (:func:`enclave.linkage.cluster.keep_apart`)."""
+    labels, edges = cluster_at(
+        identities.height, person_pairs(identities, pairs), attrs, threshold, apart=apart
+    )
     strongest = np.ones(identities.height, dtype=np.float64)
     best = (
         pl.concat(

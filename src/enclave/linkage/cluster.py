@@ -220,11 +220,13 @@ def cluster_at(
     attrs: pl.DataFrame,
     threshold: float,
     prepared: Prepared | None = None,
+    apart: pl.DataFrame | None = None,
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """(component label of each identity ``0..n-1``, the edges kept) at ``threshold``.
 
     ``prepared``: :func:`prepare` of the same pairs and attributes (a curve of
-    thresholds builds it once)."""
+    thresholds builds it once). ``apart``: ``id_l``, ``id_r``, identities known to be
+    different people (:func:`keep_apart`)."""
     above = pl.col("match_probability") >= threshold
     if prepared is None:
         kept = _plausible(pairs.filter(above), attrs)
@@ -236,4 +238,80 @@ def cluster_at(
     labels = connected_components(
         n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
     )
+    if apart is not None:
+        return keep_apart(n, labels, kept, apart)
     return labels, kept
+
+
+def keep_apart(
+    n: int, labels: np.ndarray, kept: pl.DataFrame, apart: pl.DataFrame
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """Split the components that join two identities known to be different people.
+
+    ``apart`` (``id_l``, ``id_r``) are cannot-links: two members of one household
+    listed on one application are two people, however alike their identifiers (twins
+    share surname, birth date and address; children often have no SSN). Only the
+    components holding such a pair are re-formed: their links are taken strongest
+    first (then by ids) and each joins two groups unless that would put a pair of
+    ``apart`` in one, as single-linkage clustering under cannot-link constraints does.
+    A refused link is dropped, so every other identity keeps its weaker links to the
+    group it joined, and the components of the kept links are the groups.
+
+    >>> kept = pl.DataFrame({"id_l": [0, 1], "id_r": [1, 2], "match_probability": [0.9, 0.6]})
+    >>> labels = connected_components(3, np.array([0, 1]), np.array([1, 2]))
+    >>> out, links = keep_apart(3, labels, kept, pl.DataFrame({"id_l": [0], "id_r": [2]}))
+    >>> out.tolist(), links.height
+    ([0, 0, 2], 1)
+    """
+    a = apart.get_column("id_l").to_numpy()
+    b = apart.get_column("id_r").to_numpy()
+    inside = labels[a] == labels[b]
+    if not inside.any():
+        return labels, kept
+    broken = np.zeros(n, dtype=bool)
+    broken[np.unique(labels[a[inside]])] = True
+    ends = kept.select("id_l", "id_r").to_numpy()
+    contested = kept.filter(pl.Series(broken[labels[ends[:, 0]]])).sort(
+        ["match_probability", "id_l", "id_r"], descending=[True, False, False]
+    )
+    refused = _refused(contested, a[broken[labels[a]]], b[broken[labels[a]]])
+    kept = kept.join(refused, on=["id_l", "id_r"], how="anti")
+    labels = connected_components(
+        n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
+    )
+    return labels, kept
+
+
+def _refused(links: pl.DataFrame, a: np.ndarray, b: np.ndarray) -> pl.DataFrame:
+    """The links (strongest first) that would join two groups holding a pair (``a``,
+    ``b``): union-find over the components that need it (few, and small)."""
+    parent: dict[int, int] = {}
+    members: dict[int, set[int]] = {}
+    barred: dict[int, set[int]] = {}  # group -> identities it must not hold
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        barred.setdefault(x, set()).add(y)
+        barred.setdefault(y, set()).add(x)
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    refused = []
+    for left, right in links.select("id_l", "id_r").iter_rows():
+        u, v = root(left), root(right)
+        if u == v:
+            continue
+        mu, mv = members.get(u, {u}), members.get(v, {v})
+        bu, bv = barred.get(u, set()), barred.get(v, set())
+        if bu & mv or bv & mu:
+            refused.append((left, right))
+            continue
+        if len(mu) < len(mv):
+            u, v, mu, mv, bu, bv = v, u, mv, mu, bv, bu
+        parent[v] = u
+        members[u] = mu | mv
+        barred[u] = bu | bv
+        members.pop(v, None)
+        barred.pop(v, None)
+    return pl.DataFrame(refused, schema={"id_l": pl.Int64, "id_r": pl.Int64}, orient="row")

@@ -77,7 +77,10 @@ def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> 
     )
     del cells
     pairs = io.read_parquet(linkage / "pairs.parquet").collect()
-    curve = pr_curve_of(identity_map, pairs, truth_cells)
+    apart = linkage / "apart.parquet"
+    curve = pr_curve_of(
+        identity_map, pairs, truth_cells, pl.read_parquet(apart) if apart.exists() else None
+    )
     io.write_json(metrics, report)
     plots.parent.mkdir(parents=True, exist_ok=True)
     with io.atomic_file(plots) as tmp:
@@ -667,15 +670,22 @@ def evaluate_cells(
 
 
 def pr_curve(
-    identity_map: pl.DataFrame, pairs: pl.DataFrame, records: pl.DataFrame
+    identity_map: pl.DataFrame,
+    pairs: pl.DataFrame,
+    records: pl.DataFrame,
+    apart: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Pairwise precision and recall when clustering at each of :data:`PR_THRESHOLDS`."""
+    """Pairwise precision and recall when clustering at each of :data:`PR_THRESHOLDS`
+    (with the link's cannot-links ``apart``, if any)."""
     truth = identity_truth(identity_map.lazy(), records.lazy())
-    return pr_curve_of(identity_map.lazy(), pairs, truth)
+    return pr_curve_of(identity_map.lazy(), pairs, truth, apart)
 
 
 def pr_curve_of(
-    identity_map: pl.LazyFrame, pairs: pl.DataFrame, truth: pl.DataFrame
+    identity_map: pl.LazyFrame,
+    pairs: pl.DataFrame,
+    truth: pl.DataFrame,
+    apart: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """:func:`pr_curve` with the records already counted (:func:`identity_truth`)."""
     n, attrs, pairs = _curve_graph(identity_map, pairs)
@@ -683,7 +693,7 @@ def pr_curve_of(
     cells = _CurveTruth.of(truth)
     rows = []
     for t in PR_THRESHOLDS:
-        labels, _ = cluster_at(n, pairs, attrs, t, prepared)
+        labels, _ = cluster_at(n, pairs, attrs, t, prepared, apart)
         pair_counts, cluster_counts = cells.counts(labels)
         clusters = _prf(*cluster_counts)
         rows.append(

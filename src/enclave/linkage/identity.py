@@ -31,11 +31,12 @@ from enclave.linkage.standardise import (
     standardise,
 )
 
-#: raw columns that feed standardisation (agency ids and street addresses are not compared)
+#: raw columns that feed standardisation (agency ids, rosters and street addresses are
+#: not compared)
 RAW_COLUMNS: list[str] = list(
     c
     for c in IDENTIFIER_DTYPES
-    if c not in ("record_key", "agency", "agency_id", "street_address", "seen")
+    if c not in ("record_key", "agency", "agency_id", "roster", "street_address", "seen")
 )
 
 LOG = log.get("enclave.linkage")
@@ -118,7 +119,9 @@ class Collapsed:
     stable for the same input), ``unique_id`` (the same, for Splink), the comparison
     columns; row ``i`` holds identity ``i``. ``born_by``: ``identity_id``, ``born_by``
     as :func:`enclave.linkage.activity.born_by` defines it (computed here, in the same
-    pass over the rows), for identities seen with a date.
+    pass over the rows), for identities seen with a date. ``apart``: ``id_l`` <
+    ``id_r``, person identity records that one roster lists as different people
+    (:func:`apart_pairs`).
     """
 
     keys: RecordKeys
@@ -126,6 +129,7 @@ class Collapsed:
     parents: pl.DataFrame
     identities: pl.DataFrame
     born_by: pl.DataFrame
+    apart: pl.DataFrame
 
     @property
     def records(self) -> pl.DataFrame:
@@ -167,6 +171,7 @@ def collapse(
         frames = [frames]
     start = time.perf_counter()
     hashed = [_hashed(f, min_age or {}) for f in frames]
+    rostered = pl.concat([h.rostered for h in hashed])
     LOG.debug("rows hashed in %.1f s", time.perf_counter() - start)
     keys, places = _key_order(frames, hashed)
     raw = _distinct_raw(frames, [h.rows for h in hashed], places)
@@ -193,6 +198,8 @@ def collapse(
     )
     ids = raw.select(*_KEYS, "raw_id")
     del raw, person
+    apart = apart_pairs(rostered, ids, person_of_raw)
+    del rostered
     record_raw = np.zeros(len(keys), dtype=np.uint32)  # in key order
     seen = []
     for place in places:  # release each file's hashes once mapped
@@ -204,7 +211,32 @@ def collapse(
     born_by = _born_by(seen, person_of_raw)
     del seen
     parents = _parents(record_raw, raw_map.filter(pl.col("role").is_not_null()), keys)
-    return Collapsed(keys, person_of_raw.gather(record_raw), parents, identities, born_by)
+    return Collapsed(keys, person_of_raw.gather(record_raw), parents, identities, born_by, apart)
+
+
+def apart_pairs(
+    rostered: pl.DataFrame, ids: pl.DataFrame, person_of_raw: pl.Series
+) -> pl.DataFrame:
+    """Pairs of person identity records (``id_l`` < ``id_r``) listed on one roster of
+    one agency under different agency ids: a LIHEAP application lists each member of
+    the household once and a SNAP case numbers each member, so two of them are two
+    people however alike their identifiers (twins: same surname, birth date and
+    address). ``rostered``: :class:`_Hashed`'s distinct (``agency``, ``roster``,
+    ``agency_id``, hashes) of the rows carrying a roster; ``ids``: hashes -> ``raw_id``.
+    """
+    members = rostered.join(ids, on=_KEYS, how="inner")
+    person = person_of_raw.gather(members.get_column("raw_id")).cast(pl.Int64)
+    members = members.select("agency", "roster", "agency_id", person).unique()
+    return (
+        members.join(members, on=["agency", "roster"], suffix="_r")
+        .filter(
+            (pl.col("agency_id") != pl.col("agency_id_r"))
+            & (pl.col("identity_id") < pl.col("identity_id_r"))
+        )
+        .select(pl.col("identity_id").alias("id_l"), pl.col("identity_id_r").alias("id_r"))
+        .unique()
+        .sort("id_l", "id_r")
+    )
 
 
 #: rows of an identifier file hashed at a time (the row-level slices are independent)
@@ -214,11 +246,14 @@ HASH_BATCH_ROWS = 2_000_000
 @dataclass(frozen=True)
 class _Hashed:
     """One file's rows as linkage holds them: ``rows`` (``h1``, ``h2``: two hashes of
-    the raw identifier tuple; ``by``, :func:`_hashed`) in the file's order, and
-    ``span``: its smallest and largest record key and whether its keys increase."""
+    the raw identifier tuple; ``by``, :func:`_hashed`) in the file's order,
+    ``span``: its smallest and largest record key and whether its keys increase, and
+    ``rostered``: the distinct (``agency``, ``roster``, ``agency_id``, hashes) of its
+    rows that carry a roster (:func:`apart_pairs`)."""
 
     rows: pl.DataFrame
     span: tuple[str | None, str | None, bool]
+    rostered: pl.DataFrame
 
     @property
     def height(self) -> int:
@@ -234,11 +269,13 @@ def _hashed(frame: pl.LazyFrame, min_age: Mapping[str, int]) -> _Hashed:
     if "seen" in frame.collect_schema().names() and "seen" in base.collect_schema().names():
         age = pl.col("agency").replace_strict(min_age, default=0, return_dtype=pl.Int32)
         by = pl.col("seen").dt.year().cast(pl.Int32) - age
-    plan = base.with_columns(by=by).select(
-        "record_key",
-        h1=whole.hash(HASH_SEEDS[0]),
-        h2=whole.hash(HASH_SEEDS[1]),
-        by=pl.col("by"),
+    hashes = {"h1": whole.hash(HASH_SEEDS[0]), "h2": whole.hash(HASH_SEEDS[1])}
+    plan = base.with_columns(by=by).select("record_key", **hashes, by=pl.col("by"))
+    rostered = (
+        base.filter(pl.col("roster").is_not_null())
+        .select("agency", "roster", "agency_id", **hashes)
+        .unique()
+        .collect(engine="streaming")
     )
     # a slice at a time: polars' streaming engine held every raw column of the file
     # (11 GB for the 36.6M wage records of the 1M world; 3.4 GB in slices of 4M rows)
@@ -252,8 +289,8 @@ def _hashed(frame: pl.LazyFrame, min_age: Mapping[str, int]) -> _Hashed:
         high = key[-1]
         parts.append(part.drop("record_key"))
     if not parts:
-        return _Hashed(plan.drop("record_key").head(0).collect(), (None, None, True))
-    return _Hashed(pl.concat(parts, rechunk=True), (low, high, increasing))
+        return _Hashed(plan.drop("record_key").head(0).collect(), (None, None, True), rostered)
+    return _Hashed(pl.concat(parts, rechunk=True), (low, high, increasing), rostered)
 
 
 def _key_order(

@@ -13,11 +13,12 @@ new records (:func:`link_month`):
    (agencies repeat the same identifiers month after month: most records of a month);
 3. the other identity records are scored with the same model against every person
    identity record and each other (:func:`enclave.linkage.model.predict_new`), and
-   clustered with the same threshold and guards (:func:`enclave.linkage.cluster.cluster_at`)
-   over the new links;
-4. a cluster holding records already linked joins the person its strongest link reaches;
-   one holding new records only is a new person, keyed from its smallest record key as
-   a full run keys it.
+   clustered with the same threshold, guards and rosters
+   (:func:`enclave.linkage.cluster.cluster_at`) over the new links;
+4. a cluster holding records already linked joins the person its strongest link reaches
+   (never the person of a record that a roster of the month lists beside one of its
+   own); one holding new records only is a new person, keyed from its smallest record
+   key as a full run keys it.
 
 Existing person keys are never renumbered and existing persons never merge or split:
 a new record that links two persons joins the one it links most strongly (a full
@@ -47,12 +48,19 @@ LOG = log.get("enclave.linkage")
 
 STATE, IDENTITIES, MODEL = "state.json", "identities.parquet", "model.json"
 #: what the zone must hold for a month to be linked against it
-ZONE = ("crosswalk.parquet", "family.parquet", "pairs.parquet", "identity_map.parquet")
+ZONE = (
+    "crosswalk.parquet",
+    "family.parquet",
+    "pairs.parquet",
+    "apart.parquet",
+    "identity_map.parquet",
+)
 #: identity columns an exact match compares (``last_parts``, a list, as its text)
 MATCH_ON = [c for c in IDENTITY_COLUMNS if c != "last_parts"] + ["_parts"]
 #: guard attributes (:func:`enclave.linkage.guard_attributes`) kept per identity record
 ATTRS = ("birth_year", "born_by", "ssn_head", "ssn_tail", "sex_code")
 PAIRS = {"id_l": pl.Int64, "id_r": pl.Int64, "match_probability": pl.Float64}
+APART = {"id_l": pl.Int64, "id_r": pl.Int64}
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,11 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
     )
     novel_attrs = _attributes(novel, born, stored)
     first_key = _first_keys(collapsed, novel_rows)
-    attached = _attach(novel, novel_attrs, stored, pairs, params.threshold, first_key)
+    ends = [global_id[collapsed.apart.get_column(c).to_numpy()] for c in ("id_l", "id_r")]
+    apart = pl.DataFrame(
+        {"id_l": np.minimum(*ends), "id_r": np.maximum(*ends)}, schema=APART
+    ).unique()
+    attached = _attach(novel, novel_attrs, stored, pairs, params.threshold, first_key, apart)
     added = novel.with_columns(*attached.columns()).join(novel_attrs, on="identity_id")
     added = added.select(stored.columns)
     carried = ["person_key", "match_probability", "link_evidence"]
@@ -206,7 +218,7 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
         .n_unique(),
         "identity_records_linking_two_persons": attached.between,
     }
-    _write(out, params, files, crosswalk, identity_map, pairs, added, notes)
+    _write(out, params, files, crosswalk, identity_map, pairs, apart, added, notes)
     LOG.info(
         "monthly delivery: %d records as %d identity records, %d new, linked against %d",
         len(keys), fresh.height, novel.height, n,
@@ -282,27 +294,22 @@ def _attach(
     pairs: pl.DataFrame,
     threshold: float,
     first_key: pl.Series,
+    apart: pl.DataFrame,
 ) -> Attached:
-    """Cluster the novel identity records over their links (threshold and guards as a
-    full run) and give each cluster a person (see the module docstring)."""
+    """Cluster the novel identity records over their links (threshold, guards and the
+    month's rosters ``apart`` as a full run) and give each cluster a person (see the
+    module docstring)."""
     k = novel.height
     ends = pl.concat([pairs.get_column("id_l"), pairs.get_column("id_r")]).unique().sort()
     touched = stored.filter(pl.col("identity_id").is_in(ends.implode()))
     nodes = pl.concat([novel.get_column("identity_id"), touched.get_column("identity_id")])
     local = pl.DataFrame({"identity_id": nodes, "local": pl.int_range(nodes.len(), eager=True)})
-    edges = (
-        pairs.join(local.rename({"identity_id": "id_l", "local": "l"}), on="id_l")
-        .join(local.rename({"identity_id": "id_r", "local": "r"}), on="id_r")
-        .select(
-            pl.min_horizontal("l", "r").cast(pl.Int64).alias("id_l"),
-            pl.max_horizontal("l", "r").cast(pl.Int64).alias("id_r"),
-            "match_probability",
-        )
-    )
+    edges = _renumbered(pairs, local)
     node_attrs = pl.concat([attrs, touched.select("identity_id", *ATTRS)]).select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("identity_id"), *ATTRS
     )
-    labels, kept = cluster_at(nodes.len(), edges, node_attrs, threshold)
+    node_apart = _renumbered(apart, local)
+    labels, kept = cluster_at(nodes.len(), edges, node_attrs, threshold, apart=node_apart)
     # the strongest kept link of each node, and its evidence
     both = pl.concat(
         [
@@ -324,10 +331,14 @@ def _attach(
     # each cluster's person: that of the known record its strongest novel link reaches
     person = touched.get_column("person_key")
     reach = both.filter((pl.col("v") < k) & (pl.col("w") >= k))
-    reach = reach.with_columns(
-        cluster=pl.Series(labels[reach.get_column("v").to_numpy()]),
-        person_key=person.gather(reach.get_column("w") - k),
-    ).sort(["cluster", "match_probability", "person_key"], descending=[False, True, False])
+    reach = (
+        reach.with_columns(
+            cluster=pl.Series(labels[reach.get_column("v").to_numpy()]),
+            person_key=person.gather(reach.get_column("w") - k),
+        )
+        .join(_barred(apart, novel, stored, labels), on=["cluster", "person_key"], how="anti")
+        .sort(["cluster", "match_probability", "person_key"], descending=[False, True, False])
+    )
     joined = reach.group_by("cluster", maintain_order=True).agg(
         pl.col("person_key").first(), pl.col("person_key").n_unique().alias("persons")
     )
@@ -355,6 +366,36 @@ def _attach(
     )
 
 
+def _renumbered(links: pl.DataFrame, local: pl.DataFrame) -> pl.DataFrame:
+    """``links`` between nodes (``id_l``, ``id_r`` and any other columns) in the nodes'
+    local ids (``local``: ``identity_id`` -> ``local``), ``id_l`` < ``id_r``."""
+    return (
+        links.join(local.rename({"identity_id": "id_l", "local": "l"}), on="id_l")
+        .join(local.rename({"identity_id": "id_r", "local": "r"}), on="id_r")
+        .select(
+            pl.min_horizontal("l", "r").cast(pl.Int64).alias("id_l"),
+            pl.max_horizontal("l", "r").cast(pl.Int64).alias("id_r"),
+            pl.exclude("id_l", "id_r", "l", "r"),
+        )
+    )
+
+
+def _barred(
+    apart: pl.DataFrame, novel: pl.DataFrame, stored: pl.DataFrame, labels: np.ndarray
+) -> pl.DataFrame:
+    """(``cluster``, ``person_key``): the persons a cluster of novel records must not
+    join, those of stored records that a roster lists beside one of its records."""
+    novel_local = novel.select("identity_id", pl.int_range(pl.len(), dtype=pl.Int64).alias("local"))
+    persons = stored.select("identity_id", "person_key")
+    both = pl.concat([apart, apart.select(id_l="id_r", id_r="id_l")])
+    barred = both.join(novel_local.rename({"identity_id": "id_l"}), on="id_l").join(
+        persons.rename({"identity_id": "id_r"}), on="id_r"
+    )
+    return barred.select(
+        pl.Series("cluster", labels[barred.get_column("local").to_numpy()]), "person_key"
+    ).unique()
+
+
 def _write(
     out: Path,
     params: LinkageParams,
@@ -362,6 +403,7 @@ def _write(
     crosswalk: pl.DataFrame,
     identity_map: pl.DataFrame,
     pairs: pl.DataFrame,
+    apart: pl.DataFrame,
     added: pl.DataFrame,
     notes: dict,
 ) -> None:
@@ -372,6 +414,9 @@ def _write(
             _merge(out / f"{name}.parquet", rows, tmp / f"{name}.parquet")
         old_pairs = pl.read_parquet(out / "pairs.parquet")
         io.write_parquet(pl.concat([old_pairs, pairs]).sort("id_l", "id_r"), tmp / "pairs.parquet")
+        old_apart = pl.read_parquet(out / "apart.parquet")
+        apart = pl.concat([old_apart, apart]).unique().sort("id_l", "id_r")
+        io.write_parquet(apart, tmp / "apart.parquet")
         stored = pl.read_parquet(out / IDENTITIES)
         io.write_parquet(pl.concat([stored, added]), tmp / IDENTITIES)
         for name in ("family.parquet", MODEL):
