@@ -15,6 +15,7 @@ from enclave.errors import LeakError
 IDENTIFIERS = pl.LazyFrame(
     {
         "agency_id": ["HFS0001", " 12345 ", "IDHS77"],
+        "roster": [None, None, "C000012345"],  # an IDHS case: a household's number
         "first_name": ["Anna", "Jose", "Wei"],
         "last_name": ["Smith", "Garcia", "Lee"],
         "dob": [date(1980, 1, 2), date(1990, 3, 4), date(2001, 5, 6)],
@@ -32,6 +33,7 @@ CLEAN = pl.DataFrame(
 PLANTS = [
     ("program", "078-05-1120", "ssn_pattern"),
     ("program", "IDHS77", "agency_id"),
+    ("program", "C000012345", "agency_id"),  # a case number is an agency id too
     ("year", 12345, "agency_id"),
     ("pid", "hfs0001", None),  # ids match exactly (after trimming), not ignoring case
     ("program", " jose ", None),

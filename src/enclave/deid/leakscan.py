@@ -5,7 +5,8 @@ Three checks, each on every row of every column:
 * ``ssn_pattern``: a string value holding an SSN-shaped token (9 digits, or
   ``ddd-dd-dddd`` / ``ddd dd dddd``) standing alone (word boundaries, so a 16-hex
   pseudonym that happens to hold nine digits in a row is not one);
-* ``agency_id``: any value (cast to text) equal to an agency id of the identifiers;
+* ``agency_id``: any value (cast to text) equal to an agency id of the identifiers, or
+  to a roster (a LIHEAP application or SNAP case number: a household's id);
 * ``name_with_birth_date``: a row holding, in a text column, a first, last, alias or
   parent name (case-insensitive) and, in a date column, the birth date the same
   identity record pairs with that name.
@@ -29,6 +30,9 @@ import polars as pl
 from enclave.errors import LeakError
 
 SSN_PATTERN = r"\b\d{3}[- ]?\d{2}[- ]?\d{4}\b"
+
+#: identifier columns whose values are agency ids (a person's, or a household's roster)
+ID_COLUMNS: tuple[str, ...] = ("agency_id", "roster")
 
 #: (name column, birth-date column) pairs of the standard identifier schema
 NAME_DOB_PAIRS: tuple[tuple[str, str], ...] = (
@@ -72,13 +76,18 @@ class LeakReference:
     def from_identifiers(cls, identifiers: pl.LazyFrame) -> LeakReference:
         """Collect the reference from standard identifier tables (all agencies stacked)."""
         names = identifiers.collect_schema().names()
+        held = [c for c in ID_COLUMNS if c in names]
         ids = (
-            identifiers.select(pl.col("agency_id").str.strip_chars())
+            pl.concat(
+                [identifiers.select(pl.col(c).str.strip_chars().alias("agency_id")) for c in held]
+            )
             .drop_nulls()
             .filter(pl.col("agency_id") != "")
             .unique()
             .collect()
             .get_column("agency_id")
+            if held
+            else pl.Series("agency_id", [], pl.String)
         )
         pairs = [
             identifiers.select(

@@ -327,7 +327,7 @@ def join_links(frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFra
 #: and what the leak reference is made of
 _IDENTIFIER_COLUMNS = (
     "record_key",
-    "agency_id",
+    *leakscan.ID_COLUMNS,
     "dob",
     "sex",
     *dict.fromkeys(c for pair in leakscan.NAME_DOB_PAIRS for c in pair),
