@@ -317,7 +317,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main(
     sizes: tuple[int, ...] = SIZES, with_comparisons: bool = True, only: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    earlier = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+    # figures measured again join the last run's (this checkout's, else the record's)
+    last = next((p for p in (REPORT, RESULTS / "pipeline.json") if p.exists()), None)
+    earlier = json.loads(last.read_text()) if last else {}
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "sizes": earlier.get("sizes", {}),

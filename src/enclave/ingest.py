@@ -58,6 +58,7 @@ from enclave.contracts.base import (
 )
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
 from enclave.errors import EnclaveError, InputError
+from enclave.parallel import ordered_map
 from enclave.progress import steps
 
 log = logging.getLogger(__name__)
@@ -363,11 +364,16 @@ def prepare(
     reader = Reader(contract, delivery, encoding, size, fault, month)
     buckets: list[list[pl.DataFrame]] = [[] for _ in range(HASH_BUCKETS)]
     bad, rows = 0, 0
-    for raw in reader.batches():
-        rows += raw.height
-        bad += raw["structure"].is_not_null().sum()
-        hashes = row_hashes(raw, grain_of(contract))
-        for (key,), part in hashes.partition_by("bucket", as_dict=True).items():
+    grain = grain_of(contract)
+
+    def hashed(raw: pl.DataFrame) -> tuple[int, int, dict[Any, pl.DataFrame]]:
+        parts = row_hashes(raw, grain).partition_by("bucket", as_dict=True)
+        return raw.height, raw["structure"].is_not_null().sum(), parts
+
+    # the next batch is read and parsed while the last one is hashed
+    for height, malformed, parts in ordered_map(hashed, reader.batches()):
+        rows, bad = rows + height, bad + malformed
+        for (key,), part in parts.items():
             buckets[key].append(part.drop("bucket"))
     check_malformed_share(bad, rows, params.max_malformed_share, fault)
     found = [repeat_candidates(pl.concat(b)) for b in buckets if b]
@@ -380,15 +386,24 @@ def prepare(
 def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> dict[str, Any]:
     """Validate, standardise and route each batch into ``sinks``; the merged report."""
     duplicates, clashes = plan.duplicates.implode(), plan.grain_clashes
-    reports = []
-    for raw in steps(plan.reader.batches(), f"validate {contract.agency}", unit="batch"):
+
+    def routed(raw: pl.DataFrame) -> IngestResult:
         raw = raw.with_columns(duplicate=pl.col("row").is_in(duplicates))
         grain = clashes.filter(clashes.is_between(raw["row"].min(), raw["row"].max()))
         extra = grain.to_frame("row").with_columns(reason=pl.lit(f"{GRAIN_CHECK}:row"))
-        part = split(contract, raw, params, extra=extra)
-        sinks.write(part)
-        reports.append(part.report)
-        failpoints.reached("validate.batch")
+        return split(contract, raw, params, extra=extra)
+
+    reports = []
+    batches = steps(plan.reader.batches(), f"validate {contract.agency}", unit="batch")
+    # Two batches are validated at once (polars and pandera's checks leave a core idle
+    # otherwise), written in file order. pandera's warnings carry row values: they are
+    # silenced here, before the threads start, since warnings filters are per process.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part in ordered_map(routed, batches):
+            sinks.write(part)
+            reports.append(part.report)
+            failpoints.reached("validate.batch")
     return merge_reports(reports, plan.reader.trailing_blank)
 
 

@@ -19,7 +19,6 @@ from enclave import failpoints, io, log
 from enclave.analytic.events import build_events, child_births
 from enclave.analytic.family import build_family
 from enclave.analytic.panel import build_panel
-from enclave.analytic.parallel import ordered_map
 from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
 from enclave.analytic.school import build_coverage, build_school_years
@@ -27,6 +26,7 @@ from enclave.analytic.spells import observation_end, program_records, program_sp
 from enclave.analytic.writer import BackgroundWrites
 from enclave.config import AGENCIES, BuildParams
 from enclave.errors import EnclaveError, InputError
+from enclave.parallel import ordered_map
 from enclave.progress import steps
 
 LOG = log.get(__name__)

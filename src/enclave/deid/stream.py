@@ -15,7 +15,7 @@ millions at a million persons). Here:
    sorted, leak-scanned and appended to the agency's file, so each file is sorted
    on ``pid, record_pid`` as the in-memory path writes it.
 
-Agencies are handled two at a time in steps 1 and 3 (:mod:`enclave.analytic.parallel`),
+Agencies are handled two at a time in steps 1 and 3 (:mod:`enclave.parallel`),
 results taken in order, so the files are those of a sequential run. The tables equal
 the in-memory path's (tests/pipeline/test_deid_stream.py).
 """
@@ -35,12 +35,12 @@ import polars as pl
 
 from enclave import io
 from enclave.analytic import in_bucket
-from enclave.analytic.parallel import ordered_map
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
 from enclave.deid import leakscan
 from enclave.deid.leakscan import LeakReference
 from enclave.errors import LeakError
+from enclave.parallel import ordered_map
 from enclave.paths import delivered
 
 #: crosswalk rows per slice: bounds the memory of step 1

@@ -1,4 +1,5 @@
-"""Independent units of work (pid buckets, agencies) two at a time, results in order.
+"""Independent units of work two at a time, results in order: pid buckets, agencies,
+batches of a delivery.
 
 The stages are mostly polars and Arrow calls, which release the GIL but use the
 second core only part of the time; running two units at once keeps both cores

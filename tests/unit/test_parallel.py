@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from enclave.analytic.parallel import ordered_map
+from enclave.parallel import ordered_map
 
 
 def test_results_come_in_input_order_whatever_finishes_first():
