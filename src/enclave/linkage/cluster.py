@@ -274,7 +274,9 @@ def keep_apart(
     contested = kept.filter(pl.Series(broken[labels[ends[:, 0]]])).sort(
         ["match_probability", "id_l", "id_r"], descending=[True, False, False]
     )
-    refused = _refused(contested, a[broken[labels[a]]], b[broken[labels[a]]])
+    # only the pairs one component holds can be joined (a link never leaves its
+    # component): the union-find bars those alone
+    refused = _refused(contested, a[inside], b[inside])
     kept = kept.join(refused, on=["id_l", "id_r"], how="anti")
     labels = connected_components(
         n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
