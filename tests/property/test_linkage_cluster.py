@@ -5,10 +5,13 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from enclave.linkage import cluster
 from enclave.linkage.cluster import (
+    bridge_frame,
     cluster_at,
     connected_components,
     drop_ambiguous_bridges,
@@ -79,6 +82,21 @@ def test_guard_only_removes_edges(graph, seed):
     frame = _edges(edges, rng)
     kept = drop_ambiguous_bridges(frame, _attrs(n, rng))
     assert kept.join(frame, on=["id_l", "id_r"], how="anti").is_empty()
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs(), st.integers(0, 5), st.integers(1, 40))
+def test_guards_in_parts_drop_what_the_whole_frame_drops(graph, seed, rows):
+    """The link stage builds the guards' frame in parts of records (BRIDGE_ROWS rows at
+    a time, bounding its memory): the links kept, and their order, are the whole frame's."""
+    n, edges = graph
+    rng = np.random.default_rng(seed)
+    frame, attrs = _edges(edges, rng), _attrs(n, rng, all_guards=True)
+    whole = drop_ambiguous_bridges(frame, attrs, bridge_frame(frame, attrs))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cluster, "BRIDGE_ROWS", rows)
+        parted = drop_ambiguous_bridges(frame, attrs)
+    assert parted.rows() == whole.rows()
 
 
 @settings(max_examples=80, deadline=None)
