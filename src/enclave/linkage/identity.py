@@ -378,17 +378,11 @@ def _standardised(raw: pl.DataFrame) -> pl.DataFrame:
     whole = pl.struct(IDENTITY_COLUMNS)
     slices = []
     for at in range(0, max(raw.height, 1), STANDARDISE_ROWS):
-        distinct = (
-            raw.slice(at, STANDARDISE_ROWS)
-            .lazy()
-            .select(pl.col("raw_id").alias("record_key"), pl.lit("").alias("agency"), *RAW_COLUMNS)
-        )
-        first_pos = raw.slice(at, STANDARDISE_ROWS).select(
-            pl.col("raw_id").alias("record_key"), "first_pos"
-        )
+        part = raw.slice(at, STANDARDISE_ROWS).lazy().rename({"raw_id": "record_key"})
+        distinct = part.select("record_key", pl.lit("").alias("agency"), *RAW_COLUMNS)
         standard = pl.concat([standardise(distinct), parent_rows(distinct)], how="vertical_relaxed")
         slices.append(
-            standard.join(first_pos.lazy(), on="record_key")
+            standard.join(part.select("record_key", "first_pos"), on="record_key")
             .select(
                 "record_key",
                 "first_pos",
