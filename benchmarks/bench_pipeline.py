@@ -311,19 +311,57 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{v['pandera_over_plain_polars']}x the time of the same checks in plain "
                 f"polars (same failures: {v['same_failures']})."
             )
+        if "monthly" in size:
+            lines += _monthly_lines(size["monthly"])
     return "\n".join(lines) + "\n"
+
+
+def _monthly_lines(month: dict[str, Any]) -> list[str]:
+    """The monthly delivery's table (``benchmarks.bench_monthly``)."""
+    lines = [
+        "",
+        f"### A month of {month['agency']} ({month['month']}, {month['month_rows']:,} rows)",
+        "",
+        "| stage | wall s | share of the full run's stage |",
+        "|---|---:|---:|",
+    ]
+    share = month.get("share_of_full_stage", {})
+    for stage, seconds in month["wall_seconds"].items():
+        part = f"{share[stage]:.1%}" if stage in share else ""
+        lines.append(f"| {stage} | {seconds:.1f} | {part} |")
+    if "share_of_full_run" in month:
+        lines.append(
+            f"\nThe month: {month['total_wall_seconds']:.0f} s, "
+            f"{month['share_of_full_run']:.1%} of the full run from delivery to the last "
+            f"study ({month['full_run_delivery_to_last_study_seconds']:.0f} s)."
+        )
+    return lines
+
+
+def earlier_report() -> dict[str, Any]:
+    """The last run's report (this checkout's, else the record's), which figures
+    measured again join, with this machine's description."""
+    last = next((p for p in (REPORT, RESULTS / "pipeline.json") if p.exists()), None)
+    earlier = json.loads(last.read_text()) if last else {}
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "sizes": earlier.get("sizes", {}),
+    }
+
+
+def write_report(report: dict[str, Any]) -> None:
+    """``reports/bench.json`` and ``.md`` (the run's: DVC's folder, not in git) and the
+    same as the record in ``benchmarks/results/``, as the per-stage benchmarks keep."""
+    for path in (REPORT, RESULTS / "pipeline.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        path.with_suffix(".md").write_text(markdown(report))
 
 
 def main(
     sizes: tuple[int, ...] = SIZES, with_comparisons: bool = True, only: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    # figures measured again join the last run's (this checkout's, else the record's)
-    last = next((p for p in (REPORT, RESULTS / "pipeline.json") if p.exists()), None)
-    earlier = json.loads(last.read_text()) if last else {}
-    report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "sizes": earlier.get("sizes", {}),
-    }
+    report = earlier_report()
     for persons in sizes:
         result = bench(persons, with_comparisons and not only, only)
         if only and str(persons) in report["sizes"]:
@@ -334,12 +372,7 @@ def main(
             kept.setdefault("remeasured", []).extend(only)
             result = kept
         report["sizes"][str(persons)] = result
-        # reports/ is the run's (DVC's folder, not in git); benchmarks/results/ keeps
-        # the record of what was measured, as the per-stage benchmarks do
-        for path in (REPORT, RESULTS / "pipeline.json"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report, indent=2) + "\n")
-            path.with_suffix(".md").write_text(markdown(report))
+        write_report(report)
     return report
 
 

@@ -114,6 +114,7 @@ def cmd_deidentify(args: argparse.Namespace) -> None:
         out=args.out,
         report=args.report,
         scope=scope,
+        state=args.state,
     )
 
 
@@ -382,6 +383,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, required=True, help="data/research/<project>/base")
     p.add_argument("--report", type=Path, required=True)
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="data/deid/<project>: the trusted folder where the run keeps its pseudonymised"
+        " records, so that a monthly delivery is folded in, not redone (docs/deliveries.md)",
+    )
 
     p = add("build", cmd_build, "build the analytic tables of the research zone", ("out",))
     p.add_argument("--base", type=Path, required=True, help="data/research/<project>/base")

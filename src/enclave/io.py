@@ -51,11 +51,11 @@ def read_json(path: Path) -> Any:
 
 
 @contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
+def atomic_dir(target: Path, mode: int = 0o755) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``target`` only if the block succeeds.
 
     The directory is ``.<name>.tmp-XXXXXXXX`` beside ``target``, mode 0700 until it
-    is renamed into place (then 0755), so nobody reads a half-written output.
+    is renamed into place (then ``mode``), so nobody reads a half-written output.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +69,8 @@ def atomic_dir(target: Path) -> Iterator[Path]:
             raise
         if target.exists():
             shutil.rmtree(target)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
-        os.chmod(target, 0o755)
 
 
 @contextmanager

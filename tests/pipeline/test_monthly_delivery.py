@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 
 from enclave import ingest, io, paths
-from enclave.config import IngestParams, LinkageParams, SynthParams
+from enclave.config import DeidParams, IngestParams, LinkageParams, SynthParams
+from enclave.deid import stream as deid_stream
+from enclave.deid.deidentify import run as run_deid
 from enclave.errors import InputError
 from enclave.linkage import inputs
 from enclave.linkage import run as link
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.slow
 PARAMS = SynthParams(persons=1200, seed=3)
 AGENCY, MONTH = "idhs", "2024-12"  # IDHS reports benefit months: a month is never empty
 FILE = "idhs_case_members.txt"
+DEID = DeidParams(k_min=3)
 
 
 @pytest.fixture(scope="module")
@@ -189,21 +192,40 @@ def _stage(world: Path, staged: Path, landing: Path | None = None) -> list[Path]
 @pytest.fixture(scope="module")
 def linked(worlds, tmp_path_factory) -> dict[str, Path]:
     """The month linked three ways: against the zone of the extracts (``monthly``), from
-    nothing (``rebuilt``), and from nothing with the monthly run's model (``same_model``)."""
+    nothing (``rebuilt``), and from nothing with the monthly run's model (``same_model``).
+
+    A project's research zone (``zones``) before the month (``before``), and after it two
+    ways on the same staged and linked data: the month folded into the records kept by
+    the run before it (``monthly``), and de-identified from nothing (``rebuilt``)."""
     root = tmp_path_factory.mktemp("linked")
-    landing = root / "landing"
+    landing, zones = root / "landing", root / "zones"
+    staged, linkage = root / "monthly" / "staged", root / "monthly" / "linkage"
     shutil.copytree(worlds["held"] / "landing" / AGENCY, landing)
-    inputs = _stage(worlds["held"], root / "monthly" / "staged", landing)
-    link(LinkageParams(), inputs, root / "monthly" / "linkage", None)
-    shutil.copy(root / "monthly" / "linkage" / "crosswalk.parquet", root / "before.parquet")
-    shutil.copytree(worlds["separate"] / "landing" / AGENCY / MONTH, landing / MONTH)
-    inputs = _stage(worlds["held"], root / "monthly" / "staged", landing)
-    link(LinkageParams(), inputs, root / "monthly" / "linkage", None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENCLAVE_MASTER_KEY", "5a" * 32)
+
+        def deidentify(name: str, state: Path | None = zones / "state") -> None:
+            out = zones / name
+            report = out / "risk.json"
+            run_deid("p", DEID, staged, linkage, landing, out / "base", report, None, state)
+
+        link(LinkageParams(), _stage(worlds["held"], staged, landing), linkage, None)
+        deidentify("before")
+        shutil.copy(linkage / "crosswalk.parquet", root / "before.parquet")
+        shutil.copytree(worlds["separate"] / "landing" / AGENCY / MONTH, landing / MONTH)
+        link(LinkageParams(), _stage(worlds["held"], staged, landing), linkage, None)
+        deidentify("monthly")
+        # from nothing, in slices of the crosswalk: a slice holding both the extract's
+        # and the month's keys numbers no record, the others do, as the kept records
+        patch.setattr(deid_stream, "SLICE_ROWS", 20_000)
+        deidentify("rebuilt", state=None)
     inputs = _stage(worlds["separate"], root / "rebuilt" / "staged")
     link(LinkageParams(), inputs, root / "rebuilt" / "linkage", None)
     model = root / "monthly" / "linkage" / "model.json"
     link(LinkageParams(), inputs, root / "same_model" / "linkage", None, model_file=model)
-    return {"root": root} | {k: root / k / "linkage" for k in ("monthly", "rebuilt", "same_model")}
+    return {"root": root, "zones": zones} | {
+        k: root / k / "linkage" for k in ("monthly", "rebuilt", "same_model")
+    }
 
 
 def _crosswalk(zone: Path) -> pl.DataFrame:
@@ -309,11 +331,35 @@ def test_a_saved_model_that_cannot_be_used_is_refused_first(linked, tmp_path, ca
     assert str(model) in line and fault in line and "Traceback" not in caplog.text
 
 
+# ------------------------------------------------------------------- research zone
+
+
+def test_a_month_is_pseudonymised_alone_and_added_to_the_kept_records(linked):
+    state = linked["zones"] / "state"
+    assert io.read_json(state / "state.json")["runs"] == 1
+    assert os.stat(state).st_mode & 0o777 == 0o700  # exact dates of birth: trusted only
+    spilled = [p.relative_to(state) for p in state.rglob("*.parquet")]
+    month = {p.parts[0] for p in spilled if p.name.startswith("0001-")}
+    assert month == {AGENCY, "_dob", "_sex"}  # no other agency's records read again
+    assert any(p.parts[0] == "hfs" for p in spilled)  # the first run's records kept
+
+
+def test_the_zone_with_the_month_folded_in_equals_a_rebuild(linked):
+    zones = linked["zones"]
+    monthly, rebuilt = _files(zones / "monthly" / "base"), _files(zones / "rebuilt" / "base")
+    assert monthly.keys() == rebuilt.keys() and monthly == rebuilt  # byte for byte
+    assert _files(zones / "before" / "base") != monthly
+    risk = io.read_json(zones / "monthly" / "risk.json")
+    assert risk == io.read_json(zones / "rebuilt" / "risk.json")
+    assert risk["records"][AGENCY] > io.read_json(zones / "before" / "risk.json")["records"][AGENCY]
+
+
 def test_dvc_reruns_only_the_delivering_agency(tmp_path):
     """Under ``dvc repro``: the month arrives (the synthetic agencies write it, so the
     world stage runs again, byte for byte the same elsewhere); of the validate stages
     only the delivering agency's runs, and it reads only the new month; the link stage
-    links the month against the zone it wrote before."""
+    links the month against the zone it wrote before, and a project's de-identification
+    folds the month into the records it kept."""
     import subprocess
     import sys
 
@@ -326,16 +372,21 @@ def test_dvc_reruns_only_the_delivering_agency(tmp_path):
     project.mkdir()
     shutil.copy(repo / "dvc.yaml", project / "dvc.yaml")
     shutil.copytree(repo / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "governance", project / "governance")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["synth"] |= {"persons": PARAMS.persons, "seed": PARAMS.seed}
     path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
-    env = {**os.environ, ROOT_ENV: str(project), "PATH": path}
+    env = {**os.environ, ROOT_ENV: str(project), "PATH": path, "ENCLAVE_MASTER_KEY": "5b" * 32}
 
     def repro(last_month: dict) -> str:
         params["synth"]["last_month"] = last_month
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         done = subprocess.run(
-            ["dvc", "repro", "link"], cwd=project, env=env, capture_output=True, text=True
+            ["dvc", "repro", "deidentify@demo"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout
@@ -347,9 +398,10 @@ def test_dvc_reruns_only_the_delivering_agency(tmp_path):
     before = {a.name: os.stat(a / "identifiers.parquet").st_ino for a in staged.glob("*/")}
     said = repro({AGENCY: "separate"})
     ran = {line.split("'")[1] for line in said.splitlines() if line.startswith("Running stage")}
-    assert ran == {"synthesize", f"validate@{AGENCY}", "link"}
+    assert ran == {"synthesize", f"validate@{AGENCY}", "link", "deidentify@demo"}
     assert paths.months(staged / AGENCY) == [MONTH]
     after = {a.name: os.stat(a / "identifiers.parquet").st_ino for a in staged.glob("*/")}
     assert after == before  # every first extract's staged file is the one staged before
     (month,) = io.read_json(project / "data" / "linkage" / "report.json")["monthly"]
     assert month["deliveries"] == [f"data/staged/{AGENCY}/{MONTH}/identifiers.parquet"]
+    assert io.read_json(project / "data" / "deid" / "demo" / "state.json")["runs"] == 1

@@ -16,7 +16,7 @@ from enclave.deid.pseudonym import (
     project_key,
     record_ids_of_numbers,
 )
-from enclave.deid.stream import _merge_reference, join_links, link_rows, scan_chunk
+from enclave.deid.stream import join_links, link_rows, merge_reference, scan_chunk
 from enclave.errors import LeakError
 
 KEY = project_key(bytes(32), "demo", "record")
@@ -137,7 +137,7 @@ def test_numeric_agency_id_check_equals_the_text_check(dtype, values, as_ids, ot
     column = pl.Series("amount", values, dtype=pl.Float64, strict=False).cast(dtype, strict=False)
     texts = column.cast(pl.String)
     ids = [texts[i] for i in as_ids if i < len(texts) and texts[i] is not None] + others
-    reference = _merge_reference(
+    reference = merge_reference(
         [
             LeakReference.from_identifiers(
                 pl.LazyFrame(

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from enclave.deid.leakscan import LeakReference, scan_frame
-from enclave.deid.stream import _merge_reference, scan_chunk
+from enclave.deid.stream import merge_reference, scan_chunk
 from enclave.errors import LeakError
 
 IDENTIFIERS = pl.LazyFrame(
@@ -51,7 +51,7 @@ def outcome(scan, frame, reference):
 
 @pytest.fixture(scope="module")
 def reference():
-    return _merge_reference([LeakReference.from_identifiers(IDENTIFIERS)])
+    return merge_reference([LeakReference.from_identifiers(IDENTIFIERS)])
 
 
 def test_a_clean_frame_passes_both_scans(reference):

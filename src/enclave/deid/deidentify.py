@@ -22,6 +22,8 @@ For each approved project (docs/INTERFACES.md, "deidentify -> research zone"):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,7 +35,9 @@ from enclave import failpoints, geography, io, log
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.contracts.base import LINK_EVIDENCE
+from enclave.deid import kept
 from enclave.deid import stream as deid_stream
+from enclave.deid.leakscan import LeakReference
 from enclave.deid.pseudonym import (
     keyed_record_ids,
     keyed_record_numbers,
@@ -98,6 +102,7 @@ def run(
     out: Path,
     report: Path,
     scope: Scope | None = None,
+    state: Path | None = None,
 ) -> None:
     """Write ``out`` (``data/research/<project>/base``) and the project's risk report.
 
@@ -105,7 +110,9 @@ def run(
     those of :func:`deidentify` on the same inputs. ``scope``: what the project's
     approval names (data minimisation): only those agencies' records, only records
     meeting the study period, only the persons holding one of them, and their
-    demographics from those records alone.
+    demographics from those records alone. ``state``: a trusted folder where the run
+    keeps its pseudonymised records, so that the next run pseudonymises only the
+    monthly deliveries new since (:mod:`enclave.deid.kept`); the tables are the same.
     """
     del landing  # the leak scan reads the staged identifiers, parsed from the landing
     keys = ProjectKeys.derive(resolve_master_key(), project)
@@ -144,23 +151,48 @@ def run(
     def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
         return _pseudonymise_content(agency, frame, links, keys, params, rows, numbered=True)
 
+    now = prior = None
+    if state is not None:
+        check = kept.fingerprint(project, params, scope, keys.person)
+        now = kept.current(check, staged, linkage, agencies)
+        prior = kept.previous(Path(state), now) if now is not None else None
     # the spill holds exact dates of birth by pid: it lives in a private scratch
-    # directory, never in the research zone (enclave.scratch)
+    # directory or the trusted state folder, never in the research zone
     phases = Phases(f"deidentify {project}", ("pseudonymise", "k-anonymise", "write and scan"))
-    with io.atomic_dir(out) as tmp, Scratch("deid") as work:
+    with io.atomic_dir(out) as tmp, _spill_folder(state, prior) as work:
         phases.start("pseudonymise")
-        reference, linked, present = deid_stream.spill_records(
-            agencies, staged, crosswalk, persons, content, work, scope.period
-        )
+        if prior is None:
+            reference, linked, present = deid_stream.spill_records(
+                agencies, staged, crosswalk, persons, content, work, scope.period
+            )
+        else:
+            reference, linked, present = _fold(
+                prior, staged, crosswalk, persons, content, work, scope.period
+            )
+            linked = {a: prior.state["linked"].get(a, 0) + linked.get(a, 0) for a in agencies}
+            LOG.info("%s: %d new deliveries folded into the kept records", project, len(prior.new))
         failpoints.reached("deidentify.spilled")
         # the project's persons are those holding a provisioned record, no one else
         persons = persons.filter(pl.col("pid").is_in(present.implode()))
         phases.start("k-anonymise")
         qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
         generalised, risk = k_anonymise(qi, params.k_min)
+        if prior is not None:
+            changed, added = kept.changed_persons(work, generalised)
+            LOG.info(
+                "%s: the month brought %d new persons and changed what is released of %d",
+                project, added, changed,
+            )  # fmt: skip
         phases.start("write and scan")
         written = deid_stream.write_tables(
-            agencies, generalised, _apply_person_generalisation, reference, work, tmp, out
+            agencies,
+            generalised,
+            _apply_person_generalisation,
+            reference,
+            work,
+            tmp,
+            out,
+            keep=state is not None,
         )
         failpoints.reached("deidentify.written")
         for agency in agencies:  # an agency with no linked record: an empty table
@@ -183,6 +215,10 @@ def run(
         for name, frame in tables.items():
             deid_stream.scan_chunk(frame, reference, out / f"{name}.parquet")
             io.write_parquet(frame, tmp / f"{name}.parquet")
+        if state is not None and now is not None:
+            kept.keep_reference(reference, present, work)
+            kept.keep_generalised(generalised, work)
+            kept.save(work, now | {"linked": linked}, prior.run if prior else 0)
         phases.close()
     totals = {
         a: contents[a]
@@ -196,6 +232,54 @@ def run(
     risk |= _risk_counts(schemas, totals, linked, written, qi.height, params)
     io.write_json({"project": project, **risk}, Path(report))
     LOG.info("research zone of %s: %d files, %d persons", project, len(agencies) + 2, qi.height)
+
+
+@contextmanager
+def _spill_folder(state: Path | None, prior: kept.Prior | None) -> Iterator[Path]:
+    """Where step 1 spills: a private scratch directory, or with ``state`` a new state
+    folder (closed to group and others) holding what ``prior`` kept, hard-linked in."""
+    if state is None:
+        with Scratch("deid") as work:
+            yield work
+        return
+    state = Path(state)
+    with io.atomic_dir(state, mode=0o700) as work:
+        if prior is not None:
+            for path in sorted(state.rglob("*")):
+                target = work / path.relative_to(state)
+                if path.is_dir():
+                    target.mkdir(exist_ok=True)
+                elif path.name != kept.STATE:
+                    io.link_or_copy(path, target)
+        yield work
+
+
+def _fold(
+    prior: kept.Prior,
+    staged: Path,
+    crosswalk: Path,
+    persons: pl.DataFrame,
+    content,
+    work: Path,
+    period: tuple[datetime.date, datetime.date] | None,
+) -> tuple[LeakReference, dict[str, int], pl.Series]:
+    """Step 1 for the new deliveries of ``prior`` only, added to what it kept in ``work``."""
+    reference, present = kept.kept_reference(work)
+    if not prior.new:
+        return reference, {}, present
+    added, linked, pids = deid_stream.spill_records(
+        sorted(prior.new),
+        staged,
+        crosswalk,
+        persons,
+        content,
+        work,
+        period,
+        deliveries=prior.new,
+        prefix=f"{prior.run:04d}-",
+    )
+    everyone = pl.concat([present, pids]).unique().sort()
+    return deid_stream.merge_reference([reference, added]), linked, everyone
 
 
 _NO_LINKS = pl.DataFrame(

@@ -39,6 +39,7 @@ from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, 
 from enclave.analytic.writer import BackgroundWrites
 from enclave.deid import leakscan
 from enclave.deid.leakscan import LeakReference
+from enclave.deid.pseudonym import record_ids_of_numbers
 from enclave.errors import LeakError
 from enclave.parallel import ordered_map
 from enclave.paths import delivered
@@ -104,7 +105,19 @@ def _read_bucket(
     files = sorted((folder / bucket).glob("*.parquet"))
     if not files:
         return None
-    return pl.concat([pl.read_parquet(f, columns=columns) for f in files])
+    frames = [pl.read_parquet(f, columns=columns) for f in files]
+    if len({"_rid" in f.columns for f in frames}) > 1:
+        # record pseudonyms as numbers where a file's keys had one shape, as text where
+        # they had two (an extract's keys beside a month's): all as text, the same ids
+        frames = [_record_ids_as_text(f) for f in frames]
+    return pl.concat(frames)
+
+
+def _record_ids_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    if "_rid" not in frame.columns:
+        return frame
+    text = record_ids_of_numbers(frame.get_column("_rid")).alias("record_pid")
+    return frame.select(pl.lit(text) if c == "_rid" else pl.col(c) for c in frame.columns)
 
 
 def _counts(linked: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -238,7 +251,7 @@ def _without_codes(values: pl.Series, codes: frozenset[str] | None) -> pl.Series
     return values.filter(~values.is_in(pl.Series(sorted(codes), dtype=pl.String).implode()))
 
 
-def _merge_reference(parts: list[LeakReference]) -> LeakReference:
+def merge_reference(parts: list[LeakReference]) -> LeakReference:
     if not parts:
         empty = pl.LazyFrame(
             schema={"agency_id": pl.String, "first_name": pl.String, "dob": pl.Date}
@@ -353,6 +366,8 @@ def spill_records(
     pseudonymise_content,  # deidentify._pseudonymise_content, keys bound
     work: Path,
     period: tuple[datetime.date, datetime.date] | None = None,
+    deliveries: dict[str, list[str]] | None = None,
+    prefix: str = "",
 ) -> tuple[LeakReference, dict[str, int], pl.Series]:
     """Step 1: pseudonymised records per agency and bucket, birth/sex counts, leak reference.
 
@@ -361,23 +376,34 @@ def spill_records(
     come from those records only. The leak reference holds every identifier of the
     agencies, in the period or not.
 
+    ``deliveries``: per agency, only these deliveries (``extract`` or ``YYYY-MM``), and
+    only the crosswalk's rows in their key ranges (a month folded into a kept state,
+    :mod:`enclave.deid.kept`); ``prefix`` starts every spill file's name.
+
     Returns the leak reference, the linked records per agency, and the pids that hold
     at least one record (the project's persons).
     """
-    contents = {a: pl.scan_parquet(delivered(staged / a, "content.parquet")) for a in agencies}
-    identifiers = {
-        a: _identifier_scan(delivered(staged / a, "identifiers.parquet")) for a in agencies
-    }
+
+    def files(agency: str, name: str) -> list[Path]:
+        folder = staged / agency
+        if deliveries is None:
+            return delivered(folder, name)
+        return [folder / name if d == "extract" else folder / d / name for d in deliveries[agency]]
+
+    contents = {a: pl.scan_parquet(files(a, "content.parquet")) for a in agencies}
+    identifiers = {a: _identifier_scan(files(a, "identifiers.parquet")) for a in agencies}
     references, linked, present = [], dict.fromkeys(agencies, 0), []
     scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
         "record_key", "person_key", "match_probability", "link_evidence"
     )
+    if deliveries is not None:
+        scan = scan.filter(_key_ranges(contents.values()))
     for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
             "record_key", "pid", "match_probability", "link_evidence"
         )
-        name = f"{index:06d}"
+        name = f"{prefix}{index:06d}"
 
         # the slice's part of one agency, two agencies at a time
         spill_agency = partial(
@@ -407,7 +433,20 @@ def spill_records(
             if parts:
                 _spill(pl.concat(parts), work / f"_{column}", name)
     pids = pl.concat(present).unique().sort() if present else pl.Series("pid", [], pl.String)
-    return _merge_reference(references), linked, pids
+    return merge_reference(references), linked, pids
+
+
+def _key_ranges(contents) -> pl.Expr:
+    """Crosswalk rows whose key lies between the least and greatest of one of
+    ``contents``' (a delivery's keys are one range: ``<agency>-<YYYYMM>-<row>``)."""
+    keep = pl.lit(False)
+    for scan in contents:
+        key = pl.col("record_key")
+        bounds = scan.select(key.min().alias("low"), key.max().alias("high"))
+        low, high = bounds.collect().row(0)
+        if low is not None:
+            keep = keep | pl.col("record_key").is_between(pl.lit(low), pl.lit(high))
+    return keep
 
 
 def _spill_agency(
@@ -515,15 +554,18 @@ def write_tables(
     work: Path,
     out: Path,
     shown: Path,
+    keep: bool = False,
 ) -> dict[str, int]:
-    """Step 3: each agency's file, bucket by bucket in pid order, leak-scanned first."""
+    """Step 3: each agency's file, bucket by bucket in pid order, leak-scanned first.
+    ``keep``: leave the spill in place (a kept state, :mod:`enclave.deid.kept`)."""
     persons = {b: generalised.filter(pl.col("pid").str.head(1) == b) for b in BUCKET_CHARS}
 
     def write(agency: str) -> int:
         rows = _write_agency(agency, persons, apply_generalisation, reference, work, out, shown)
         # deleting thousands of spill files is slow; a thread waiting on the file
         # system costs no CPU, so it runs while the next agency is written
-        cleanup.submit(shutil.rmtree, work / agency, ignore_errors=True)
+        if not keep:
+            cleanup.submit(shutil.rmtree, work / agency, ignore_errors=True)
         return rows
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-delete") as cleanup:

@@ -30,9 +30,8 @@ def stage_commands(params: config.Params, studies: bool = True) -> list[tuple[st
     for project in params.deid.projects:
         base, analytic = f"data/research/{project}/base", f"data/research/{project}/analytic"
         report = f"reports/disclosure_risk/{project}.json"
-        steps.append(
-            ("deidentify", ["deidentify", "--project", project, "--out", base, "--report", report])
-        )
+        deidentify = ["deidentify", "--project", project, "--out", base, "--report", report]
+        steps.append(("deidentify", [*deidentify, "--state", f"data/deid/{project}"]))
         steps.append(("build", ["build", "--project", project, "--base", base, "--out", analytic]))
     if studies:
         for name in params.studies:
