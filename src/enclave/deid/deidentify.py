@@ -141,8 +141,16 @@ def run(
         _check_columns(agency, scan.collect_schema().names())
     family_path = linkage / "family.parquet"
     family = pl.read_parquet(family_path) if family_path.exists() else None
+    now = prior = None
+    if state is not None:
+        check = kept.fingerprint(project, params, scope, keys.person)
+        now = kept.current(check, staged, linkage, agencies)
+        prior = kept.previous(Path(state), now) if now is not None else None
+    # a month folded in needs the pseudonyms of its own records' persons only
     person_keys = (
         pl.scan_parquet(crosswalk).select("person_key").unique().collect().get_column("person_key")
+        if prior is None
+        else _month_links(prior, staged, crosswalk).get_column("person_key").unique()
     )
     persons = pl.DataFrame(
         {"person_key": person_keys, "pid": pseudonymise(person_keys, keys.person)}
@@ -151,11 +159,6 @@ def run(
     def content(agency: str, frame: pl.DataFrame, links: pl.DataFrame, rows=...) -> pl.DataFrame:
         return _pseudonymise_content(agency, frame, links, keys, params, rows, numbered=True)
 
-    now = prior = None
-    if state is not None:
-        check = kept.fingerprint(project, params, scope, keys.person)
-        now = kept.current(check, staged, linkage, agencies)
-        prior = kept.previous(Path(state), now) if now is not None else None
     # the spill holds exact dates of birth by pid: it lives in a private scratch
     # directory or the trusted state folder, never in the research zone
     phases = Phases(f"deidentify {project}", ("pseudonymise", "k-anonymise", "write and scan"))
@@ -173,9 +176,10 @@ def run(
             LOG.info("%s: %d new deliveries folded into the kept records", project, len(prior.new))
         failpoints.reached("deidentify.spilled")
         # the project's persons are those holding a provisioned record, no one else
-        persons = persons.filter(pl.col("pid").is_in(present.implode()))
         phases.start("k-anonymise")
-        qi = deid_stream.quasi_identifiers(agencies, persons, params.dob_precision, work)
+        qi = deid_stream.quasi_identifiers(
+            agencies, present.to_frame("pid"), params.dob_precision, work
+        )
         generalised, risk = k_anonymise(qi, params.k_min)
         if prior is not None:
             changed, added = kept.changed_persons(work, generalised)
@@ -254,6 +258,16 @@ def _spill_folder(state: Path | None, prior: kept.Prior | None) -> Iterator[Path
         yield work
 
 
+def _month_links(prior: kept.Prior, staged: Path, crosswalk: Path) -> pl.DataFrame:
+    """The crosswalk's rows of the new deliveries of ``prior``."""
+    contents = [
+        pl.scan_parquet(staged / agency / month / "content.parquet")
+        for agency, months in sorted(prior.new.items())
+        for month in months
+    ]
+    return deid_stream.crosswalk_rows(crosswalk, contents) if contents else _NO_CROSSWALK
+
+
 def _fold(
     prior: kept.Prior,
     staged: Path,
@@ -282,6 +296,7 @@ def _fold(
     return deid_stream.merge_reference([reference, added]), linked, everyone
 
 
+_NO_CROSSWALK = pl.DataFrame(schema={"record_key": pl.String, "person_key": pl.String})
 _NO_LINKS = pl.DataFrame(
     schema={
         "record_key": pl.String,

@@ -393,11 +393,10 @@ def spill_records(
     contents = {a: pl.scan_parquet(files(a, "content.parquet")) for a in agencies}
     identifiers = {a: _identifier_scan(files(a, "identifiers.parquet")) for a in agencies}
     references, linked, present = [], dict.fromkeys(agencies, 0), []
-    scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(
-        "record_key", "person_key", "match_probability", "link_evidence"
-    )
-    if deliveries is not None:
-        scan = scan.filter(_key_ranges(contents.values()))
+    if deliveries is None:
+        scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(*_LINK_COLUMNS)
+    else:
+        scan = crosswalk_rows(crosswalk, list(contents.values())).lazy()
     for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
@@ -436,17 +435,22 @@ def spill_records(
     return merge_reference(references), linked, pids
 
 
-def _key_ranges(contents) -> pl.Expr:
-    """Crosswalk rows whose key lies between the least and greatest of one of
-    ``contents``' (a delivery's keys are one range: ``<agency>-<YYYYMM>-<row>``)."""
+_LINK_COLUMNS = ("record_key", "person_key", "match_probability", "link_evidence")
+
+
+def crosswalk_rows(crosswalk: Path, contents: list[pl.LazyFrame]) -> pl.DataFrame:
+    """The crosswalk's rows whose key lies between the least and greatest of one of
+    ``contents`` (a delivery's keys are one range: ``<agency>-<YYYYMM>-<row>``), sorted
+    on ``record_key``: a sorted crosswalk is read only where they fall."""
     keep = pl.lit(False)
     for scan in contents:
         key = pl.col("record_key")
         bounds = scan.select(key.min().alias("low"), key.max().alias("high"))
         low, high = bounds.collect().row(0)
         if low is not None:
-            keep = keep | pl.col("record_key").is_between(pl.lit(low), pl.lit(high))
-    return keep
+            keep = keep | key.is_between(pl.lit(low), pl.lit(high))
+    rows = pl.scan_parquet(crosswalk).select(*_LINK_COLUMNS).filter(keep)
+    return rows.collect().sort("record_key")
 
 
 def _spill_agency(
