@@ -36,12 +36,15 @@ from typing import Any
 import yaml
 
 from benchmarks.bench_pipeline import (
+    RECORD,
+    REPORT,
     WORKSPACES,
     earlier_report,
+    load_record,
     rows,
     run_command,
+    save,
     workspace,
-    write_report,
 )
 from enclave import config
 from enclave.paths import months
@@ -164,22 +167,18 @@ def shares(month: dict[str, Any], full: dict[str, Any] | None) -> dict[str, Any]
 
 
 def main(persons: int, agency: str, resume: bool = False) -> dict[str, Any]:
-    report = earlier_report()
     start = time.perf_counter()
     month = bench_month(persons, agency, resume)
     month["total_seconds_with_setup"] = round(time.perf_counter() - start, 1)
-    full = report["sizes"].get(str(persons))
-    month |= shares(month, full)
-    if full is None:
-        report["sizes"][str(persons)] = {
-            "persons": persons,
-            "total_wall_seconds": 0.0,
-            "stages": {},
-            "monthly": month,
-        }
-    else:
-        full["monthly"] = month
-    write_report(report)
+    # the month joins its size's entry in this checkout's report and in the record,
+    # each set against that entry's full run (if it has one)
+    report, record = earlier_report(), load_record()
+    for content, path in ((report, REPORT), (record, RECORD)):
+        entry = content["sizes"].setdefault(
+            str(persons), {"persons": persons, "total_wall_seconds": 0.0, "stages": {}}
+        )
+        entry["monthly"] = month | shares(month, entry if entry["stages"] else None)
+        save(content, path)
     return month
 
 

@@ -51,6 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORKSPACES = REPO / "build" / "bench"
 REPORT = REPO / "reports" / "bench.json"
 RESULTS = REPO / "benchmarks" / "results"
+RECORD = RESULTS / "pipeline.json"
 SIZES = (100_000, 1_000_000)
 
 
@@ -284,6 +285,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {report['machine']['cpus']} cores, Python {report['machine']['python']}.",
         "Stage figures sum the stage's commands; peak memory is the largest of them.",
+        *([report["notes"]] if report.get("notes") else []),
     ]
     for size in report["sizes"].values():
         lines += [
@@ -341,7 +343,7 @@ def _monthly_lines(month: dict[str, Any]) -> list[str]:
 def earlier_report() -> dict[str, Any]:
     """The last run's report (this checkout's, else the record's), which figures
     measured again join, with this machine's description."""
-    last = next((p for p in (REPORT, RESULTS / "pipeline.json") if p.exists()), None)
+    last = next((p for p in (REPORT, RECORD) if p.exists()), None)
     earlier = json.loads(last.read_text()) if last else {}
     return {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -349,13 +351,27 @@ def earlier_report() -> dict[str, Any]:
     }
 
 
-def write_report(report: dict[str, Any]) -> None:
-    """``reports/bench.json`` and ``.md`` (the run's: DVC's folder, not in git) and the
-    same as the record in ``benchmarks/results/``, as the per-stage benchmarks keep."""
-    for path in (REPORT, RESULTS / "pipeline.json"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
-        path.with_suffix(".md").write_text(markdown(report))
+def write_report(report: dict[str, Any], measured: list[str]) -> None:
+    """``reports/bench.json`` and ``.md`` (the run's: DVC's folder, not in git), and the
+    record in ``benchmarks/results/``, as the per-stage benchmarks keep: the sizes
+    ``measured`` replace the record's, and the record keeps the others and its notes
+    (a checkout's own report may lack a size the record has)."""
+    record = load_record()
+    record = {**record, "machine": report["machine"], "sizes": dict(record.get("sizes", {}))}
+    record["sizes"] |= {size: report["sizes"][size] for size in measured}
+    save(report, REPORT)
+    save(record, RECORD)
+
+
+def load_record() -> dict[str, Any]:
+    return json.loads(RECORD.read_text()) if RECORD.exists() else {"sizes": {}}
+
+
+def save(content: dict[str, Any], path: Path) -> None:
+    """``content`` as ``path`` (JSON) and its Markdown summary beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2) + "\n")
+    path.with_suffix(".md").write_text(markdown(content))
 
 
 def main(
@@ -372,7 +388,7 @@ def main(
             kept.setdefault("remeasured", []).extend(only)
             result = kept
         report["sizes"][str(persons)] = result
-        write_report(report)
+        write_report(report, [str(persons)])
     return report
 
 
