@@ -2,10 +2,10 @@
 
 Polars allocates through jemalloc and sets it to hand freed pages back to the system
 after half a second. ``deidentify`` and ``build`` free and reallocate gigabytes per
-bucket, so those pages came back as page faults: a quarter of their CPU time at a
-million persons. Kept for 30 s, they are reused (docs/research_zone.md). The link
-stage gains nothing from it and would hold 3 GB more at its peak, so only the
-stages that gain ask for it.
+bucket, and ``validate`` per batch, so those pages came back as page faults: a quarter
+of their CPU time at a million persons. Kept for 30 s, they are reused
+(docs/research_zone.md). The link stage gains nothing from it and would hold 3 GB
+more at its peak, so only the stages that gain ask for it.
 """
 
 from __future__ import annotations

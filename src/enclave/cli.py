@@ -555,7 +555,7 @@ def _stop_signals_raise() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.func in (cmd_deidentify, cmd_build):  # before the stage loads polars
+    if args.func in (cmd_validate, cmd_deidentify, cmd_build):  # before polars loads
         allocator.reuse_freed_pages()
     log.setup(logging.DEBUG if args.verbose else logging.INFO)
     try:

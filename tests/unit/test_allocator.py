@@ -1,5 +1,5 @@
 """The allocator setting reaches polars only where it is set before polars loads: the
-``enclave`` command sets it for deidentify and build, and importing the package or the
+``enclave`` command sets it for validate, deidentify and build, and importing the package or the
 command does not load polars first."""
 
 from __future__ import annotations
@@ -40,14 +40,19 @@ def test_a_value_already_in_the_environment_is_kept():
     assert conf.endswith("dirty_decay_ms:1")
 
 
-def test_the_command_asks_for_it_for_deidentify_and_build_only():
+def test_the_command_asks_for_it_for_validate_deidentify_and_build_only():
     code = (
         "import sys\nfrom enclave import cli\n"
         "cli.allocator.reuse_freed_pages = lambda: print('reuse')\n"
         "cli.cmd_{0} = cli.cmd_link = lambda args: 0\n"
     )
-    for command, expected in (("deidentify", "reuse"), ("build", "reuse"), ("link", "")):
-        args = {"deidentify": "--project p --out o --report r", "build": "--base b --out o"}
+    commands = ("validate", "reuse"), ("deidentify", "reuse"), ("build", "reuse"), ("link", "")
+    for command, expected in commands:
+        args = {
+            "validate": "hfs --landing l --staged s --quarantine q --report r",
+            "deidentify": "--project p --out o --report r",
+            "build": "--base b --out o",
+        }
         argv = [command, *args.get(command, "x.parquet").split()]
         probe = code.format(command) + f"cli.main({argv!r})\n"
         assert _run(probe) == expected, command

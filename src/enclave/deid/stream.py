@@ -38,6 +38,7 @@ from enclave.analytic import in_bucket
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
 from enclave.deid import leakscan
+from enclave.deid.kept import EXTRACT
 from enclave.deid.leakscan import LeakReference
 from enclave.deid.pseudonym import record_ids_of_numbers
 from enclave.errors import LeakError
@@ -388,7 +389,7 @@ def spill_records(
         folder = staged / agency
         if deliveries is None:
             return delivered(folder, name)
-        return [folder / name if d == "extract" else folder / d / name for d in deliveries[agency]]
+        return [folder / name if d == EXTRACT else folder / d / name for d in deliveries[agency]]
 
     contents = {a: pl.scan_parquet(files(a, "content.parquet")) for a in agencies}
     identifiers = {a: _identifier_scan(files(a, "identifiers.parquet")) for a in agencies}
