@@ -391,15 +391,20 @@ def main(
     report = earlier_report()
     for persons in sizes:
         result = bench(persons, with_comparisons and not only, only)
-        if only and str(persons) in report["sizes"]:
-            # stages measured again replace their earlier figures; the rest stay
-            kept = report["sizes"][str(persons)]
-            kept["stages"] |= result["stages"]
-            kept["commands"] |= result["commands"]
-            kept.setdefault("remeasured", []).extend(only)
-            result = kept
-        report["sizes"][str(persons)] = result
-        write_report(report, [str(persons)])
+        if not only:
+            report["sizes"][str(persons)] = result
+            write_report(report, [str(persons)])
+            continue
+        # stages measured again replace their earlier figures in this checkout's report
+        # and in the record; the rest of each stays
+        record = load_record()
+        for content, path in ((report, REPORT), (record, RECORD)):
+            kept = content["sizes"].setdefault(str(persons), result)
+            if kept is not result:
+                kept["stages"] |= result["stages"]
+                kept["commands"] |= result["commands"]
+                kept.setdefault("remeasured", []).extend(only)
+            save(content, path)
     return report
 
 
