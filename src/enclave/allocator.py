@@ -15,6 +15,10 @@ import sys
 
 #: jemalloc options: keep freed pages 30 s before returning them to the system
 REUSE_FREED_PAGES = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
+#: what polars itself puts in the environment when it loads: a process started by one
+#: that loaded polars (a benchmark, a test, a notebook) inherits it
+POLARS_DEFAULT = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+VARIABLE = "_RJEM_MALLOC_CONF"
 
 
 def reuse_freed_pages() -> bool:
@@ -22,9 +26,11 @@ def reuse_freed_pages() -> bool:
 
     jemalloc reads its options once, when polars loads (polars appends the variable to
     its own options, so these win): after that this does nothing and returns False.
-    A value already in the environment is kept.
+    A value already in the environment is kept, unless it is polars' own default,
+    inherited from a parent process that loaded polars (no one chose it).
     """
     if "polars" in sys.modules:
         return False
-    os.environ.setdefault("_RJEM_MALLOC_CONF", REUSE_FREED_PAGES)
+    if os.environ.get(VARIABLE) in (None, POLARS_DEFAULT):
+        os.environ[VARIABLE] = REUSE_FREED_PAGES
     return True

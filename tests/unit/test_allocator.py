@@ -40,6 +40,15 @@ def test_a_value_already_in_the_environment_is_kept():
     assert conf.endswith("dirty_decay_ms:1")
 
 
+def test_polars_own_default_inherited_from_a_parent_is_replaced():
+    """A process that loads polars puts polars' defaults in its environment, and its
+    children (a stage run by a benchmark or a test) inherit them: they are no choice."""
+    loaded = _run("import os, polars; print(os.environ['_RJEM_MALLOC_CONF'])")
+    assert loaded == allocator.POLARS_DEFAULT  # what a parent that loaded polars passes on
+    conf = _run(PROBE, _RJEM_MALLOC_CONF=loaded).split()[-1]
+    assert conf.endswith(allocator.REUSE_FREED_PAGES)
+
+
 def test_the_command_asks_for_it_for_validate_deidentify_and_build_only():
     code = (
         "import sys\nfrom enclave import cli\n"
