@@ -78,6 +78,23 @@ STAGES = {
         outputs=["data/research/demo/base", "reports/disclosure_risk/demo.json"],
         points=["deidentify.spilled", "deidentify.written"],
     ),
+    # as dvc.yaml runs it: the spill goes to the kept state in the trusted zone
+    "deidentify_kept": Stage(
+        argv=[
+            "deidentify",
+            "--project",
+            "demo",
+            "--out",
+            "data/research/demo/base",
+            "--report",
+            "reports/disclosure_risk/demo.json",
+            "--state",
+            "data/deid/demo",
+        ],
+        inputs=[*STAGED, "data/linkage"],
+        outputs=["data/research/demo/base", "reports/disclosure_risk/demo.json", "data/deid/demo"],
+        points=["deidentify.spilled", "deidentify.written"],
+    ),
     "build": Stage(
         argv=["build", "--base", "data/research/demo/base", "--out", "data/research/demo/analytic"],
         inputs=["data/research/demo/base"],
@@ -171,7 +188,9 @@ def test_killed_stage_leaves_no_trace_after_the_next_run(name, small_world, tmp_
     for point in stage.points:
         assert run.kill_at(stage.argv, point) == -signal.SIGKILL
         if point == "deidentify.spilled":  # the case found in the issue: DOBs in research/
-            spills = list(run.scratch.glob("enclave-deid-*"))
+            kept = "--state" in stage.argv
+            where = root / "data" / "deid" if kept else run.scratch
+            spills = list(where.glob(".demo.tmp-*" if kept else "enclave-deid-*"))
             assert spills and all((p.stat().st_mode & 0o777) == 0o700 for p in spills)
             assert any(p.is_file() for p in spills[0].rglob("*"))
             _research_parquets_without_dob(root)
