@@ -222,7 +222,10 @@ def run(
         if state is not None and now is not None:
             kept.keep_reference(reference, present, work)
             kept.keep_generalised(generalised, work)
-            kept.save(work, now | {"linked": linked}, prior.run if prior else 0)
+            # a run counts only if it spilled records under its number: one that found
+            # nothing new keeps the same state, byte for byte
+            runs = 0 if prior is None else prior.run - (not prior.new)
+            kept.save(work, now | {"linked": linked}, runs)
         phases.close()
     totals = {
         a: contents[a]
