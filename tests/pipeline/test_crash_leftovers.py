@@ -40,6 +40,9 @@ class Stage:
     points: list[str]
 
 
+DEIDENTIFY = ["deidentify", "--project", "demo", "--out", "data/research/demo/base"]
+DEIDENTIFY += ["--report", "reports/disclosure_risk/demo.json"]
+
 STAGES = {
     "validate": Stage(
         argv=[
@@ -65,32 +68,14 @@ STAGES = {
         points=["link.trained", "link.crosswalk", "link.pairs"],
     ),
     "deidentify": Stage(
-        argv=[
-            "deidentify",
-            "--project",
-            "demo",
-            "--out",
-            "data/research/demo/base",
-            "--report",
-            "reports/disclosure_risk/demo.json",
-        ],
+        argv=DEIDENTIFY,
         inputs=[*STAGED, "data/linkage"],
         outputs=["data/research/demo/base", "reports/disclosure_risk/demo.json"],
         points=["deidentify.spilled", "deidentify.written"],
     ),
     # as dvc.yaml runs it: the spill goes to the kept state in the trusted zone
     "deidentify_kept": Stage(
-        argv=[
-            "deidentify",
-            "--project",
-            "demo",
-            "--out",
-            "data/research/demo/base",
-            "--report",
-            "reports/disclosure_risk/demo.json",
-            "--state",
-            "data/deid/demo",
-        ],
+        argv=[*DEIDENTIFY, "--state", "data/deid/demo"],
         inputs=[*STAGED, "data/linkage"],
         outputs=["data/research/demo/base", "reports/disclosure_risk/demo.json", "data/deid/demo"],
         points=["deidentify.spilled", "deidentify.written"],
