@@ -405,3 +405,17 @@ def test_dvc_reruns_only_the_delivering_agency(tmp_path):
     (month,) = io.read_json(project / "data" / "linkage" / "report.json")["monthly"]
     assert month["deliveries"] == [f"data/staged/{AGENCY}/{MONTH}/identifiers.parquet"]
     assert io.read_json(project / "data" / "deid" / "demo" / "state.json")["runs"] == 1
+
+
+def test_a_state_that_is_not_a_folder_is_refused_in_one_line(linked, tmp_path, caplog):
+    from enclave import cli
+
+    state, out = tmp_path / "state", tmp_path / "base"
+    state.write_text("not a folder")
+    staged, linkage = linked["root"] / "monthly" / "staged", linked["monthly"]
+    argv = ["deidentify", "--project", "demo", "--staged", str(staged), "--linkage", str(linkage)]
+    argv += ["--out", str(out), "--report", str(tmp_path / "r.json"), "--state", str(state)]
+    assert cli.main(argv) == 2
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert str(state) in line and "not a folder" in line and "Traceback" not in caplog.text
+    assert not out.exists() and state.read_text() == "not a folder"

@@ -142,6 +142,8 @@ def run(
     family_path = linkage / "family.parquet"
     family = pl.read_parquet(family_path) if family_path.exists() else None
     now = prior = None
+    if state is not None and Path(state).exists() and not Path(state).is_dir():
+        raise InputError("deid", state, "the state is not a folder", "remove it or name a folder")
     if state is not None:
         check = kept.fingerprint(project, params, scope, keys.person)
         now = kept.current(check, staged, linkage, agencies)
