@@ -19,6 +19,7 @@ from enclave.deid.deidentify import run as run_deid
 from enclave.errors import InputError
 from enclave.linkage import inputs
 from enclave.linkage import run as link
+from enclave.linkage import zone as linkage_zone
 from enclave.synth import run as synthesize
 
 pytestmark = pytest.mark.slow
@@ -229,7 +230,7 @@ def linked(worlds, tmp_path_factory) -> dict[str, Path]:
 
 
 def _crosswalk(zone: Path) -> pl.DataFrame:
-    return pl.read_parquet(zone / "crosswalk.parquet")
+    return linkage_zone.rows(zone, "crosswalk").scan().collect()
 
 
 def test_a_month_is_linked_against_the_zone_not_from_nothing(linked):
@@ -249,13 +250,27 @@ def test_a_month_is_linked_against_the_zone_not_from_nothing(linked):
     assert crosswalk["person_key"].null_count() == 0
 
 
+def test_a_month_adds_parts_and_leaves_the_whole_files_as_they_were(linked):
+    """The month's rows are files of their own: the crosswalk a full run wrote is the
+    same bytes, and the parts hold the month's records alone."""
+    zone = linked["monthly"]
+    before = (linked["root"] / "before.parquet").read_bytes()
+    assert (zone / "crosswalk.parquet").read_bytes() == before
+    (month,) = io.read_json(zone / "report.json")["monthly"]
+    for name in linkage_zone.ROW_LEVEL:
+        rows = linkage_zone.rows(zone, name)
+        (part,) = rows.files()[1:]
+        assert part.parent.name == linkage_zone.PARTS_FOLDER
+        assert pl.read_parquet(part).height == month["records"]
+
+
 def test_existing_person_keys_are_never_renumbered(linked):
     before = pl.read_parquet(linked["root"] / "before.parquet")
     after = _crosswalk(linked["monthly"]).join(before, on="record_key", suffix="_before")
     assert after.height == before.height
     assert after.select(pl.col("person_key") == pl.col("person_key_before")).to_series().all()
     # and every row of the zone's other outputs grew by the month only
-    identity_map = pl.read_parquet(linked["monthly"] / "identity_map.parquet")
+    identity_map = linkage_zone.rows(linked["monthly"], "identity_map").scan().collect()
     persons = identity_map.filter(pl.col("role").is_null())  # not a birth's parents
     assert identity_map["record_key"].is_sorted()
     assert persons["record_key"].equals(_crosswalk(linked["monthly"])["record_key"])

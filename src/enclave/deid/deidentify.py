@@ -47,6 +47,7 @@ from enclave.deid.pseudonym import (
     resolve_master_key,
 )
 from enclave.errors import InputError
+from enclave.linkage import zone
 from enclave.paths import delivered
 from enclave.progress import Phases
 from enclave.scratch import Scratch
@@ -126,13 +127,13 @@ def run(
     ]
     if not agencies:
         raise InputError("all", staged, "no staged content found")
-    crosswalk = linkage / "crosswalk.parquet"
-    if not crosswalk.exists():
-        raise InputError("linkage", crosswalk, "missing")
-    if "link_evidence" not in pl.scan_parquet(crosswalk).collect_schema().names():
+    if not (linkage / "crosswalk.parquet").exists():
+        raise InputError("linkage", linkage / "crosswalk.parquet", "missing")
+    crosswalk = zone.rows(linkage, "crosswalk")  # whole, or with months as parts
+    if "link_evidence" not in crosswalk.scan().collect_schema().names():
         raise InputError(
             "linkage",
-            crosswalk,
+            crosswalk.path,
             "no link_evidence column",
             "written by an older link: run link again",
         )
@@ -150,7 +151,7 @@ def run(
         prior = kept.previous(Path(state), now) if now is not None else None
     # a month folded in needs the pseudonyms of its own records' persons only
     person_keys = (
-        pl.scan_parquet(crosswalk).select("person_key").unique().collect().get_column("person_key")
+        crosswalk.unordered().select("person_key").unique().collect().get_column("person_key")
         if prior is None
         else _month_links(prior, staged, crosswalk).get_column("person_key").unique()
     )
@@ -263,7 +264,7 @@ def _spill_folder(state: Path | None, prior: kept.Prior | None) -> Iterator[Path
         yield work
 
 
-def _month_links(prior: kept.Prior, staged: Path, crosswalk: Path) -> pl.DataFrame:
+def _month_links(prior: kept.Prior, staged: Path, crosswalk: zone.Rows) -> pl.DataFrame:
     """The crosswalk's rows of the new deliveries of ``prior``."""
     contents = [
         pl.scan_parquet(staged / agency / month / "content.parquet")
@@ -276,7 +277,7 @@ def _month_links(prior: kept.Prior, staged: Path, crosswalk: Path) -> pl.DataFra
 def _fold(
     prior: kept.Prior,
     staged: Path,
-    crosswalk: Path,
+    crosswalk: zone.Rows,
     persons: pl.DataFrame,
     content,
     work: Path,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -42,6 +42,7 @@ from enclave.deid.kept import EXTRACT
 from enclave.deid.leakscan import LeakReference
 from enclave.deid.pseudonym import record_ids_of_numbers
 from enclave.errors import LeakError
+from enclave.linkage import zone
 from enclave.parallel import ordered_map
 from enclave.paths import delivered
 
@@ -53,33 +54,32 @@ _SPILL = {"compression": "lz4", "statistics": False}
 _DTYPES = {"dob": pl.Date, "sex": pl.String}
 
 
-def sorted_crosswalk(path: Path, work: Path) -> Path:
-    """The crosswalk, sorted on ``record_key`` (as ``link`` writes it; else a sorted copy)."""
+def sorted_crosswalk(crosswalk: zone.Rows, work: Path) -> zone.Rows:
+    """The crosswalk, sorted on ``record_key`` (as ``link`` writes it, whole or in parts;
+    else a sorted copy in ``work``)."""
     ordered = pl.col("record_key").ge(pl.col("record_key").shift(1)).all()
-    if pl.scan_parquet(path).select(ordered).collect().item() is not False:
-        return path
+    if crosswalk.scan().select(ordered).collect().item() is not False:
+        return crosswalk
     copy = work / "_crosswalk.parquet"
     copy.parent.mkdir(parents=True, exist_ok=True)
-    pl.scan_parquet(path).sort("record_key").sink_parquet(copy, **_SPILL)
-    return copy
+    crosswalk.scan().sort("record_key").sink_parquet(copy, **_SPILL)
+    return zone.rows(work, "_crosswalk")
 
 
 def _slices(
-    crosswalk: pl.LazyFrame, rows: int
+    total: int, take: Callable[[int, int], pl.LazyFrame], rows: int
 ) -> Iterator[tuple[pl.DataFrame, str | None, str | None]]:
-    """Consecutive slices of the sorted crosswalk, each with the key range it stands for.
+    """Consecutive slices of the sorted crosswalk (``total`` rows; ``take(offset,
+    length)`` reads a slice), each with the key range it stands for.
 
     The ranges tile the whole key space (the first is open below, the last above),
     so every content and identifier row falls in exactly one slice's range.
     """
-    total = crosswalk.select(pl.len()).collect().item()
     starts = list(range(0, total, rows)) or [0]
-    chunk = crosswalk.slice(0, rows).collect()
+    chunk = take(0, rows).collect()
     low = None
     for index in range(len(starts)):
-        following = (
-            crosswalk.slice(starts[index + 1], rows).collect() if index + 1 < len(starts) else None
-        )
+        following = take(starts[index + 1], rows).collect() if index + 1 < len(starts) else None
         high = following.get_column("record_key").min() if following is not None else None
         yield chunk, low, high
         chunk, low = following, high
@@ -365,7 +365,7 @@ def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.Da
 def spill_records(
     agencies: list[str],
     staged: Path,
-    crosswalk: Path,
+    crosswalk: zone.Rows,
     persons: pl.DataFrame,
     pseudonymise_content,  # deidentify._pseudonymise_content, keys bound
     work: Path,
@@ -398,10 +398,19 @@ def spill_records(
     identifiers = {a: _identifier_scan(files(a, "identifiers.parquet")) for a in agencies}
     references, linked, present = [], dict.fromkeys(agencies, 0), []
     if deliveries is None:
-        scan = pl.scan_parquet(sorted_crosswalk(crosswalk, work)).select(*_LINK_COLUMNS)
+        ordered = sorted_crosswalk(crosswalk, work)
+        total = len(ordered)
+
+        def take(offset: int, length: int) -> pl.LazyFrame:
+            return ordered.slice(offset, length).select(*_LINK_COLUMNS)
     else:
-        scan = crosswalk_rows(crosswalk, list(contents.values())).lazy()
-    for index, (chunk, low, high) in enumerate(_slices(scan, SLICE_ROWS)):
+        rows = crosswalk_rows(crosswalk, list(contents.values()))
+        total = rows.height
+
+        def take(offset: int, length: int) -> pl.LazyFrame:
+            return rows.slice(offset, length).lazy()
+
+    for index, (chunk, low, high) in enumerate(_slices(total, take, SLICE_ROWS)):
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
             "record_key", "pid", "match_probability", "link_evidence"
@@ -442,7 +451,7 @@ def spill_records(
 _LINK_COLUMNS = ("record_key", "person_key", "match_probability", "link_evidence")
 
 
-def crosswalk_rows(crosswalk: Path, contents: list[pl.LazyFrame]) -> pl.DataFrame:
+def crosswalk_rows(crosswalk: zone.Rows, contents: list[pl.LazyFrame]) -> pl.DataFrame:
     """The crosswalk's rows whose key lies between the least and greatest of one of
     ``contents`` (a delivery's keys are one range: ``<agency>-<YYYYMM>-<row>``), sorted
     on ``record_key``: a sorted crosswalk is read only where they fall."""
@@ -453,7 +462,7 @@ def crosswalk_rows(crosswalk: Path, contents: list[pl.LazyFrame]) -> pl.DataFram
         low, high = bounds.collect().row(0)
         if low is not None:
             keep = keep | key.is_between(pl.lit(low), pl.lit(high))
-    rows = pl.scan_parquet(crosswalk).select(*_LINK_COLUMNS).filter(keep)
+    rows = crosswalk.unordered().select(*_LINK_COLUMNS).filter(keep)
     return rows.collect().sort("record_key")
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from enclave import io
+from enclave.linkage import zone
 from enclave.linkage.cluster import (
     Prepared,
     _plausible,
@@ -67,7 +68,7 @@ STAGED_COLUMNS: tuple[str, ...] = ("record_key", "last_name", "dob", "ssn", "ssn
 def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
     """Read the linkage zone, staged identifiers and truth; write the metrics and PR curve."""
     records = io.read_parquet(truth / "records.parquet")
-    identity_map = io.read_parquet(linkage / "identity_map.parquet")
+    identity_map = zone.rows(linkage, "identity_map").scan()  # whole, or months as parts
     cells, truth_cells = _file_cells(linkage, staged, records, identity_map)
     metrics = evaluate_cells(
         cells,
@@ -120,7 +121,7 @@ def _file_cells(
     """(:func:`record_cells` of the stage's files, :func:`identity_truth` of them):
     read side by side where they can be (:func:`_side_by_side_cells`), else joined on
     ``record_key``."""
-    crosswalk = io.read_parquet(linkage / "crosswalk.parquet").select("record_key", "person_key")
+    crosswalk = zone.rows(linkage, "crosswalk").scan().select("record_key", "person_key")
     identifiers = _scan_staged(staged)
     people = _people(identity_map).select("record_key", "identity_id")
     cells = _side_by_side_cells(crosswalk, identifiers, people, records)

@@ -38,7 +38,7 @@ import polars as pl
 from enclave import io, log, paths
 from enclave.config import LinkageParams
 from enclave.errors import InputError
-from enclave.linkage import evidence, identity, model, priors
+from enclave.linkage import evidence, identity, model, priors, zone
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import InputFile, report
 from enclave.linkage.keys import cluster_keys
@@ -140,8 +140,9 @@ def rounded(values: object, digits: int = 10) -> object:
 
 
 def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out: Path) -> bool:
-    """Link the new deliveries of ``prior`` against the zone ``out`` and rewrite it with
-    them (see the module docstring). False, having written nothing, if they name parents."""
+    """Link the new deliveries of ``prior`` against the zone ``out`` and write it again
+    with them, their crosswalk and identity map rows as parts (see the module docstring
+    and :mod:`enclave.linkage.zone`). False, having written nothing, if they name parents."""
     out = Path(out)
     collapsed = identity.collapse([f.frame for f in prior.new], params.min_age)
     if collapsed.parents.height:
@@ -407,11 +408,21 @@ def _write(
     added: pl.DataFrame,
     notes: dict,
 ) -> None:
-    """The zone again: every output with the month's rows in record-key order."""
+    """The zone again: the crosswalk and identity map with the month's rows as parts of
+    their own (:mod:`enclave.linkage.zone`), the other outputs rewritten with them."""
     earlier = io.read_json(out / "report.json")
+    months = [*earlier.get("monthly", []), notes]
     with io.atomic_dir(out) as tmp:
+        # the whole files and earlier parts as they are; the month's rows a part of each
+        layout = {}
         for name, rows in (("crosswalk", crosswalk), ("identity_map", identity_map)):
-            _merge(out / f"{name}.parquet", rows, tmp / f"{name}.parquet")
+            current = zone.rows(out, name)
+            for file in current.files():
+                target = tmp / file.relative_to(out)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                io.link_or_copy(file, target)
+            layout[name] = zone.add_part(current, rows, tmp, len(months))
+        io.write_json(layout, tmp / zone.PARTS)
         old_pairs = pl.read_parquet(out / "pairs.parquet")
         io.write_parquet(pl.concat([old_pairs, pairs]).sort("id_l", "id_r"), tmp / "pairs.parquet")
         old_apart = pl.read_parquet(out / "apart.parquet")
@@ -421,31 +432,6 @@ def _write(
         io.write_parquet(pl.concat([stored, added]), tmp / IDENTITIES)
         for name in ("family.parquet", MODEL):
             io.link_or_copy(out / name, tmp / name)
-        months = [*earlier.get("monthly", []), notes]
         training = {k: v for k, v in earlier.items() if k not in ("inputs", "records", "monthly")}
         io.write_json(report(files) | training | {"monthly": months}, tmp / "report.json")
         io.write_json(state(params, files), tmp / STATE)
-
-
-#: rows of the earlier file read at a time while the month's are merged in
-MERGE_ROWS = 4_000_000
-
-
-def _merge(old: Path, rows: pl.DataFrame, target: Path) -> None:
-    """``old`` (sorted on ``record_key``) with ``rows`` (sorted, keys not in ``old``)
-    merged in, written part by part: the month's rows go where their keys fall (after
-    their agency's earlier deliveries), and nothing is sorted again."""
-    scan = pl.scan_parquet(old)
-    rows = rows.select(scan.collect_schema().names())
-    keys = pl.read_parquet(old, columns=["record_key"]).get_column("record_key")
-    at = keys.search_sorted(rows.get_column("record_key"), side="left").to_numpy()
-    sink = io.ParquetSink(target, rows.schema)
-    try:
-        start = 0
-        for cut in sorted({*at.tolist(), keys.len()}):  # the end once, rows after it or not
-            for low in range(start, cut, MERGE_ROWS):
-                sink.write(scan.slice(low, min(MERGE_ROWS, cut - low)).collect())
-            sink.write(rows.filter(pl.Series(at == cut)))
-            start = cut
-    finally:
-        sink.close()

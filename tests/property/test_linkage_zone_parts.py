@@ -1,0 +1,44 @@
+"""A row-level file of the linkage zone with months added as parts reads, in key
+order, as the whole file and the months sorted together (``enclave.linkage.zone``),
+whatever the keys, however many months, wherever their keys fall."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enclave import io
+from enclave.linkage import zone
+
+keys = st.lists(st.text("abc-0123", min_size=1, max_size=6), unique=True, max_size=40)
+SCHEMA = {"record_key": pl.String, "v": pl.Int64}
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=keys, months=st.integers(1, 4), data=st.data())
+def test_parts_read_as_everything_sorted(tmp_path_factory, keys, months, data):
+    batches = [data.draw(st.sets(st.sampled_from(keys))) if keys else set() for _ in range(months)]
+    later = set().union(*batches)
+    whole = pl.DataFrame(
+        {"record_key": sorted(set(keys) - later)}, schema={"record_key": pl.String}
+    )
+    whole = whole.with_columns(v=pl.int_range(pl.len(), dtype=pl.Int64))
+    folder = tmp_path_factory.mktemp("zone")
+    io.write_parquet(whole.cast(SCHEMA), folder / "crosswalk.parquet")
+    seen, expected = set(), [whole]
+    for run, batch in enumerate(batches, start=1):
+        rows = sorted(batch - seen)  # a key is delivered once
+        seen |= batch
+        month = pl.DataFrame({"record_key": rows, "v": [-run] * len(rows)}, schema=SCHEMA)
+        expected.append(month)
+        current = zone.rows(folder, "crosswalk")
+        layout = zone.add_part(current, month, folder, run)
+        io.write_json({"crosswalk": layout}, folder / zone.PARTS)
+        read = zone.rows(folder, "crosswalk")
+        assert len(read) == sum(e.height for e in expected)
+        assert read.scan().collect().equals(pl.concat(expected).sort("record_key"))
+        everything = read.scan().collect()
+        assert read.unordered().collect().sort("record_key").equals(everything)
+        low, length = data.draw(st.integers(0, len(read))), data.draw(st.integers(0, 9))
+        assert read.slice(low, length).collect().equals(everything.slice(low, length))
