@@ -5,6 +5,7 @@ the extract again, and read back in order by linkage and de-identification."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,7 +18,7 @@ from enclave.config import DeidParams, IngestParams, LinkageParams, SynthParams
 from enclave.deid import stream as deid_stream
 from enclave.deid.deidentify import run as run_deid
 from enclave.errors import InputError
-from enclave.linkage import inputs
+from enclave.linkage import evaluate, inputs
 from enclave.linkage import run as link
 from enclave.linkage import zone as linkage_zone
 from enclave.synth import run as synthesize
@@ -257,11 +258,42 @@ def test_a_month_adds_parts_and_leaves_the_whole_files_as_they_were(linked):
     before = (linked["root"] / "before.parquet").read_bytes()
     assert (zone / "crosswalk.parquet").read_bytes() == before
     (month,) = io.read_json(zone / "report.json")["monthly"]
-    for name in linkage_zone.ROW_LEVEL:
+    expected = {
+        "crosswalk": month["records"],
+        "identity_map": month["records"],  # a month naming parents is linked in full
+        "identities": month["new_identity_records"],
+    }
+    for name in (*expected, "pairs"):
         rows = linkage_zone.rows(zone, name)
-        (part,) = rows.files()[1:]
-        assert part.parent.name == linkage_zone.PARTS_FOLDER
-        assert pl.read_parquet(part).height == month["records"]
+        whole, part = rows.files()
+        assert whole == zone / f"{name}.parquet" and part.parent.name == "parts"
+        assert (
+            pl.read_parquet(part).height
+            == expected.get(name, len(rows) - pl.read_parquet(whole).height)
+            > 0
+        )
+        assert len(rows) == pl.read_parquet(whole).height + pl.read_parquet(part).height
+
+
+def test_the_zone_in_parts_is_evaluated_as_the_same_zone_written_whole(linked, worlds, tmp_path):
+    """The evaluation reads a zone with months as parts as it reads the same rows
+    written whole (every file in key order, no ``parts.json``)."""
+    whole = tmp_path / "whole"
+    shutil.copytree(linked["monthly"], whole)
+    shutil.rmtree(whole / linkage_zone.PARTS_FOLDER)
+    (whole / linkage_zone.PARTS).unlink()
+    for name in (*linkage_zone.ROW_LEVEL, *linkage_zone.APPENDED):
+        rows = linkage_zone.rows(linked["monthly"], name).scan().collect()
+        (whole / f"{name}.parquet").unlink()  # a hard link to the zone's own file
+        io.write_parquet(rows, whole / f"{name}.parquet")
+    staged, truth = linked["root"] / "monthly" / "staged", worlds["separate"] / "truth"
+    reports = {}
+    for how, zone in (("parts", linked["monthly"]), ("whole", whole)):
+        out = tmp_path / how
+        evaluate.run(zone, staged, truth, out / "linkage.json", out / "pr.csv")
+        reports[how] = ((out / "linkage.json").read_bytes(), (out / "pr.csv").read_bytes())
+    assert reports["parts"] == reports["whole"]
+    assert json.loads(reports["parts"][0])  # metrics, not an empty report
 
 
 def test_existing_person_keys_are_never_renumbered(linked):

@@ -32,8 +32,8 @@ def test_parts_read_as_everything_sorted(tmp_path_factory, keys, months, data):
         seen |= batch
         month = pl.DataFrame({"record_key": rows, "v": [-run] * len(rows)}, schema=SCHEMA)
         expected.append(month)
-        current = zone.rows(folder, "crosswalk")
-        layout = zone.add_part(current, month, folder, run)
+        current, folder = zone.rows(folder, "crosswalk"), tmp_path_factory.mktemp("zone")
+        layout = zone.add_part(current, month, folder, run)  # the zone anew, as a link writes it
         io.write_json({"crosswalk": layout}, folder / zone.PARTS)
         read = zone.rows(folder, "crosswalk")
         assert len(read) == sum(e.height for e in expected)
@@ -42,3 +42,18 @@ def test_parts_read_as_everything_sorted(tmp_path_factory, keys, months, data):
         assert read.unordered().collect().sort("record_key").equals(everything)
         low, length = data.draw(st.integers(0, len(read))), data.draw(st.integers(0, 9))
         assert read.slice(low, length).collect().equals(everything.slice(low, length))
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(0, 5), min_size=1, max_size=4))
+def test_appended_parts_follow_the_rest(tmp_path_factory, sizes):
+    """Identity records and pairs: a month's rows after everything before them."""
+    folder = tmp_path_factory.mktemp("zone")
+    frames = [pl.DataFrame({"v": list(range(sizes[0]))}, schema={"v": pl.Int64})]
+    io.write_parquet(frames[0], folder / "pairs.parquet")
+    for run, size in enumerate(sizes[1:], start=1):
+        frames.append(pl.DataFrame({"v": [run] * size}, schema={"v": pl.Int64}))
+        current, folder = zone.rows(folder, "pairs"), tmp_path_factory.mktemp("zone")
+        layout = zone.add_part(current, frames[-1], folder, run, ordered=False)
+        io.write_json({"pairs": layout}, folder / zone.PARTS)
+        assert zone.rows(folder, "pairs").scan().collect().equals(pl.concat(frames))

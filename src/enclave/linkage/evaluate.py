@@ -77,7 +77,7 @@ def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> 
         io.read_parquet(truth / "persons.parquet").collect(),
     )
     del cells
-    pairs = io.read_parquet(linkage / "pairs.parquet").collect()
+    pairs = zone.rows(linkage, "pairs").scan().collect()
     apart = linkage / "apart.parquet"
     curve = pr_curve_of(
         identity_map, pairs, truth_cells, pl.read_parquet(apart) if apart.exists() else None

@@ -83,9 +83,14 @@ def fingerprint(params: LinkageParams) -> str:
     return io.code_digest(repr(sorted(dataclasses.asdict(params).items())), code)
 
 
-def state(params: LinkageParams, files: list[InputFile]) -> dict:
-    """What ``state.json`` records of a run: its fingerprint and its inputs by content."""
-    inputs = [{"file": str(f.path), "sha256": io.sha256_file(f.path)} for f in files]
+def state(params: LinkageParams, files: list[InputFile], known: dict | None = None) -> dict:
+    """What ``state.json`` records of a run: its fingerprint and its inputs by content
+    (``known``: file -> SHA-256 of files already hashed in this run, not read again)."""
+    known = known or {}
+    inputs = [
+        {"file": str(f.path), "sha256": known.get(str(f.path)) or io.sha256_file(f.path)}
+        for f in files
+    ]
     return {"fingerprint": fingerprint(params), "inputs": inputs}
 
 
@@ -148,7 +153,7 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
     if collapsed.parents.height:
         LOG.info("the new deliveries name parents: linking every record again")
         return False
-    stored = pl.read_parquet(out / IDENTITIES)
+    stored = zone.rows(out, "identities").scan().collect()  # whole, or months as parts
     fresh = collapsed.identities
     n = stored.height
     people = stored.filter(pl.col("role").is_null())
@@ -219,7 +224,13 @@ def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out:
         .n_unique(),
         "identity_records_linking_two_persons": attached.between,
     }
-    _write(out, params, files, crosswalk, identity_map, pairs, apart, added, notes)
+    added_rows = {
+        "crosswalk": crosswalk,
+        "identity_map": identity_map,
+        "identities": added,
+        "pairs": pairs,
+    }
+    _write(out, params, files, prior, added_rows, apart, notes)
     LOG.info(
         "monthly delivery: %d records as %d identity records, %d new, linked against %d",
         len(keys), fresh.height, novel.height, n,
@@ -401,37 +412,31 @@ def _write(
     out: Path,
     params: LinkageParams,
     files: list[InputFile],
-    crosswalk: pl.DataFrame,
-    identity_map: pl.DataFrame,
-    pairs: pl.DataFrame,
+    prior: Prior,
+    added_rows: dict[str, pl.DataFrame],
     apart: pl.DataFrame,
-    added: pl.DataFrame,
     notes: dict,
 ) -> None:
-    """The zone again: the crosswalk and identity map with the month's rows as parts of
-    their own (:mod:`enclave.linkage.zone`), the other outputs rewritten with them."""
+    """The zone again: the month's rows of the crosswalk, identity map, identity records
+    and pairs (``added_rows``) as parts of their own (:mod:`enclave.linkage.zone`), the
+    other files as they were but the rosters, written again with the month's."""
     earlier = io.read_json(out / "report.json")
     months = [*earlier.get("monthly", []), notes]
     with io.atomic_dir(out) as tmp:
-        # the whole files and earlier parts as they are; the month's rows a part of each
-        layout = {}
-        for name, rows in (("crosswalk", crosswalk), ("identity_map", identity_map)):
-            current = zone.rows(out, name)
-            for file in current.files():
-                target = tmp / file.relative_to(out)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                io.link_or_copy(file, target)
-            layout[name] = zone.add_part(current, rows, tmp, len(months))
+        layout = {
+            name: zone.add_part(
+                zone.rows(out, name), rows, tmp, len(months), name in zone.ROW_LEVEL
+            )
+            for name, rows in added_rows.items()
+        }
         io.write_json(layout, tmp / zone.PARTS)
-        old_pairs = pl.read_parquet(out / "pairs.parquet")
-        io.write_parquet(pl.concat([old_pairs, pairs]).sort("id_l", "id_r"), tmp / "pairs.parquet")
         old_apart = pl.read_parquet(out / "apart.parquet")
         apart = pl.concat([old_apart, apart]).unique().sort("id_l", "id_r")
         io.write_parquet(apart, tmp / "apart.parquet")
-        stored = pl.read_parquet(out / IDENTITIES)
-        io.write_parquet(pl.concat([stored, added]), tmp / IDENTITIES)
         for name in ("family.parquet", MODEL):
             io.link_or_copy(out / name, tmp / name)
         training = {k: v for k, v in earlier.items() if k not in ("inputs", "records", "monthly")}
         io.write_json(report(files) | training | {"monthly": months}, tmp / "report.json")
-        io.write_json(state(params, files), tmp / STATE)
+        # the earlier inputs were hashed, and found unchanged, by :func:`previous`
+        linked = {e["file"]: e["sha256"] for e in prior.state["inputs"]}
+        io.write_json(state(params, files, linked), tmp / STATE)

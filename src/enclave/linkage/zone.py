@@ -29,8 +29,10 @@ from enclave import io
 
 PARTS = "parts.json"
 PARTS_FOLDER = "parts"
-#: the row-level files a month adds to as parts
+#: the row-level files a month adds to as parts, its rows where their keys fall
 ROW_LEVEL = ("crosswalk", "identity_map")
+#: the files a month adds to as parts after the rest (identity records by id; pairs)
+APPENDED = ("identities", "pairs")
 
 
 @dataclass(frozen=True)
@@ -102,14 +104,24 @@ def rows(zone: Path, name: str) -> Rows:
     return Rows(zone, name, segments)
 
 
-def add_part(current: Rows, added: pl.DataFrame, tmp: Path, run: int) -> list[list]:
-    """Write ``added`` (sorted on ``record_key``, no key already in ``current``) as the
-    part ``run`` of ``current`` into the zone being written at ``tmp``, and return the
-    segments of the whole, for ``parts.json``."""
+def add_part(
+    current: Rows, added: pl.DataFrame, tmp: Path, run: int, ordered: bool = True
+) -> list[list]:
+    """The zone being written at ``tmp`` with ``current``'s files as they are (hard
+    links) and ``added`` as its part ``run``; returns the segments of the whole, for
+    ``parts.json``. ``ordered``: ``added`` is sorted on ``record_key``, holds no key of
+    ``current``, and its rows go where their keys fall; else they follow the rest."""
+    for file in current.files():
+        target = tmp / file.relative_to(current.zone)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        io.link_or_copy(file, target)
     part = f"{PARTS_FOLDER}/{current.name}.{run:03d}.parquet"
     schema = pl.scan_parquet(current.zone / current.segments[0].file).collect_schema()
     io.write_parquet(added.select(schema.names()).cast(dict(schema)), tmp / part)
-    at = positions(current, added.get_column("record_key"))
+    if ordered:
+        at = positions(current, added.get_column("record_key"))
+    else:
+        at = np.full(added.height, len(current), dtype=np.int64)
     # the added rows in runs of the same position, each a segment of the part
     cuts = np.flatnonzero(np.diff(at)) + 1
     runs = [(int(at[a]), int(a), int(b - a)) for a, b in _bounds(cuts, at.size)]
