@@ -43,7 +43,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from enclave import config
+from enclave import config, partfiles
 from enclave.paths import delivered
 from enclave.testing.pipeline import DATA_STAGES, stage_commands
 
@@ -81,9 +81,12 @@ def workspace(persons: int, fresh: bool = True) -> Path:
 
 
 def rows(path: Path) -> int:
-    """Rows under ``path``: Parquet row counts, and lines less a header of other files."""
+    """Rows under ``path``: Parquet row counts (a linkage zone's file with its months'
+    parts), and lines less a header of other files."""
     if not path.exists():
         return 0
+    if path.is_file() and (path.parent / partfiles.PARTS).is_file():  # a linkage zone after a month
+        return len(partfiles.rows(path.parent, path.stem))
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     total = 0
     for file in files:

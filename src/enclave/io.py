@@ -27,11 +27,22 @@ PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "statistics": True}
 
 
 def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> Path:
-    """Write a frame to parquet deterministically (collecting a LazyFrame first)."""
+    """Write a frame to parquet deterministically (collecting a LazyFrame first), as a
+    new file (:func:`fresh`)."""
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
+    frame.write_parquet(fresh(path), **PARQUET_OPTIONS)
+    return path
+
+
+def fresh(path: Path) -> Path:
+    """``path`` ready to be written as a new file: its folder made, and any file there
+    unlinked first. Outputs kept from an earlier run are hard links
+    (:func:`link_or_copy`): writing through one would change the earlier run's file,
+    which must stay as it was until the new output replaces it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path, **PARQUET_OPTIONS)
+    path.unlink(missing_ok=True)
     return path
 
 
@@ -40,9 +51,9 @@ def read_parquet(path: Path) -> pl.LazyFrame:
 
 
 def write_json(data: Any, path: Path) -> Path:
-    """Write JSON with sorted keys and a trailing newline, so reruns give the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write JSON with sorted keys and a trailing newline, so reruns give the same bytes
+    (a new file: :func:`fresh`)."""
+    fresh(path).write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     return path
 
 
@@ -107,8 +118,7 @@ class ParquetSink:
     def __init__(self, path: Path, schema: dict[str, pl.DataType] | pl.Schema) -> None:
         import pyarrow.parquet as pq
 
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = fresh(path)
         self.schema = pl.Schema(schema)
         empty = pl.DataFrame(schema=self.schema).to_arrow(compat_level=pl.CompatLevel.oldest())
         self._arrow_schema = empty.schema

@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 
 from enclave import ingest, io, paths
+from enclave import partfiles as linkage_zone
 from enclave.config import DeidParams, IngestParams, LinkageParams, SynthParams
 from enclave.deid import stream as deid_stream
 from enclave.deid.deidentify import run as run_deid
 from enclave.errors import InputError
 from enclave.linkage import evaluate, inputs
 from enclave.linkage import run as link
-from enclave.linkage import zone as linkage_zone
 from enclave.synth import run as synthesize
 
 pytestmark = pytest.mark.slow
@@ -214,6 +214,9 @@ def linked(worlds, tmp_path_factory) -> dict[str, Path]:
         link(LinkageParams(), _stage(worlds["held"], staged, landing), linkage, None)
         deidentify("before")
         shutil.copy(linkage / "crosswalk.parquet", root / "before.parquet")
+        # the state before the month, copied and as hard links to its own files
+        shutil.copytree(zones / "state", root / "state_copied")
+        shutil.copytree(zones / "state", root / "state_linked", copy_function=os.link)
         shutil.copytree(worlds["separate"] / "landing" / AGENCY / MONTH, landing / MONTH)
         link(LinkageParams(), _stage(worlds["held"], staged, landing), linkage, None)
         deidentify("monthly")
@@ -273,6 +276,24 @@ def test_a_month_adds_parts_and_leaves_the_whole_files_as_they_were(linked):
             > 0
         )
         assert len(rows) == pl.read_parquet(whole).height + pl.read_parquet(part).height
+
+
+def test_folding_a_month_in_never_writes_through_the_earlier_states_files(linked):
+    """The new state starts as hard links to the earlier one's files; the files it
+    writes again (leak reference, persons, generalisation) are new files, so the earlier
+    state is as it was until the new one replaces it (a kill in between leaves it whole)."""
+    root = linked["root"]
+    copied = {
+        p.relative_to(root / "state_copied"): p.read_bytes()
+        for p in (root / "state_copied").rglob("*")
+        if p.is_file()
+    }
+    linked_now = {
+        p.relative_to(root / "state_linked"): p.read_bytes()
+        for p in (root / "state_linked").rglob("*")
+        if p.is_file()
+    }
+    assert linked_now == copied and len(copied) > 10
 
 
 def test_the_zone_in_parts_is_evaluated_as_the_same_zone_written_whole(linked, worlds, tmp_path):

@@ -71,3 +71,20 @@ def test_the_summary_names_the_month_and_its_share(bench):
     lines = "\n".join(_monthly_lines(MONTH | shares(MONTH, FULL)))
     assert "A month of idhs (2024-12, 1,234 rows)" in lines
     assert "| deidentify | 30.0 | 10.0% |" in lines and "5.6% of the full run" in lines
+
+
+def test_a_linkage_zone_in_parts_counts_its_months_rows(bench, tmp_path):
+    """The link's rows out after a month: the whole crosswalk and the month's part."""
+    import polars as pl
+
+    from enclave import io, partfiles
+
+    rows = sys.modules["benchmarks.bench_pipeline"].rows
+    before, after = tmp_path / "before", tmp_path / "after"
+    whole = pl.DataFrame({"record_key": ["a-1", "c-1"], "person_key": ["P1", "P2"]})
+    io.write_parquet(whole, before / "crosswalk.parquet")
+    month = pl.DataFrame({"record_key": ["b-1", "b-2", "b-3"], "person_key": ["P3"] * 3})
+    layout = partfiles.add_part(partfiles.rows(before, "crosswalk"), month, after, 1)
+    io.write_json({"crosswalk": layout}, after / partfiles.PARTS)
+    assert rows(before / "crosswalk.parquet") == 2
+    assert rows(after / "crosswalk.parquet") == 5

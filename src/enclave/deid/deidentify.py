@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import failpoints, geography, io, log
+from enclave import failpoints, geography, io, log, partfiles
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county
 from enclave.config import AGENCIES, DeidParams
 from enclave.contracts.base import LINK_EVIDENCE
@@ -47,7 +47,6 @@ from enclave.deid.pseudonym import (
     resolve_master_key,
 )
 from enclave.errors import InputError
-from enclave.linkage import zone
 from enclave.paths import delivered
 from enclave.progress import Phases
 from enclave.scratch import Scratch
@@ -129,7 +128,7 @@ def run(
         raise InputError("all", staged, "no staged content found")
     if not (linkage / "crosswalk.parquet").exists():
         raise InputError("linkage", linkage / "crosswalk.parquet", "missing")
-    crosswalk = zone.rows(linkage, "crosswalk")  # whole, or with months as parts
+    crosswalk = partfiles.rows(linkage, "crosswalk")  # whole, or with months as parts
     if "link_evidence" not in crosswalk.scan().collect_schema().names():
         raise InputError(
             "linkage",
@@ -264,7 +263,7 @@ def _spill_folder(state: Path | None, prior: kept.Prior | None) -> Iterator[Path
         yield work
 
 
-def _month_links(prior: kept.Prior, staged: Path, crosswalk: zone.Rows) -> pl.DataFrame:
+def _month_links(prior: kept.Prior, staged: Path, crosswalk: partfiles.Rows) -> pl.DataFrame:
     """The crosswalk's rows of the new deliveries of ``prior``."""
     contents = [
         pl.scan_parquet(staged / agency / month / "content.parquet")
@@ -277,7 +276,7 @@ def _month_links(prior: kept.Prior, staged: Path, crosswalk: zone.Rows) -> pl.Da
 def _fold(
     prior: kept.Prior,
     staged: Path,
-    crosswalk: zone.Rows,
+    crosswalk: partfiles.Rows,
     persons: pl.DataFrame,
     content,
     work: Path,

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import io
+from enclave import io, partfiles
 from enclave.analytic import in_bucket
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
 from enclave.analytic.writer import BackgroundWrites
@@ -42,7 +42,6 @@ from enclave.deid.kept import EXTRACT
 from enclave.deid.leakscan import LeakReference
 from enclave.deid.pseudonym import record_ids_of_numbers
 from enclave.errors import LeakError
-from enclave.linkage import zone
 from enclave.parallel import ordered_map
 from enclave.paths import delivered
 
@@ -54,7 +53,7 @@ _SPILL = {"compression": "lz4", "statistics": False}
 _DTYPES = {"dob": pl.Date, "sex": pl.String}
 
 
-def sorted_crosswalk(crosswalk: zone.Rows, work: Path) -> zone.Rows:
+def sorted_crosswalk(crosswalk: partfiles.Rows, work: Path) -> partfiles.Rows:
     """The crosswalk, sorted on ``record_key`` (as ``link`` writes it, whole or in parts;
     else a sorted copy in ``work``)."""
     ordered = pl.col("record_key").ge(pl.col("record_key").shift(1)).all()
@@ -63,7 +62,7 @@ def sorted_crosswalk(crosswalk: zone.Rows, work: Path) -> zone.Rows:
     copy = work / "_crosswalk.parquet"
     copy.parent.mkdir(parents=True, exist_ok=True)
     crosswalk.scan().sort("record_key").sink_parquet(copy, **_SPILL)
-    return zone.rows(work, "_crosswalk")
+    return partfiles.rows(work, "_crosswalk")
 
 
 def _slices(
@@ -365,7 +364,7 @@ def _identifiers(scan: pl.LazyFrame, low: str | None, high: str | None) -> pl.Da
 def spill_records(
     agencies: list[str],
     staged: Path,
-    crosswalk: zone.Rows,
+    crosswalk: partfiles.Rows,
     persons: pl.DataFrame,
     pseudonymise_content,  # deidentify._pseudonymise_content, keys bound
     work: Path,
@@ -451,7 +450,7 @@ def spill_records(
 _LINK_COLUMNS = ("record_key", "person_key", "match_probability", "link_evidence")
 
 
-def crosswalk_rows(crosswalk: zone.Rows, contents: list[pl.LazyFrame]) -> pl.DataFrame:
+def crosswalk_rows(crosswalk: partfiles.Rows, contents: list[pl.LazyFrame]) -> pl.DataFrame:
     """The crosswalk's rows whose key lies between the least and greatest of one of
     ``contents`` (a delivery's keys are one range: ``<agency>-<YYYYMM>-<row>``), sorted
     on ``record_key``: a sorted crosswalk is read only where they fall."""

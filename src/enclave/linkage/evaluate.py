@@ -26,8 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import io
-from enclave.linkage import zone
+from enclave import io, partfiles
 from enclave.linkage.cluster import (
     Prepared,
     _plausible,
@@ -68,7 +67,7 @@ STAGED_COLUMNS: tuple[str, ...] = ("record_key", "last_name", "dob", "ssn", "ssn
 def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> None:
     """Read the linkage zone, staged identifiers and truth; write the metrics and PR curve."""
     records = io.read_parquet(truth / "records.parquet")
-    identity_map = zone.rows(linkage, "identity_map").scan()  # whole, or months as parts
+    identity_map = partfiles.rows(linkage, "identity_map").scan()  # whole, or months as parts
     cells, truth_cells = _file_cells(linkage, staged, records, identity_map)
     metrics = evaluate_cells(
         cells,
@@ -77,7 +76,7 @@ def run(linkage: Path, staged: Path, truth: Path, report: Path, plots: Path) -> 
         io.read_parquet(truth / "persons.parquet").collect(),
     )
     del cells
-    pairs = zone.rows(linkage, "pairs").scan().collect()
+    pairs = partfiles.rows(linkage, "pairs").scan().collect()
     apart = linkage / "apart.parquet"
     curve = pr_curve_of(
         identity_map, pairs, truth_cells, pl.read_parquet(apart) if apart.exists() else None
@@ -121,7 +120,7 @@ def _file_cells(
     """(:func:`record_cells` of the stage's files, :func:`identity_truth` of them):
     read side by side where they can be (:func:`_side_by_side_cells`), else joined on
     ``record_key``."""
-    crosswalk = zone.rows(linkage, "crosswalk").scan().select("record_key", "person_key")
+    crosswalk = partfiles.rows(linkage, "crosswalk").scan().select("record_key", "person_key")
     identifiers = _scan_staged(staged)
     people = _people(identity_map).select("record_key", "identity_id")
     cells = _side_by_side_cells(crosswalk, identifiers, people, records)

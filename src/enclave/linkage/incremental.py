@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from enclave import io, log, paths
+from enclave import io, log, partfiles, paths
 from enclave.config import LinkageParams
 from enclave.errors import InputError
-from enclave.linkage import evidence, identity, model, priors, zone
+from enclave.linkage import evidence, identity, model, priors
 from enclave.linkage.cluster import cluster_at
 from enclave.linkage.inputs import InputFile, report
 from enclave.linkage.keys import cluster_keys
@@ -80,6 +80,7 @@ def fingerprint(params: LinkageParams) -> str:
     package = Path(__file__).parent
     code = sorted(package.glob("*.py")) + sorted(package.glob("*.json"))
     code.append(Path(contracts.__file__).parent / "base.py")
+    code.append(Path(partfiles.__file__))  # how a month's rows are laid out
     return io.code_digest(repr(sorted(dataclasses.asdict(params).items())), code)
 
 
@@ -147,13 +148,13 @@ def rounded(values: object, digits: int = 10) -> object:
 def link_month(params: LinkageParams, files: list[InputFile], prior: Prior, out: Path) -> bool:
     """Link the new deliveries of ``prior`` against the zone ``out`` and write it again
     with them, their crosswalk and identity map rows as parts (see the module docstring
-    and :mod:`enclave.linkage.zone`). False, having written nothing, if they name parents."""
+    and :mod:`enclave.partfiles`). False, having written nothing, if they name parents."""
     out = Path(out)
     collapsed = identity.collapse([f.frame for f in prior.new], params.min_age)
     if collapsed.parents.height:
         LOG.info("the new deliveries name parents: linking every record again")
         return False
-    stored = zone.rows(out, "identities").scan().collect()  # whole, or months as parts
+    stored = partfiles.rows(out, "identities").scan().collect()  # whole, or months as parts
     fresh = collapsed.identities
     n = stored.height
     people = stored.filter(pl.col("role").is_null())
@@ -418,18 +419,18 @@ def _write(
     notes: dict,
 ) -> None:
     """The zone again: the month's rows of the crosswalk, identity map, identity records
-    and pairs (``added_rows``) as parts of their own (:mod:`enclave.linkage.zone`), the
+    and pairs (``added_rows``) as parts of their own (:mod:`enclave.partfiles`), the
     other files as they were but the rosters, written again with the month's."""
     earlier = io.read_json(out / "report.json")
     months = [*earlier.get("monthly", []), notes]
     with io.atomic_dir(out) as tmp:
         layout = {
-            name: zone.add_part(
-                zone.rows(out, name), rows, tmp, len(months), name in zone.ROW_LEVEL
+            name: partfiles.add_part(
+                partfiles.rows(out, name), rows, tmp, len(months), name in partfiles.ROW_LEVEL
             )
             for name, rows in added_rows.items()
         }
-        io.write_json(layout, tmp / zone.PARTS)
+        io.write_json(layout, tmp / partfiles.PARTS)
         old_apart = pl.read_parquet(out / "apart.parquet")
         apart = pl.concat([old_apart, apart]).unique().sort("id_l", "id_r")
         io.write_parquet(apart, tmp / "apart.parquet")

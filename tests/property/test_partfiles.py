@@ -1,5 +1,5 @@
 """A row-level file of the linkage zone with months added as parts reads, in key
-order, as the whole file and the months sorted together (``enclave.linkage.zone``),
+order, as the whole file and the months sorted together (``enclave.partfiles``),
 whatever the keys, however many months, wherever their keys fall."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enclave import io
-from enclave.linkage import zone
+from enclave import io, partfiles
 
 keys = st.lists(st.text("abc-0123", min_size=1, max_size=6), unique=True, max_size=40)
 SCHEMA = {"record_key": pl.String, "v": pl.Int64}
@@ -32,10 +31,12 @@ def test_parts_read_as_everything_sorted(tmp_path_factory, keys, months, data):
         seen |= batch
         month = pl.DataFrame({"record_key": rows, "v": [-run] * len(rows)}, schema=SCHEMA)
         expected.append(month)
-        current, folder = zone.rows(folder, "crosswalk"), tmp_path_factory.mktemp("zone")
-        layout = zone.add_part(current, month, folder, run)  # the zone anew, as a link writes it
-        io.write_json({"crosswalk": layout}, folder / zone.PARTS)
-        read = zone.rows(folder, "crosswalk")
+        current, folder = partfiles.rows(folder, "crosswalk"), tmp_path_factory.mktemp("zone")
+        layout = partfiles.add_part(
+            current, month, folder, run
+        )  # the zone anew, as a link writes it
+        io.write_json({"crosswalk": layout}, folder / partfiles.PARTS)
+        read = partfiles.rows(folder, "crosswalk")
         assert len(read) == sum(e.height for e in expected)
         assert read.scan().collect().equals(pl.concat(expected).sort("record_key"))
         everything = read.scan().collect()
@@ -53,7 +54,7 @@ def test_appended_parts_follow_the_rest(tmp_path_factory, sizes):
     io.write_parquet(frames[0], folder / "pairs.parquet")
     for run, size in enumerate(sizes[1:], start=1):
         frames.append(pl.DataFrame({"v": [run] * size}, schema={"v": pl.Int64}))
-        current, folder = zone.rows(folder, "pairs"), tmp_path_factory.mktemp("zone")
-        layout = zone.add_part(current, frames[-1], folder, run, ordered=False)
-        io.write_json({"pairs": layout}, folder / zone.PARTS)
-        assert zone.rows(folder, "pairs").scan().collect().equals(pl.concat(frames))
+        current, folder = partfiles.rows(folder, "pairs"), tmp_path_factory.mktemp("zone")
+        layout = partfiles.add_part(current, frames[-1], folder, run, ordered=False)
+        io.write_json({"pairs": layout}, folder / partfiles.PARTS)
+        assert partfiles.rows(folder, "pairs").scan().collect().equals(pl.concat(frames))
