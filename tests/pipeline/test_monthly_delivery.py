@@ -317,6 +317,59 @@ def test_the_zone_in_parts_is_evaluated_as_the_same_zone_written_whole(linked, w
     assert json.loads(reports["parts"][0])  # metrics, not an empty report
 
 
+def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, tmp_path):
+    """December delivered again as January (the same identifiers, new keys): linked
+    against the zone holding December as parts, every record takes the person its
+    December twin has, and the zone reads in key order with both months."""
+    staged, zone = tmp_path / "staged", tmp_path / "linkage"
+    shutil.copytree(linked["root"] / "monthly" / "staged", staged)
+    shutil.copytree(linked["monthly"], zone)
+    # the fixture linked its files by absolute path: the copy's state names the copies
+    state = zone / "state.json"
+    earlier = str(linked["root"] / "monthly" / "staged")
+    state.write_text(state.read_text().replace(earlier, str(staged)))
+    december = pl.read_parquet(staged / AGENCY / MONTH / "identifiers.parquet")
+    key = pl.col("record_key")
+    january = december.with_columns(key.str.replace("-202412-", "-202501-", literal=True))
+    io.write_parquet(january, staged / AGENCY / "2025-01" / "identifiers.parquet")
+    before = _crosswalk(zone)
+    link(LinkageParams(), [staged / a for a in AGENCIES], zone, None)
+    second = io.read_json(zone / "report.json")["monthly"][-1]
+    assert second["new_identity_records"] == 0 and second["new_persons"] == 0
+    crosswalk = _crosswalk(zone)
+    assert crosswalk["record_key"].is_sorted() and crosswalk["record_key"].is_unique().all()
+    assert crosswalk.height == before.height + january.height
+    assert crosswalk.join(before, on="record_key").height == before.height
+    twins = crosswalk.filter(key.str.contains("-202501-")).with_columns(
+        key.str.replace("-202501-", "-202412-", literal=True)
+    )
+    paired = twins.join(before, on="record_key", suffix="_december")
+    assert paired.height == january.height
+    assert paired["person_key"].equals(paired["person_key_december"])
+    # the whole files as a full run wrote them, each month a part after them
+    files = linkage_zone.rows(zone, "crosswalk").files()
+    assert [f.name for f in files] == [
+        "crosswalk.parquet",
+        "crosswalk.001.parquet",
+        "crosswalk.002.parquet",
+    ]
+
+
+def test_a_full_link_into_a_zone_in_parts_leaves_no_parts(linked, tmp_path):
+    """A full run (here with the month's model) writes the zone anew: whole files."""
+    zone = tmp_path / "linkage"
+    shutil.copytree(linked["monthly"], zone)
+    staged = linked["root"] / "monthly" / "staged"
+    link(
+        LinkageParams(), [staged / a for a in AGENCIES], zone, None, model_file=zone / "model.json"
+    )
+    assert not (zone / linkage_zone.PARTS).exists()
+    assert not (zone / linkage_zone.PARTS_FOLDER).exists()
+    # the same persons and evidence as the month linked alone (as a rebuild, below)
+    columns = ["record_key", "person_key", "link_evidence"]
+    assert _crosswalk(zone).select(columns).equals(_crosswalk(linked["monthly"]).select(columns))
+
+
 def test_existing_person_keys_are_never_renumbered(linked):
     before = pl.read_parquet(linked["root"] / "before.parquet")
     after = _crosswalk(linked["monthly"]).join(before, on="record_key", suffix="_before")
