@@ -1,18 +1,22 @@
-"""The linkage zone's row-level files, written whole or in parts, read in key order.
+"""Row-level files of a zone written whole, with later rows added as parts.
 
-A full run writes ``crosswalk.parquet`` and ``identity_map.parquet`` whole, each sorted
-on ``record_key`` (73.8M rows each at a million persons). A monthly delivery
-(:mod:`enclave.linkage.incremental`) does not rewrite them: its rows go to a file of
-their own, ``parts/<name>.<run>.parquet``, and ``parts.json`` records the order, as
-segments (a file, the first row and the number of rows) that, read one after
-another, are the file sorted on ``record_key``. A month's keys (``<agency>-<YYYYMM>-
-<row>``) follow its agency's earlier deliveries, so a month is usually one segment
-between two of the whole file.
+A full link writes the linkage zone's ``crosswalk.parquet`` and ``identity_map.parquet``
+whole, each sorted on ``record_key`` (73.8M rows each at a million persons), and its
+identity records and scored pairs. A monthly delivery
+(:mod:`enclave.linkage.incremental`) rewrites none of them: its rows go to files of
+their own, ``parts/<name>.<run>.parquet``, and ``parts.json`` records, per name, the
+order as segments (a file, the first row and the number of rows) that, read one after
+another, are the file whole. In the crosswalk and identity map a month's rows go
+where their keys fall: its keys (``<agency>-<YYYYMM>-<row>``) follow its agency's
+earlier deliveries, so a month is usually one segment between two of the whole file.
+Identity records and pairs are added after the rest (:data:`APPENDED`).
 
-:func:`rows` reads either way: :meth:`Rows.scan` in key order (slices of the files,
-concatenated), :meth:`Rows.unordered` where order does not matter (the files, so a
-filter on ``record_key`` is pruned by each file's statistics). A full run writes no
-``parts.json`` and leaves no parts (the zone is written anew).
+:func:`rows` reads either way: :meth:`Rows.scan` in order (slices of the files,
+concatenated), :meth:`Rows.slice` a range of it, reading only the segments it covers,
+:meth:`Rows.unordered` where order does not matter (the files, so a filter on
+``record_key`` is pruned by each file's statistics). A full run writes no
+``parts.json`` and leaves no parts (the zone is written anew). Outside the linkage
+package, so that reading a zone (de-identification) does not import the linker.
 """
 
 from __future__ import annotations
