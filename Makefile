@@ -52,7 +52,7 @@ repro: setup
 
 # Every test: unit, spec, property, pipeline, and the study notebooks through nbmake.
 test: setup spark
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup tests notebooks --nbmake
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n 2 --dist loadfile tests notebooks --nbmake
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -23,8 +23,7 @@ from enclave.linkage import evaluate, inputs
 from enclave.linkage import run as link
 from enclave.synth import run as synthesize
 
-# one worker runs the module: its worlds and linked zones are built once, not per worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("monthly_delivery")]
+pytestmark = pytest.mark.slow
 
 PARAMS = SynthParams(persons=1200, seed=3)
 AGENCY, MONTH = "idhs", "2024-12"  # IDHS reports benefit months: a month is never empty
