@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from enclave import io
+from enclave.errors import InputError
 
 PARTS = "parts.json"
 PARTS_FOLDER = "parts"
@@ -98,14 +99,31 @@ class Rows:
 def rows(zone: Path, name: str) -> Rows:
     """The row-level file ``name`` of the linkage zone ``zone``, whole or in parts."""
     zone = Path(zone)
-    layout = io.read_json(zone / PARTS) if (zone / PARTS).is_file() else {}
+    layout = _layout(zone) if (zone / PARTS).is_file() else {}
     if layout.get(name):
         segments = tuple(Segment(f, int(a), int(n)) for f, a, n in layout[name])
+        missing = sorted({s.file for s in segments if not (zone / s.file).is_file()})
+        if missing:
+            fault = f"names {len(missing)} missing file(s) of {name}, first {missing[0]}"
+            raise InputError("linkage", zone / PARTS, fault, "run link again")
     else:
         whole = f"{name}.parquet"
         length = pl.scan_parquet(zone / whole).select(pl.len()).collect().item()
         segments = (Segment(whole, 0, length),)
     return Rows(zone, name, segments)
+
+
+def _layout(zone: Path) -> dict:
+    """``parts.json``, checked for its shape: name -> list of ``[file, start, rows]``."""
+    try:
+        layout = io.read_json(zone / PARTS)
+        for segments in layout.values():
+            for file, start, length in segments:
+                if not (isinstance(file, str) and int(start) >= 0 and int(length) >= 0):
+                    raise ValueError
+    except (OSError, ValueError, TypeError, AttributeError):
+        raise InputError("linkage", zone / PARTS, "not a parts layout", "run link again") from None
+    return layout
 
 
 def add_part(
