@@ -99,6 +99,9 @@ class Rows:
 def rows(zone: Path, name: str) -> Rows:
     """The row-level file ``name`` of the linkage zone ``zone``, whole or in parts."""
     zone = Path(zone)
+    if (zone / PARTS_FOLDER).exists() and not (zone / PARTS).is_file():
+        # the months' rows are there, but not where they go: never read the zone without
+        raise InputError("linkage", zone / PARTS, "missing beside parts/", "run link again")
     layout = _layout(zone) if (zone / PARTS).is_file() else {}
     if layout.get(name):
         segments = tuple(Segment(f, int(a), int(n)) for f, a, n in layout[name])

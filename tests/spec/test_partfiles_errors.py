@@ -45,3 +45,10 @@ def test_a_damaged_layout_is_refused(zone, text):
     (zone / partfiles.PARTS).write_text(text)
     with pytest.raises(InputError, match="not a parts layout"):
         partfiles.rows(zone, "crosswalk")
+
+
+def test_parts_without_their_layout_are_refused(zone):
+    """A zone with months' parts but no ``parts.json`` would read without the months."""
+    (zone / partfiles.PARTS).unlink()
+    with pytest.raises(InputError, match="missing beside parts/"):
+        partfiles.rows(zone, "crosswalk")
