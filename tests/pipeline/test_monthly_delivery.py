@@ -355,6 +355,29 @@ def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, t
     ]
 
 
+def test_a_damaged_layout_links_everything_again(linked, tmp_path):
+    """``parts.json`` lost: the next month is not linked against a zone that would read
+    without the first month's rows; everything is linked again, and the zone is whole."""
+    staged, zone = tmp_path / "staged", tmp_path / "linkage"
+    shutil.copytree(linked["root"] / "monthly" / "staged", staged)
+    shutil.copytree(linked["monthly"], zone)
+    state = zone / "state.json"
+    earlier = str(linked["root"] / "monthly" / "staged")
+    state.write_text(state.read_text().replace(earlier, str(staged)))
+    december = pl.read_parquet(staged / AGENCY / MONTH / "identifiers.parquet")
+    january = december.with_columns(
+        pl.col("record_key").str.replace("-202412-", "-202501-", literal=True)
+    )
+    io.write_parquet(january, staged / AGENCY / "2025-01" / "identifiers.parquet")
+    (zone / linkage_zone.PARTS).unlink()
+    with pytest.raises(InputError, match="missing beside parts/"):
+        linkage_zone.rows(zone, "crosswalk")
+    link(LinkageParams(), [staged / a for a in AGENCIES], zone, None)
+    assert "monthly" not in io.read_json(zone / "report.json")  # linked in full
+    assert not (zone / linkage_zone.PARTS_FOLDER).exists()
+    assert _crosswalk(zone).height == _crosswalk(linked["monthly"]).height + january.height
+
+
 def test_a_full_link_into_a_zone_in_parts_leaves_no_parts(linked, tmp_path):
     """A full run (here with the month's model) writes the zone anew: whole files."""
     zone = tmp_path / "linkage"

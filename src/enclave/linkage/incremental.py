@@ -106,6 +106,8 @@ def previous(out: Path, params: LinkageParams, files: list[InputFile]) -> Prior 
         earlier = io.read_json(out / STATE)
         linked = {e["file"]: e["sha256"] for e in earlier["inputs"]}
         priors.read_model(out / MODEL)  # a model that cannot be used: link everything again
+        for name in (*partfiles.ROW_LEVEL, *partfiles.APPENDED):  # nor a damaged layout
+            partfiles.rows(out, name)
     except (OSError, ValueError, KeyError, TypeError, InputError):
         return None
     if earlier.get("fingerprint") != fingerprint(params):
