@@ -317,10 +317,9 @@ def test_the_zone_in_parts_is_evaluated_as_the_same_zone_written_whole(linked, w
     assert json.loads(reports["parts"][0])  # metrics, not an empty report
 
 
-def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, tmp_path):
-    """December delivered again as January (the same identifiers, new keys): linked
-    against the zone holding December as parts, every record takes the person its
-    December twin has, and the zone reads in key order with both months."""
+def _with_january(linked, tmp_path: Path) -> tuple[Path, Path, pl.DataFrame]:
+    """A copy of the monthly run's staged files and linkage zone, with December staged
+    again as January (the same identifiers, new keys): (staged, zone, January's rows)."""
     staged, zone = tmp_path / "staged", tmp_path / "linkage"
     shutil.copytree(linked["root"] / "monthly" / "staged", staged)
     shutil.copytree(linked["monthly"], zone)
@@ -329,9 +328,19 @@ def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, t
     earlier = str(linked["root"] / "monthly" / "staged")
     state.write_text(state.read_text().replace(earlier, str(staged)))
     december = pl.read_parquet(staged / AGENCY / MONTH / "identifiers.parquet")
-    key = pl.col("record_key")
-    january = december.with_columns(key.str.replace("-202412-", "-202501-", literal=True))
+    january = december.with_columns(
+        pl.col("record_key").str.replace("-202412-", "-202501-", literal=True)
+    )
     io.write_parquet(january, staged / AGENCY / "2025-01" / "identifiers.parquet")
+    return staged, zone, january
+
+
+def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, tmp_path):
+    """December delivered again as January (the same identifiers, new keys): linked
+    against the zone holding December as parts, every record takes the person its
+    December twin has, and the zone reads in key order with both months."""
+    staged, zone, january = _with_january(linked, tmp_path)
+    key = pl.col("record_key")
     before = _crosswalk(zone)
     link(LinkageParams(), [staged / a for a in AGENCIES], zone, None)
     second = io.read_json(zone / "report.json")["monthly"][-1]
@@ -358,17 +367,7 @@ def test_a_second_month_links_against_the_zone_with_its_first_as_parts(linked, t
 def test_a_damaged_layout_links_everything_again(linked, tmp_path):
     """``parts.json`` lost: the next month is not linked against a zone that would read
     without the first month's rows; everything is linked again, and the zone is whole."""
-    staged, zone = tmp_path / "staged", tmp_path / "linkage"
-    shutil.copytree(linked["root"] / "monthly" / "staged", staged)
-    shutil.copytree(linked["monthly"], zone)
-    state = zone / "state.json"
-    earlier = str(linked["root"] / "monthly" / "staged")
-    state.write_text(state.read_text().replace(earlier, str(staged)))
-    december = pl.read_parquet(staged / AGENCY / MONTH / "identifiers.parquet")
-    january = december.with_columns(
-        pl.col("record_key").str.replace("-202412-", "-202501-", literal=True)
-    )
-    io.write_parquet(january, staged / AGENCY / "2025-01" / "identifiers.parquet")
+    staged, zone, january = _with_january(linked, tmp_path)
     (zone / linkage_zone.PARTS).unlink()
     with pytest.raises(InputError, match="missing beside parts/"):
         linkage_zone.rows(zone, "crosswalk")
