@@ -42,6 +42,20 @@ def test_components_match_networkx(graph):
         assert set(labels[members].tolist()) == {members[0]}
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=60), st.randoms(use_true_random=False))
+def test_first_members_hold_for_any_numbering(labels, random):
+    """The smallest node of each component, whether the labels are numbered in order
+    of first meeting (as SciPy does) or in any other order (the sorting fallback)."""
+    used = sorted(set(labels))
+    renumber = list(range(len(used)))
+    random.shuffle(renumber)
+    component = np.array([renumber[used.index(x)] for x in labels], dtype=np.int64)
+    first = cluster._first_members(component, len(used))
+    expected = [component.tolist().index(j) for j in range(len(used))]
+    assert first.tolist() == expected
+
+
 def _edges(edges: list[tuple[int, int]], rng: np.random.Generator) -> pl.DataFrame:
     """Scored pairs ``id_l < id_r``, one per node pair, probabilities to 3 decimals."""
     return (

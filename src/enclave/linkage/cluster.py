@@ -1,9 +1,9 @@
-"""Connected components of the match graph, vectorised (no per-node Python loop).
+"""Clustering the match graph: its connected components under the guards (implausible
+pairs, ambiguous bridges, identities known to be apart).
 
-Min-label propagation with pointer jumping: every node starts as its own label;
-each round, both ends of every edge take the smaller label of the pair, then
-labels jump to their label's label until stable. The result labels each node
-with the smallest node id of its component, so it is deterministic.
+Components come from SciPy's graph search (``scipy.sparse.csgraph``); each node is
+labelled with the smallest node id of its component, so the labels are deterministic
+whatever order the edges come in.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from enclave.linkage.activity import implausible
 
@@ -22,28 +24,35 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
     >>> connected_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
     [0, 0, 2, 3, 3]
     """
-    labels = np.arange(n, dtype=np.int64)
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     if left.size == 0:
-        return labels
-    while True:
-        low = np.minimum(labels[left], labels[right])
-        before = labels.copy()
-        np.minimum.at(labels, left, low)
-        np.minimum.at(labels, right, low)
-        labels = _jump(labels)
-        if np.array_equal(labels, before):
-            return labels
+        return np.arange(n, dtype=np.int64)
+    graph = sparse.coo_array(
+        (np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)
+    ).tocsr()
+    # weak components of the edges as given: the same as the undirected graph's,
+    # without building its symmetric matrix
+    count, component = csgraph.connected_components(graph, directed=True, connection="weak")
+    return _first_members(component, count)[component]
 
 
-def _jump(labels: np.ndarray) -> np.ndarray:
-    """Point every node at its root (labels only ever decrease, so this terminates)."""
-    while True:
-        nxt = labels[labels]
-        if np.array_equal(nxt, labels):
-            return labels
-        labels = nxt
+def _first_members(component: np.ndarray, count: int) -> np.ndarray:
+    """The smallest node of each of ``count`` components (by label), from each node's
+    label.
+
+    SciPy numbers components as its search meets them, scanning nodes in order: then a
+    component's first node is where its label first exceeds every label before it, found
+    in one pass. Where that does not give ``count`` nodes, the order is another and the
+    first occurrences are found by sorting.
+    """
+    new = np.empty(component.size, dtype=bool)
+    new[:1] = True
+    new[1:] = component[1:] > np.maximum.accumulate(component)[:-1]
+    first = np.flatnonzero(new)
+    if first.size != count:  # labels not in order of first meeting
+        _, first = np.unique(component, return_index=True)
+    return first.astype(np.int64)
 
 
 def bridge_frame(
@@ -299,9 +308,13 @@ def keep_apart(
     # component): the union-find bars those alone
     refused = _refused(contested, a[inside], b[inside])
     kept = kept.join(refused, on=["id_l", "id_r"], how="anti")
-    labels = connected_components(
-        n, kept.get_column("id_l").to_numpy(), kept.get_column("id_r").to_numpy()
-    )
+    # every other component keeps its links and label: only the broken ones' identities
+    # (ascending, so a compact id's order is the identity's) are grouped again
+    nodes = np.flatnonzero(broken[labels])
+    inner = contested.join(refused, on=["id_l", "id_r"], how="anti")
+    ends = [np.searchsorted(nodes, inner.get_column(c).to_numpy()) for c in ("id_l", "id_r")]
+    labels = labels.copy()
+    labels[nodes] = nodes[connected_components(nodes.size, *ends)]
     return labels, kept
 
 
