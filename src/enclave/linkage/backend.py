@@ -161,8 +161,10 @@ def _physical_gb() -> float:
 
 
 #: share of a stage's remaining budget given to the SQL engine: the rest covers what
-#: it allocates outside its buffer pool, and the process's own growth meanwhile
-ENGINE_SHARE_OF_BUDGET = 0.85
+#: it allocates outside its buffer pool, and the process's own growth meanwhile (at 1M,
+#: 0.85 let scoring peak at 7,922-8,258 MiB against an 8 GiB budget; 0.75: 7,389 MiB,
+#: no slower, docs/linkage.md)
+ENGINE_SHARE_OF_BUDGET = 0.75
 
 
 def engine_memory_gb(budget_gb: float | None) -> float | None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
 import splink.comparison_level_library as cll
@@ -23,6 +26,15 @@ from enclave.linkage.backend import make_db_api
 from enclave.linkage.priors import apply_priors, model_values, set_values
 
 LOG = log.get("enclave.linkage")
+
+
+@contextmanager
+def _timed(step: str) -> Iterator[None]:
+    """Log how long ``step`` took (debug: where a link's training and scoring time goes)."""
+    start = time.perf_counter()
+    yield
+    LOG.debug("%s in %.1f s", step, time.perf_counter() - start)
+
 
 for _name in ("splink", "duckdb", "py4j"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -331,10 +343,12 @@ def train(
     done, for the log and the linkage report.
     """
     t = linker.training
-    done: dict = {"prior": _prior(linker, identities), "em_passes": []}
-    t.estimate_u_using_random_sampling(
-        max_pairs=params.u_max_pairs, seed=params.seed, num_chunks=U_CHUNKS[params.backend]
-    )
+    with _timed("prior"):
+        done: dict = {"prior": _prior(linker, identities), "em_passes": []}
+    with _timed("u by random sampling"):
+        t.estimate_u_using_random_sampling(
+            max_pairs=params.u_max_pairs, seed=params.seed, num_chunks=U_CHUNKS[params.backend]
+        )
     for columns in EM_RULES:
         rule = " & ".join(columns)
         pairs = rule_pairs(identities, columns)
@@ -343,11 +357,12 @@ def train(
             entry["status"] = f"skipped: fewer than {MIN_EM_PAIRS} pairs"
         else:
             try:
-                t.estimate_parameters_using_expectation_maximisation(
-                    block_on(*columns),
-                    estimate_without_term_frequencies=True,
-                    max_pairs=params.em_max_pairs,
-                )
+                with _timed(f"EM pass on {rule}"):
+                    t.estimate_parameters_using_expectation_maximisation(
+                        block_on(*columns),
+                        estimate_without_term_frequencies=True,
+                        max_pairs=params.em_max_pairs,
+                    )
                 entry["status"] = "trained"
             except EMTrainingException:
                 entry["status"] = "skipped: Splink found no pairs to train on"
@@ -415,8 +430,9 @@ def predict(
         if notes is not None:  # what a monthly delivery is scored with (linkage.incremental)
             notes["model"] = model_values(linker)
         failpoints.reached("link.trained")
-        scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
-        edges = backend.fetch(scored, ["unique_id_l", "unique_id_r", "match_probability"])
+        with _timed("blocked and scored"):
+            scored = linker.inference.predict(threshold_match_probability=params.edge_floor)
+            edges = backend.fetch(scored, ["unique_id_l", "unique_id_r", "match_probability"])
     finally:
         backend.close(db_api)
     return _tidy_edges(edges)
