@@ -28,12 +28,10 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
     right = np.asarray(right, dtype=np.int64)
     if left.size == 0:
         return np.arange(n, dtype=np.int64)
-    graph = sparse.coo_array(
-        (np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)
-    ).tocsr()
-    # weak components of the edges as given: the same as the undirected graph's,
-    # without building its symmetric matrix
-    count, component = csgraph.connected_components(graph, directed=True, connection="weak")
+    # an edge given twice is one edge (booleans add up to True)
+    graph = sparse.coo_array((np.ones(left.size, dtype=bool), (left, right)), shape=(n, n))
+    # weak components of the edges as given are the undirected graph's
+    count, component = csgraph.connected_components(graph.tocsr(), directed=True, connection="weak")
     return _first_members(component, count)[component]
 
 
