@@ -44,12 +44,14 @@ $(STAMP): requirements/lock.txt requirements/bootstrap.txt pyproject.toml
 # twice, the wheel, the wheel unpacked) for a 491 MB install. The scratch is a private cache
 # in memory (/dev/shm) when that has room, else in TMPDIR, and is removed after, so the
 # disk holds the install alone (a CI run failed on a full disk building it in uv's cache).
+# An interrupted build (INT, TERM, HUP) removes its scratch too.
 spark: setup $(SPARK_STAMP)
 
 $(SPARK_STAMP): requirements/spark.txt $(STAMP)
 	@room=$$(df -Pm /dev/shm 2>/dev/null | awk 'NR == 2 {print $$4}'); \
 	if [ "$${room:-0}" -ge 4096 ]; then base=/dev/shm; else base=$${TMPDIR:-/tmp}; fi; \
 	scratch=$$(mktemp -d "$$base/enclave-spark-build.XXXXXX") && trap 'rm -rf "$$scratch"' EXIT && \
+	trap 'exit 130' INT TERM HUP && \
 	UV_CACHE_DIR="$$scratch/cache" TMPDIR="$$scratch" $(BIN)/uv pip install --quiet --compile-bytecode \
 	  --link-mode copy --python $(BIN)/python --require-hashes -r requirements/spark.txt
 	touch $(SPARK_STAMP)
