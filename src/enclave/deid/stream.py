@@ -27,7 +27,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +45,7 @@ from enclave.parallel import ordered_map
 from enclave.paths import delivered
 
 #: crosswalk rows per slice: bounds the memory of step 1
-SLICE_ROWS = 4_000_000
+SLICE_ROWS = 2_000_000
 BUCKET_CHARS = "0123456789abcdef"
 _BUCKET_ENUM = pl.Enum(list(BUCKET_CHARS))
 _SPILL = {"compression": "lz4", "statistics": False}
@@ -409,40 +408,44 @@ def spill_records(
         def take(offset: int, length: int) -> pl.LazyFrame:
             return rows.slice(offset, length).lazy()
 
-    for index, (chunk, low, high) in enumerate(_slices(total, take, SLICE_ROWS)):
+    def spill_slice(item: tuple[int, tuple[pl.DataFrame, str | None, str | None]]) -> list:
+        index, (chunk, low, high) = item
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
             "record_key", "pid", "match_probability", "link_evidence"
         )
         name = f"{prefix}{index:06d}"
+        found = [
+            _spill_agency(
+                agency,
+                bounds=(low, high),
+                period=period,
+                contents=contents,
+                identifiers=identifiers,
+                links=links,
+                pseudonymise_content=pseudonymise_content,
+                work=work,
+                name=name,
+            )
+            for agency in agencies
+        ]
+        # one file per slice and bucket for all agencies: each spill file costs
+        # writing, reading and, above all, deleting (a few ms each)
+        for column in ("dob", "sex"):
+            parts = [counts[column] for *_, counts, _ in found if column in counts]
+            if parts:
+                _spill(pl.concat(parts), work / f"_{column}", name)
+        return found
 
-        # the slice's part of one agency, two agencies at a time
-        spill_agency = partial(
-            _spill_agency,
-            bounds=(low, high),
-            period=period,
-            contents=contents,
-            identifiers=identifiers,
-            links=links,
-            pseudonymise_content=pseudonymise_content,
-            work=work,
-            name=name,
-        )
-        counts: dict[str, list[pl.DataFrame]] = {"dob": [], "sex": []}
-        for agency, (height, reference, found, pids) in zip(
-            agencies, ordered_map(spill_agency, agencies), strict=True
-        ):
+    # two slices at a time: the crosswalk is in record_key order, so a slice is mostly
+    # one agency's records, and running agencies side by side left a core idle
+    slices = enumerate(_slices(total, take, SLICE_ROWS))
+    for found in ordered_map(spill_slice, slices):
+        for agency, (height, reference, _, pids) in zip(agencies, found, strict=True):
             linked[agency] += height
             present.append(pids)
             if reference is not None:
                 references.append(reference)
-            for column, frame in found.items():
-                counts[column].append(frame)
-        # one file per slice and bucket for all agencies: each spill file costs
-        # writing, reading and, above all, deleting (a few ms each)
-        for column, parts in counts.items():
-            if parts:
-                _spill(pl.concat(parts), work / f"_{column}", name)
     pids = pl.concat(present).unique().sort() if present else pl.Series("pid", [], pl.String)
     return merge_reference(references), linked, pids
 
@@ -585,15 +588,7 @@ def write_tables(
         return rows
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill-delete") as cleanup:
-        # the two largest agencies (IDES wages, IDHS member-months) are written side
-        # by side: largest first, so the small ones fill in behind them
-        order = sorted(agencies, key=lambda a: -_spilled_bytes(work / a))
-        written = dict(zip(order, ordered_map(write, order), strict=True))
-    return {a: written[a] for a in agencies}
-
-
-def _spilled_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*.parquet"))
+        return {agency: write(agency) for agency in agencies}
 
 
 def _write_agency(
@@ -605,17 +600,28 @@ def _write_agency(
     out: Path,
     shown: Path,
 ) -> int:
-    """One agency's file from its spill, bucket by bucket; the rows written."""
+    """One agency's file from its spill, bucket by bucket; the rows written.
+
+    Two buckets are made and leak-scanned at a time (one agency, IDES's wages, is
+    half of all records, so agencies side by side left a core idle); they are
+    written in bucket order.
+    """
     path = out / f"{agency}.parquet"
+
+    def bucket_table(bucket: str) -> pl.DataFrame | None:
+        frame = _read_bucket(work / agency, bucket)
+        if frame is None:
+            return None
+        made = apply_generalisation(agency, frame, persons[bucket])
+        scan_chunk(made, reference, shown / f"{agency}.parquet")
+        return made
+
     sink = None
     try:
         with BackgroundWrites() as writes:
-            for bucket in BUCKET_CHARS:
-                frame = _read_bucket(work / agency, bucket)
-                if frame is None:
+            for table in ordered_map(bucket_table, BUCKET_CHARS):
+                if table is None:
                     continue
-                table = apply_generalisation(agency, frame, persons[bucket])
-                scan_chunk(table, reference, shown / f"{agency}.parquet")
                 if sink is None:
                     sink = io.ParquetSink(path, table.schema)
                 writes.write(sink, table)
