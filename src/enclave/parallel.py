@@ -1,5 +1,5 @@
 """Independent units of work two at a time, results in order: pid buckets, agencies,
-batches of a delivery.
+batches of a delivery; and parquet writes on a background thread.
 
 The stages are mostly polars and Arrow calls, which release the GIL but use the
 second core only part of the time; running two units at once keeps both cores
@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from enclave import io
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,3 +50,44 @@ def ordered_map(
         finally:
             for future in pending:
                 future.cancel()
+
+
+class BackgroundWrites:
+    """Parquet writes on a background thread, so that encoding and compressing one
+    table overlaps computing the next. ``write(sink, frame)`` returns at once;
+    :meth:`wait` blocks until all are done. Writes run one at a time, in the order
+    given, so every file gets the same bytes as written inline; at most ``depth``
+    tables wait, which bounds the memory held.
+
+    A failed write raises from the next :meth:`write` or :meth:`wait`. Use as a
+    context manager: leaving it waits for every write (a sink must not be closed
+    while one is running).
+    """
+
+    def __init__(self, depth: int = 2) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-write")
+        self._pending: deque[Future] = deque()
+        self._depth = depth
+
+    def write(self, sink: io.ParquetSink, frame: pl.DataFrame) -> None:
+        self._pending.append(self._pool.submit(sink.write, frame))
+        while len(self._pending) > self._depth:
+            self._pending.popleft().result()
+
+    def wait(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, kind, *exc: object) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            else:  # already failing: let running writes finish, keep the first error
+                for future in self._pending:
+                    future.exception()
+                self._pending.clear()
+        finally:
+            self._pool.shutdown(wait=True)

@@ -15,7 +15,7 @@ from enclave import io
 from enclave.analytic.panel import _or_by_key
 from enclave.analytic.records import latest_county
 from enclave.analytic.spells import merge_spells
-from enclave.analytic.writer import BackgroundWrites
+from enclave.parallel import BackgroundWrites
 
 
 @settings(max_examples=100, deadline=None)

@@ -23,10 +23,9 @@ from enclave.analytic.persons import build_persons
 from enclave.analytic.schemas import MODELS
 from enclave.analytic.school import build_coverage, build_school_years
 from enclave.analytic.spells import observation_end, program_records, program_spells
-from enclave.analytic.writer import BackgroundWrites
 from enclave.config import AGENCIES, BuildParams
 from enclave.errors import EnclaveError, InputError
-from enclave.parallel import ordered_map
+from enclave.parallel import BackgroundWrites, ordered_map
 from enclave.progress import steps
 
 LOG = log.get(__name__)

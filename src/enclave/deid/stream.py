@@ -35,13 +35,12 @@ import polars as pl
 from enclave import io, partfiles
 from enclave.analytic import in_bucket
 from enclave.analytic.records import CONTENT_COLUMNS, in_period, latest_county, reference_date
-from enclave.analytic.writer import BackgroundWrites
 from enclave.deid import leakscan
 from enclave.deid.kept import EXTRACT
 from enclave.deid.leakscan import LeakReference
 from enclave.deid.pseudonym import record_ids_of_numbers
 from enclave.errors import LeakError
-from enclave.parallel import ordered_map
+from enclave.parallel import BackgroundWrites, ordered_map
 from enclave.paths import delivered
 
 #: crosswalk rows per slice: bounds the memory of step 1

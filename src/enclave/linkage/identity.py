@@ -205,6 +205,7 @@ def collapse(
     del rostered
     record_raw = np.zeros(len(keys), dtype=np.uint32)  # in key order
     seen = []
+    ids = _join_keys(ids)
     for place in places:  # release each file's hashes once mapped
         raw_id, by = _row_raw(hashed.pop(0).rows, ids)
         record_raw[place] = raw_id
@@ -426,15 +427,24 @@ def _identities(standard: pl.DataFrame) -> pl.DataFrame:
 MAP_BATCH_ROWS = 4_000_000
 
 
+def _join_keys(ids: pl.DataFrame) -> pl.DataFrame:
+    """``ids`` (the hashes and ``raw_id`` of every distinct raw tuple) with only the
+    first hash where it alone tells the tuples apart (all but about a one-in-a-million
+    chance at a million persons): every row's pair of hashes is one of ``ids``, so a
+    join on that hash finds the same tuple, at half the cost of a join on both."""
+    if ids.get_column(_KEYS[0]).is_unique().all():
+        return ids.drop(_KEYS[1:])
+    return ids
+
+
 def _row_raw(hashed: pl.DataFrame, ids: pl.DataFrame) -> tuple[np.ndarray, pl.DataFrame]:
     """One file's rows -> their ``raw_id`` in the file's order, and the file's latest
-    allowed birth year by raw tuple (``raw_id``, ``by``)."""
+    allowed birth year by raw tuple (``raw_id``, ``by``). ``ids``: :func:`_join_keys`."""
     raw_id = np.empty(hashed.height, dtype=np.uint32)
     seen = []
+    on = [c for c in _KEYS if c in ids.columns]  # both, or the first alone (_join_keys)
     for at in range(0, hashed.height, MAP_BATCH_ROWS):
-        part = hashed.slice(at, MAP_BATCH_ROWS).join(
-            ids, on=_KEYS, how="left", maintain_order="left"
-        )
+        part = hashed.slice(at, MAP_BATCH_ROWS).join(ids, on=on, how="left", maintain_order="left")
         raw_id[at : at + part.height] = part.get_column("raw_id").to_numpy()
         seen.append(
             part.filter(pl.col("by").is_not_null()).group_by("raw_id").agg(pl.col("by").min())
