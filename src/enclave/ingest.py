@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandera.polars as pa
 import polars as pl
@@ -58,7 +58,7 @@ from enclave.contracts.base import (
 )
 from enclave.delivery import CHUNK_BYTES, Delivery, check_encoding, chunk_lines
 from enclave.errors import EnclaveError, InputError
-from enclave.parallel import ordered_map
+from enclave.parallel import BackgroundWrites, ordered_map
 from enclave.progress import steps
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,9 @@ def total_report(deliveries: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class FileSinks:
-    """Staged and quarantine tables streamed into parquet files, batch by batch."""
+    """Staged and quarantine tables streamed into parquet files, batch by batch: a
+    batch's tables are encoded and compressed on a background thread while the next
+    batches are parsed and checked (one batch's tables wait at most)."""
 
     def __init__(self, staged: Path, quarantine: Path) -> None:
         self._paths = {
@@ -273,6 +275,7 @@ class FileSinks:
             "quarantine": quarantine / "rows.parquet",
         }
         self._sinks: dict[str, io.ParquetSink] = {}
+        self._writes = BackgroundWrites(depth=len(self._paths))
 
     def write(self, part: IngestResult) -> None:
         for name, path in self._paths.items():
@@ -280,19 +283,24 @@ class FileSinks:
             if name not in self._sinks:
                 self._sinks[name] = io.ParquetSink(path, frame.schema)
             sink = self._sinks[name]
-            # a column all null in one batch may come out typed Null
-            sink.write(frame if frame.schema == sink.schema else frame.cast(sink.schema))
+            if frame.schema != sink.schema:  # a column all null in one batch: typed Null
+                frame = frame.cast(sink.schema)
+            self._writes.write(sink, frame)
 
-    def close(self) -> None:
-        while self._sinks:
-            self._sinks.popitem()[1].close()
+    def close(self, failing: bool = False) -> None:
+        """Finish every write (raising the first that failed), then close the files."""
+        try:
+            self._writes.close(failing)
+        finally:
+            while self._sinks:
+                self._sinks.popitem()[1].close()
 
     def __enter__(self) -> FileSinks:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind, *exc: object) -> None:
         with contextlib.suppress(Exception):
-            self.close()
+            self.close(failing=kind is not None)
 
 
 class FrameSinks:
@@ -370,8 +378,9 @@ def prepare(
         parts = row_hashes(raw, grain).partition_by("bucket", as_dict=True)
         return raw.height, raw["structure"].is_not_null().sum(), parts
 
-    # the next batch is read and parsed while the last one is hashed
-    for height, malformed, parts in ordered_map(hashed, reader.batches()):
+    # two batches are parsed and hashed at a time; the main thread only splits lines
+    pieces = reader.pieces()
+    for height, malformed, parts in ordered_map(lambda p: hashed(reader.parse(p)), pieces):
         rows, bad = rows + height, bad + malformed
         for (key,), part in parts.items():
             buckets[key].append(part.drop("bucket"))
@@ -387,14 +396,14 @@ def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> d
     """Validate, standardise and route each batch into ``sinks``; the merged report."""
     duplicates, clashes = plan.duplicates.implode(), plan.grain_clashes
 
-    def routed(raw: pl.DataFrame) -> IngestResult:
-        raw = raw.with_columns(duplicate=pl.col("row").is_in(duplicates))
+    def routed(piece: Piece) -> IngestResult:
+        raw = plan.reader.parse(piece).with_columns(duplicate=pl.col("row").is_in(duplicates))
         grain = clashes.filter(clashes.is_between(raw["row"].min(), raw["row"].max()))
         extra = grain.to_frame("row").with_columns(reason=pl.lit(f"{GRAIN_CHECK}:row"))
         return split(contract, raw, params, extra=extra)
 
     reports = []
-    batches = steps(plan.reader.batches(), f"validate {contract.agency}", unit="batch")
+    batches = steps(plan.reader.pieces(), f"validate {contract.agency}", unit="batch")
     # Two batches are validated at once (polars and pandera's checks leave a core idle
     # otherwise), written in file order. pandera's warnings carry row values: they are
     # silenced here, before the threads start, since warnings filters are per process.
@@ -405,6 +414,15 @@ def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> d
             reports.append(part.report)
             failpoints.reached("validate.batch")
     return merge_reports(reports, plan.reader.trailing_blank)
+
+
+class Piece(NamedTuple):
+    """A batch's lines before parsing: ``first``, the row number of the first of them;
+    ``rows``, the row numbers of the lines when only some rows are read (else None)."""
+
+    lines: pl.Series
+    first: int
+    rows: pl.Series | None
 
 
 class Reader:
@@ -436,6 +454,11 @@ class Reader:
     def batches(self, only: pl.Series | None = None) -> Iterator[pl.DataFrame]:
         """``row``, ``line``, ``structure``, the columns and ``record_key``, per batch;
         with ``only`` (sorted row numbers), just those rows are parsed."""
+        return map(self.parse, self.pieces(only))
+
+    def pieces(self, only: pl.Series | None = None) -> Iterator[Piece]:
+        """The batches of :meth:`batches` before parsing, in order: each is parsed by
+        :meth:`parse`, on any thread (parsing is most of a batch's reading)."""
         contract, row = self.contract, 1
         lines = self.line_batches()
         if self.delimited:
@@ -449,17 +472,20 @@ class Reader:
                 if rows.is_empty():
                     continue
                 batch = _compact(batch.gather(rows - first))
-            if self.delimited:
-                raw = parse_delimited(batch, contract.columns, contract.layout.delimiter, first)
-            else:
-                raw = parse_fixed_width(batch, contract.columns, self.widths, first)
-            if rows is not None:  # parsed rows are numbered first.. in the batch's order
-                raw = raw.with_columns(row=rows.gather(raw["row"] - first))
-            yield raw.with_columns(
-                record_key=record_keys(contract.agency, pl.col("row"), self.month)
-            )
+            yield Piece(batch, first, rows)
         if row == 1 and self.delimited:
             raise self.fault("empty:header_only", "a header and no data rows")
+
+    def parse(self, piece: Piece) -> pl.DataFrame:
+        """One batch of :meth:`pieces`, parsed and keyed."""
+        contract, batch, first, rows = self.contract, piece.lines, piece.first, piece.rows
+        if self.delimited:
+            raw = parse_delimited(batch, contract.columns, contract.layout.delimiter, first)
+        else:
+            raw = parse_fixed_width(batch, contract.columns, self.widths, first)
+        if rows is not None:  # parsed rows are numbered first.. in the batch's order
+            raw = raw.with_columns(row=rows.gather(raw["row"] - first))
+        return raw.with_columns(record_key=record_keys(contract.agency, pl.col("row"), self.month))
 
     def line_batches(self) -> Iterator[pl.Series]:
         """Batches of lines: the header alone first (if any), then ``size`` at a time.

@@ -78,16 +78,21 @@ class BackgroundWrites:
         while self._pending:
             self._pending.popleft().result()
 
-    def __enter__(self) -> BackgroundWrites:
-        return self
-
-    def __exit__(self, kind, *exc: object) -> None:
+    def close(self, failing: bool = False) -> None:
+        """Wait for every write, raising the first that failed, and stop the thread.
+        ``failing``: already failing; the running writes are let finish, no more."""
         try:
-            if kind is None:
+            if not failing:
                 self.wait()
-            else:  # already failing: let running writes finish, keep the first error
+            else:
                 for future in self._pending:
                     future.exception()
                 self._pending.clear()
         finally:
             self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, kind, *exc: object) -> None:
+        self.close(failing=kind is not None)
