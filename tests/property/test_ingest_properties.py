@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,8 +14,10 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parents[1] / "spec"))
 from ingest_toys import HEADER, PARAMS, ROWS, TOY, WIDE, WIDE_ROWS
 
+from enclave.contracts.base import StagedIdentifiers
+from enclave.contracts.ides import IdesContent
 from enclave.errors import InputError
-from enclave.ingest import ingest
+from enclave.ingest import _batch_schema, ingest, record_keys
 
 DAMAGE = st.sampled_from(
     ["cut", "delimiter", "quote", "quote_field", "cr", "blank", "repeat", "pad", "keep"]
@@ -75,3 +78,32 @@ def test_delimited_rows_are_never_lost(ops, eol):
 @given(ops=OPS)
 def test_fixed_width_rows_are_never_lost(ops):
     _check(WIDE, "\n".join(_delivery(WIDE_ROWS, ops)).encode("ascii"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.sets(st.integers(1, 10**10), min_size=1, max_size=60),
+    month=st.none() | st.sampled_from(["2024-12", "2025-01"]),
+)
+def test_record_keys_are_unique_by_construction(rows, month):
+    """What lets a batch skip pandera's uniqueness check of ``record_key``: distinct row
+    numbers always give distinct keys (past nine digits too), so the staged models'
+    ``unique`` holds without hashing every key again."""
+    numbers = pl.DataFrame({"row": sorted(rows)}, schema={"row": pl.UInt64})
+    keys = numbers.select(record_keys("ides", pl.col("row"), month)).to_series()
+    assert keys.n_unique() == len(rows)
+    for model in (StagedIdentifiers, IdesContent):
+        full, batch = model.to_schema(), _batch_schema(model)
+        assert full.columns["record_key"].unique and not batch.columns["record_key"].unique
+        # every other column and check is the model's own
+        assert _shape(batch.update_column("record_key", unique=True)) == _shape(full)
+
+
+def _shape(schema) -> tuple:
+    """What a schema checks: per column its type, nullability, uniqueness and checks;
+    and its frame-level checks."""
+    columns = {
+        name: (str(c.dtype), c.nullable, c.unique, [k.name for k in c.checks])
+        for name, c in schema.columns.items()
+    }
+    return columns, [k.name for k in schema.checks]
