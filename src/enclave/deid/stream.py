@@ -43,6 +43,9 @@ from enclave.errors import LeakError
 from enclave.parallel import BackgroundWrites, ordered_map
 from enclave.paths import delivered
 
+#: one agency's part of a slice (:func:`_spill_agency`): records linked, leak reference,
+#: counts of dates of birth and sexes, pids holding a record
+Spilled = tuple[int, LeakReference | None, dict[str, pl.DataFrame], pl.Series]
 #: crosswalk rows per slice: bounds the memory of step 1
 SLICE_ROWS = 2_000_000
 BUCKET_CHARS = "0123456789abcdef"
@@ -407,7 +410,7 @@ def spill_records(
         def take(offset: int, length: int) -> pl.LazyFrame:
             return rows.slice(offset, length).lazy()
 
-    def spill_slice(item: tuple[int, tuple[pl.DataFrame, str | None, str | None]]) -> list:
+    def spill_slice(item: tuple[int, tuple[pl.DataFrame, str | None, str | None]]) -> list[Spilled]:
         index, (chunk, low, high) = item
         # kept in record_key order, so each agency's links are one slice of them
         links = chunk.join(persons, on="person_key", how="inner", maintain_order="left").select(
@@ -478,12 +481,12 @@ def _spill_agency(
     pseudonymise_content,
     work: Path,
     name: str,
-) -> tuple[int, LeakReference | None, dict[str, pl.DataFrame]]:
+) -> Spilled:
     """One agency's records with keys in ``bounds``, pseudonymised and spilled to
     ``work/<agency>``, files named ``name``.
 
-    Returns the records linked, the slice's leak reference (None without identifiers)
-    and the per-person counts of dates of birth and sexes.
+    Returns the records linked, the slice's leak reference (None without identifiers),
+    the per-person counts of dates of birth and sexes, and the pids holding a record.
     """
     content = contents[agency].filter(in_bucket("record_key", bounds))
     if period is not None:
