@@ -1,6 +1,7 @@
 """Memory-bounded building gives the same bytes: ``enclave.synth.run`` builds the
 SNAP/TANF member-months a range of people at a time and writes each extract a
-piece of records at a time (records truth set aside in pieces, merged at the end).
+piece of records at a time, two pieces built at once and written in order (records
+truth set aside in pieces, merged at the end).
 Here, with pieces made tiny, every file matches the straightforward build: the
 world simulated in one piece, each extract built whole in memory
 (``emit.build_extract``), rendered and written at once."""

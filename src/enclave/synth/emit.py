@@ -30,6 +30,7 @@ from enclave.config import AGENCIES, SynthParams
 from enclave.contracts import aging, dceo, dcfs, djj, hfs, ides_ui, idhs, idoc, idph, idva, isbe
 from enclave.contracts.base import Contract, FixedWidth, key_prefix
 from enclave.io import atomic_file, write_parquet
+from enclave.parallel import ordered_map
 from enclave.synth import noise
 from enclave.synth.tables import sort_nulls_last
 from enclave.synth.world import World, empty
@@ -102,10 +103,16 @@ def write_extract(
         if params.last_month[agency] == "separate" and split < plan.n:
             deliveries.append((folder / month / name, split, plan.n, month))
     for path, low, high, month in deliveries:
+
+        def rendered(start: int, low=low, high=high, month=month) -> tuple[bytes, pl.DataFrame]:
+            raw, truth = _piece(plan, start, min(start + step, high), low, month)
+            return render(plan.contract, raw, header=start == low), truth
+
+        # every draw was made in the plan, so pieces are independent: two are built at
+        # once (one alone left a core idle), and written in order
         with atomic_file(path) as tmp, tmp.open("wb") as out:
-            for start in range(low, max(high, low + 1), step):
-                raw, truth = _piece(plan, start, min(start + step, high), low, month)
-                out.write(render(plan.contract, raw, header=start == low))
+            for text, truth in ordered_map(rendered, range(low, max(high, low + 1), step)):
+                out.write(text)
                 keep(truth)
 
 
@@ -154,7 +161,8 @@ def _plan(world: World, params: SynthParams, agency: str) -> _Plan:
     spec = SPECS[agency]
     rng = np.random.default_rng([params.seed, AGENCIES.index(agency)])
     rates = noise.rates_for(params, agency)
-    records = sort_nulls_last(spec.records(world), ["date", "person_id", *spec.order])
+    order = ["date", "person_id", *spec.order]
+    records = sort_nulls_last(spec.records(world), order, maintain_order=True)
     n = records.height
     units = _units(records, spec.unit)
     draws = noise.draw_identifier_errors(rates, rng, units, spec.carries)

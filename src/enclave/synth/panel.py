@@ -64,9 +64,13 @@ def year_spells(frame: pl.DataFrame, key: list[str], start_year: int, end_year: 
     run reaching the last year stays open (null end).
     """
     frame = frame.sort([*key, "year"])
-    new_run = (pl.col("year") - pl.col("year").shift(1).over(key)).fill_null(2) != 1
+    # sorted by key and year, a run starts where the key changes or a year is skipped;
+    # a flat cumulative sum numbers the runs (a window per key, nested in another, took
+    # 30 s at 1M persons against 0.1 s)
+    same_key = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(1)) for k in key])
+    new_run = (~same_key | (pl.col("year") - pl.col("year").shift(1) != 1)).fill_null(True)
     runs = (
-        frame.with_columns(new_run.cum_sum().over(key).alias("_run"))
+        frame.with_columns(new_run.cum_sum().alias("_run"))
         .group_by([*key, "_run"], maintain_order=True)
         .agg(pl.col("year").min().alias("y0"), pl.col("year").max().alias("y1"), pl.all().first())
     )

@@ -27,13 +27,20 @@ def conform(frame: pl.DataFrame, name: str, keys: list[str], unique: bool = Fals
     return sort_nulls_last(frame.select(cols), order)
 
 
-def sort_nulls_last(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+def sort_nulls_last(
+    frame: pl.DataFrame, order: list[str], maintain_order: bool = False
+) -> pl.DataFrame:
     """``frame.sort(order, nulls_last=True)``, several times faster: polars' nulls-last
-    multi-column sort is slow, so columns with nulls sort on ``is_null`` first instead."""
+    multi-column sort is slow, so columns with nulls sort on ``is_null`` first instead.
+
+    ``maintain_order``: a stable sort, which is the faster one where the frame already
+    runs in order along the way (a program table in person order, sorted by date:
+    3.2 against 10.4 s for IDHS's 31M records) and the slower one on a shuffled frame.
+    """
     by: list[pl.Expr] = []
     for c in order:
         by += [pl.col(c).is_null(), pl.col(c)] if frame[c].null_count() else [pl.col(c)]
-    return frame.sort(by)
+    return frame.sort(by, maintain_order=maintain_order)
 
 
 def _ids(a: np.ndarray) -> pl.Series:
