@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from enclave.parallel import ordered_map
 from enclave.synth.panel import (
     benefit_months,
     clip_to_life,
@@ -159,11 +160,14 @@ def snap_tanf(rng, py: pl.DataFrame, p) -> pl.DataFrame:
     # world (tens of millions of rows at 1M persons), its intermediates larger still
     months = int(rows.select((pl.col("m1") - pl.col("m0") + 1).cast(pl.Int64).sum()).item() or 0)
     edges = np.linspace(0, int(py["person_id"].max() or 0) + 1, months // MONTHS_PER_PIECE + 2)
-    pieces = [
-        _member_months(rows.filter(pl.col("person_id").is_between(lo, hi, closed="left")), case)
-        for lo, hi in zip(edges[:-1].astype(np.int64), edges[1:].astype(np.int64), strict=True)
-    ]
-    return pl.concat(pieces, rechunk=True)
+    bounds = zip(edges[:-1].astype(np.int64), edges[1:].astype(np.int64), strict=True)
+
+    def piece(bound: tuple[int, int]) -> pl.DataFrame:
+        people = pl.col("person_id").is_between(*bound, closed="left")
+        return _member_months(rows.filter(people), case)
+
+    # pieces draw nothing: two are built at once
+    return pl.concat(list(ordered_map(piece, bounds)), rechunk=True)
 
 
 def _member_months(rows: pl.DataFrame, case: pl.DataFrame) -> pl.DataFrame:
