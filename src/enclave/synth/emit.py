@@ -14,6 +14,7 @@ Everything is pure except :func:`emit_all`, which writes the files.
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
 import shutil
 import string
@@ -111,7 +112,7 @@ def write_extract(
         # every draw was made in the plan, so pieces are independent: two are built at
         # once (one alone left a core idle), and written in order
         with atomic_file(path) as tmp, tmp.open("wb") as out:
-            for text, truth in ordered_map(rendered, range(low, max(high, low + 1), step)):
+            for text, truth in ordered_map(rendered, range(low, max(high, low + 1), step), ahead=1):
                 out.write(text)
                 keep(truth)
 
@@ -233,9 +234,13 @@ def render(contract: Contract, raw: pl.DataFrame, header: bool = True) -> bytes:
         text = padded.select(line.str.join("")).item() if raw.height else ""
     else:
         layout = contract.layout
-        text = raw.write_csv(
-            separator=layout.delimiter, line_terminator=layout.eol, include_header=header
+        out = io.BytesIO()
+        raw.write_csv(
+            out, separator=layout.delimiter, line_terminator=layout.eol, include_header=header
         )
+        if layout.encoding == "utf-8":  # polars writes UTF-8: no round trip through str
+            return out.getvalue()
+        text = out.getvalue().decode("utf-8")
     return text.encode(contract.layout.encoding)
 
 
