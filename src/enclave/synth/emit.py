@@ -378,10 +378,9 @@ def _as_of(records: pl.DataFrame, history: _History) -> pl.DataFrame:
     pid, date = records.get_column("person_id"), records.get_column("date")
     keys = _packed(pid, date)
     at = np.searchsorted(history.keys, keys, side="right") - 1
-    found = np.zeros(len(keys), dtype=bool) if not len(history.keys) else (
-        (at >= 0) & (history.keys[np.maximum(at, 0)] >> 32 == keys >> 32)
-    )  # fmt: skip
-    found &= (pid.is_not_null() & date.is_not_null()).to_numpy()
+    found = (pid.is_not_null() & date.is_not_null()).to_numpy() & (at >= 0)
+    if found.any():  # the row found is the person's own
+        found &= history.keys[np.maximum(at, 0)] >> 32 == keys >> 32
     values = history.values.select(pl.all().gather(_present(np.where(found, at, -1))))
     return records.hstack(values.get_columns())
 
