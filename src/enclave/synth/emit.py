@@ -49,9 +49,10 @@ def emit_all(world: World, params: SynthParams, landing: Path) -> pl.DataFrame:
     records truth (``record_key``, ``agency``, ``person_id``, ``mother_id``,
     ``father_id`` and one ``err_<kind>`` boolean per error kind)."""
     truths = []
+    identity = _identity(world)
     for agency in AGENCIES:
         pieces: list[pl.DataFrame] = []
-        write_extract(world, params, agency, landing, pieces.append)
+        write_extract(world, params, agency, landing, pieces.append, identity=identity)
         truths.append(pl.concat(pieces, how="vertical", rechunk=True))
     return pl.concat(truths, how="vertical")
 
@@ -61,8 +62,10 @@ def write_extracts(
 ) -> None:
     """Write every agency's extract, and the records truth in pieces under ``parts``
     (for :func:`merge_records`, once the world is no longer held)."""
+    identity = _identity(world)  # the same for every agency: made once
     for agency in AGENCIES:
-        write_extract(world, params, agency, landing, _numbered(Path(parts) / agency), chunk_rows)
+        keep = _numbered(Path(parts) / agency)
+        write_extract(world, params, agency, landing, keep, chunk_rows, identity)
 
 
 def _numbered(folder: Path) -> Callable[[pl.DataFrame], None]:
@@ -90,11 +93,13 @@ def write_extract(
     landing: Path,
     keep: Callable[[pl.DataFrame], None],
     chunk_rows: int | None = None,
+    identity: _Identity | None = None,
 ) -> None:
     """Write one agency's extract to ``landing/<agency>/<filename>`` a piece of records
     at a time, handing each piece's records truth to ``keep``. Pieces give the bytes
-    the whole extract built at once would give."""
-    plan = _plan(world, params, agency)
+    the whole extract built at once would give. ``identity``: everyone's identifiers
+    (:func:`_identity`), for a caller writing several extracts to make once."""
+    plan = _plan(world, params, agency, identity)
     step = max(plan.n, 1) if plan.spec.whole else (chunk_rows or CHUNK_ROWS)
     folder, name = Path(landing) / agency, plan.contract.filename
     deliveries = [(folder / name, 0, plan.n, None)]
@@ -156,7 +161,9 @@ class _Plan:
         return self.records.height
 
 
-def _plan(world: World, params: SynthParams, agency: str) -> _Plan:
+def _plan(
+    world: World, params: SynthParams, agency: str, identity: _Identity | None = None
+) -> _Plan:
     """Sort the agency's records, find their units, make every draw in the order
     building the extract at once made them, and add the whole-extract numbers."""
     spec = SPECS[agency]
@@ -179,7 +186,7 @@ def _plan(world: World, params: SynthParams, agency: str) -> _Plan:
     invalid = rng.random(n) < rates.invalid_row
     choice = rng.integers(0, len(spec.invalid), n)
     repeat = rng.random(n) < rates.duplicate_row
-    identity = _identity(world)
+    identity = identity or _identity(world)
     if spec.numbering is not None:
         dob = _delivered_dob(identity, records, units, draws)
         records = spec.numbering(records.with_columns(dob)).drop("dob")
