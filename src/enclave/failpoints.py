@@ -29,5 +29,8 @@ def reached(name: str) -> None:
         part = Path(ready + ".part")
         part.write_text(f"{os.getpid()}\n")
         os.replace(part, ready)
+    # short sleeps, not one long one: a signal is handled on the main thread, but the
+    # kernel may deliver it to any thread (polars' workers); a long sleep on the main
+    # thread would then hold the handler back until it ends
     while True:  # until killed
-        time.sleep(3600)
+        time.sleep(0.05)

@@ -13,6 +13,7 @@ after another, so the leftovers of every point pile up. Then one plain run must:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -136,9 +137,19 @@ class Run:
         assert int(ready.read_text()) == process.pid
         return process
 
-    def kill_at(self, argv: list[str], point: str, signum: int = signal.SIGKILL) -> int:
+    def kill_at(
+        self, argv: list[str], point: str, signum: int = signal.SIGKILL, thread: bool = False
+    ) -> int:
+        """Stop the stage at ``point`` with ``signum``: sent to the process, or with
+        ``thread`` to one of its worker threads (the kernel may hand a process-wide
+        signal to any thread; the handler must still run on the main one at once)."""
         process = self.start(argv, point)
-        process.send_signal(signum)
+        if thread:
+            tids = {int(t) for t in os.listdir(f"/proc/{process.pid}/task")} - {process.pid}
+            libc = ctypes.CDLL(None, use_errno=True)
+            assert libc.tgkill(process.pid, min(tids), signum) == 0, ctypes.get_errno()
+        else:
+            process.send_signal(signum)
         process.communicate(timeout=120)
         return process.returncode
 
@@ -198,14 +209,16 @@ def test_killed_stage_leaves_no_trace_after_the_next_run(name, small_world, tmp_
         assert (root / path).read_bytes() == (small_world / path).read_bytes(), path
 
 
-def test_a_stop_signal_removes_scratch_and_partial_output_at_once(small_world, tmp_path):
+@pytest.mark.parametrize("thread", [False, True], ids=["process", "worker-thread"])
+def test_a_stop_signal_removes_scratch_and_partial_output_at_once(small_world, tmp_path, thread):
     stage = STAGES["deidentify"]
     root, box = tmp_path / "root", tmp_path / "box"
     root.mkdir()
     _copy_inputs(small_world, root, stage)
     inputs = _files(root)
     run = Run(root, box)
-    assert run.kill_at(stage.argv, "deidentify.spilled", signal.SIGTERM) == 128 + signal.SIGTERM
+    stopped = run.kill_at(stage.argv, "deidentify.spilled", signal.SIGTERM, thread=thread)
+    assert stopped == 128 + signal.SIGTERM
     assert _files(root) - inputs == set()
     assert [p for p in (root / "data").rglob("*") if p.name.startswith(".")] == []
     assert list(run.scratch.iterdir()) == []
