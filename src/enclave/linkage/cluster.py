@@ -28,11 +28,27 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
     right = np.asarray(right, dtype=np.int64)
     if left.size == 0:
         return np.arange(n, dtype=np.int64)
-    # an edge given twice is one edge (booleans add up to True)
-    graph = sparse.coo_array((np.ones(left.size, dtype=bool), (left, right)), shape=(n, n))
     # weak components of the edges as given are the undirected graph's
-    count, component = csgraph.connected_components(graph.tocsr(), directed=True, connection="weak")
+    count, component = csgraph.connected_components(
+        _adjacency(n, left, right), directed=True, connection="weak"
+    )
     return _first_members(component, count)[component]
+
+
+def _adjacency(n: int, left: np.ndarray, right: np.ndarray) -> sparse.csr_array:
+    """The edges as the CSR matrix SciPy's graph search works on (float64 weights,
+    int32 indices where they fit), built straight from the edges by counting, not
+    through a COO matrix: SciPy converts any other form first, and at 1M persons
+    (15M edges on 5.3M identities) the conversions took half of each search's 3.5 s.
+    An edge given twice stays twice, which joins nothing more."""
+    if not np.all(left[1:] >= left[:-1]):  # the pairs come sorted on id_l; others sort
+        order = np.argsort(left, kind="stable")
+        left, right = left[order], right[order]
+    index = np.int32 if max(n, left.size) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n + 1, dtype=index)
+    np.cumsum(np.bincount(left, minlength=n), out=indptr[1:])
+    weights = np.ones(left.size, dtype=np.float64)
+    return sparse.csr_array((weights, right.astype(index), indptr), shape=(n, n))
 
 
 def _first_members(component: np.ndarray, count: int) -> np.ndarray:

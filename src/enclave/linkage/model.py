@@ -47,6 +47,10 @@ SSN_CHANCE_AGREEMENT = 1e-6
 #: the most records such a block may hold for the surname + initial blocking rule
 INITIAL_BLOCK = "initial_block_n"
 RARE_INITIAL_BLOCK = 40
+#: the same for a full name (first and last), for the name rule between two records
+#: that both carry an SSN (docs/linkage.md, "Blocking on names where both carry an SSN")
+NAME_BLOCK = "name_block_n"
+RARE_NAME_BLOCK = 40
 
 
 class PortableLevel(cll.CustomLevel):
@@ -261,9 +265,15 @@ def blocking_rules() -> list:
         # first and last name delivered the wrong way round
         "l.dob = r.dob and l.first_name = r.last_name",
         # wage records carry no DOB: their name pairs are enumerated by the join but
-        # kept only when a side lacks the DOB, so common names stay cheap
+        # kept only when a side lacks the DOB, so common names stay cheap. Where both
+        # sides carry an SSN (and the SSN rules did not pair them: the numbers differ
+        # beyond a typo), a shared name says something only where few records share
+        # it: every JOHN SMITH wage record against every JOHN SMITH was 28M of the 52M
+        # pairs blocked at 1M, and none of them scored above the edge floor
         "l.first_name = r.first_name and l.last_name = r.last_name"
-        " and (l.dob is null or r.dob is null)",
+        " and (l.dob is null or r.dob is null)"
+        f" and (l.ssn is null or r.ssn is null"
+        f" or (l.{NAME_BLOCK} <= {RARE_NAME_BLOCK} and r.{NAME_BLOCK} <= {RARE_NAME_BLOCK}))",
         # a wage record with the first initial only and no DOB has nothing but surname
         # and initial; that says something only where few records share them, and
         # blocking every J SMITH against every J SMITH grows with the square of the
@@ -396,10 +406,12 @@ def _prior(linker: Linker, identities: pl.DataFrame) -> dict:
     return {"source": "fallback: one match per record (1/n)", "value": value}
 
 
-def with_initial_blocks(identities: pl.DataFrame) -> pl.DataFrame:
-    """``identities`` with :data:`INITIAL_BLOCK`, for the rare-block blocking rule."""
+def with_block_sizes(identities: pl.DataFrame) -> pl.DataFrame:
+    """``identities`` with :data:`INITIAL_BLOCK` and :data:`NAME_BLOCK`, for the
+    rare-block blocking rules."""
     return identities.with_columns(
-        pl.len().over("last_name", "first_initial").cast(pl.Int64).alias(INITIAL_BLOCK)
+        pl.len().over("last_name", "first_initial").cast(pl.Int64).alias(INITIAL_BLOCK),
+        pl.len().over("first_name", "last_name").cast(pl.Int64).alias(NAME_BLOCK),
     )
 
 
@@ -417,7 +429,7 @@ def predict(
     scores on the other. ``notes``, if given, receives ``training``: what :func:`train`
     did."""
     db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
-    counted = with_initial_blocks(identities)
+    counted = with_block_sizes(identities)
     try:
         table = backend.register(db_api, counted, "identities")
         linker = Linker(table, settings(params), log_level=None)
@@ -448,9 +460,9 @@ def predict_new(
 
     Splink links ``new`` to ``known`` + ``new`` (``link_only``): each pair of two new
     records comes twice and each new record meets itself; both are tidied away. The
-    blocking counts (:func:`with_initial_blocks`) are over everyone, as a full run's."""
+    blocking counts (:func:`with_block_sizes`) are over everyone, as a full run's."""
     db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
-    everyone = with_initial_blocks(pl.concat([known.select(new.columns), new]))
+    everyone = with_block_sizes(pl.concat([known.select(new.columns), new]))
     fresh = new.get_column("unique_id").implode()
     try:
         left = backend.register(db_api, everyone.filter(pl.col("unique_id").is_in(fresh)), "new")
@@ -472,7 +484,7 @@ def fit(identities: pl.DataFrame, params: LinkageParams, use_priors: bool = True
     prior (lambda) and every level's m and u with its label
     (:func:`enclave.linkage.priors.model_values`), for :func:`predict` on any engine."""
     db_api = make_db_api(params.backend, params.threads, backend.engine_memory_gb(params.memory_gb))
-    counted = with_initial_blocks(identities)
+    counted = with_block_sizes(identities)
     try:
         table = backend.register(db_api, counted, "identities")
         linker = Linker(table, settings(params), log_level=None)
