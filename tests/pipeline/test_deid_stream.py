@@ -4,6 +4,7 @@ across reruns."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import polars as pl
@@ -132,3 +133,30 @@ def test_an_agency_without_linked_records_gives_an_empty_table(tmp_path, zone, k
     assert table.is_empty() and table.equals(expected.tables["idoc"])
     risk = json.loads(report.read_text())
     assert risk["records_without_link"]["idoc"] == zone.content["idoc"].height
+
+
+def test_a_period_gives_the_same_zone_whether_identifiers_align_with_content(tmp_path, zone, key):
+    """With a study period, the demographics come from the records in it: found by the
+    content's period mask row for row where the identifier file holds the content's
+    records in the same order (as staged files do), and by key where it does not."""
+    period = (datetime.date(2019, 1, 1), datetime.date(2020, 12, 31))
+    scope = deidentify.Scope(period=period)
+    zones = {}
+    for name, reorder in (("aligned", False), ("reordered", True)):
+        root = tmp_path / name
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(deid_stream, "SLICE_ROWS", 3000)
+            staged, linkage = zone.write(root)
+            if reorder:
+                for agency, frame in zone.identifiers.items():
+                    io.write_parquet(frame.reverse(), staged / agency / "identifiers.parquet")
+            base, report = root / "base", root / "risk.json"
+            deidentify.run("p", PARAMS, staged, linkage, root, base, report, scope=scope)
+        zones[name] = {p.name: p.read_bytes() for p in sorted(base.iterdir())}
+        zones[name]["risk"] = report.read_bytes()
+    assert zones["aligned"] == zones["reordered"]
+    with pytest.MonkeyPatch.context() as patch:  # the period did keep some records out
+        whole, _ = streamed(tmp_path / "whole", zone, 3000, patch)
+    people = pl.read_parquet(whole / "demographics.parquet").height
+    in_period = pl.read_parquet(tmp_path / "aligned" / "base" / "demographics.parquet").height
+    assert 0 < in_period < people
