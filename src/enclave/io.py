@@ -9,11 +9,12 @@ removes the temporary siblings that killed runs left (:mod:`enclave.scratch`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,42 @@ def write_parquet(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> Path:
         frame = frame.collect()
     frame.write_parquet(fresh(path), **PARQUET_OPTIONS)
     return path
+
+
+def write_parquet_parts(parts: Iterable[pl.DataFrame], path: Path) -> bool:
+    """Write one parquet file from frames of one schema, made one after another by
+    ``parts``, with polars' streaming writer: it encodes on every core while the next
+    frame is made (the identity map at 1M, 74M rows: 7-8 s against 15-18 s through
+    :class:`ParquetSink`, with less CPU). Same compression and statistics as
+    :func:`write_parquet`; the bytes depend only on the rows. Writes nothing and
+    returns False when ``parts`` gives no frame (no schema to write)."""
+    parts = iter(parts)
+    first = next(parts, None)
+    if first is None:
+        return False
+    lazy_parts(first, parts).sink_parquet(fresh(path), **PARQUET_OPTIONS)
+    return True
+
+
+def lazy_parts(first: pl.DataFrame, rest: Iterator[pl.DataFrame]) -> pl.LazyFrame:
+    """``first`` and then the frames of ``rest`` as one lazy frame, read once, in order
+    (a polars IO source: a query's columns, filter and row limit are applied here)."""
+    from polars.io.plugins import register_io_source
+
+    def source(with_columns, predicate, n_rows, batch_size) -> Iterator[pl.DataFrame]:
+        left = n_rows
+        for frame in itertools.chain([first], rest):
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            if with_columns is not None:
+                frame = frame.select(with_columns)
+            if left is not None:
+                frame, left = frame.head(left), left - min(left, frame.height)
+            yield frame
+            if left == 0:
+                return
+
+    return register_io_source(source, schema=first.schema)
 
 
 def fresh(path: Path) -> Path:

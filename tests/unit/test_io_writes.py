@@ -26,7 +26,11 @@ def _sink(path):
         sink.write(LATER)
 
 
-@pytest.mark.parametrize("write", [_write_json, _write_parquet, _sink])
+def _parts(path):
+    io.write_parquet_parts(iter([LATER.head(1), LATER.tail(-1)]), path)
+
+
+@pytest.mark.parametrize("write", [_write_json, _write_parquet, _sink, _parts])
 def test_a_write_never_changes_the_file_it_replaces_through_a_link(tmp_path, write):
     earlier, kept = tmp_path / "earlier" / "f", tmp_path / "new" / "f"
     io.write_parquet(EARLIER, earlier)
@@ -36,3 +40,24 @@ def test_a_write_never_changes_the_file_it_replaces_through_a_link(tmp_path, wri
     write(kept)
     assert earlier.read_bytes() == before  # the earlier run's file as it was
     assert kept.read_bytes() != before and kept.stat().st_nlink == 1
+
+
+def test_parts_written_as_one_file_hold_every_row_in_order_the_same_bytes_each_time(tmp_path):
+    rows = pl.DataFrame({"key": [f"k{i:05d}" for i in range(5000)], "n": range(5000)})
+    for name in ("a", "b"):
+        parts = (rows.slice(at, 777) for at in range(0, rows.height, 777))
+        assert io.write_parquet_parts(parts, tmp_path / f"{name}.parquet")
+    assert pl.read_parquet(tmp_path / "a.parquet").equals(rows)
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_no_parts_write_no_file(tmp_path):
+    assert not io.write_parquet_parts(iter([]), tmp_path / "none.parquet")
+    assert not (tmp_path / "none.parquet").exists()
+
+
+def test_the_parts_source_honours_what_a_query_pushes_down():
+    rows = pl.DataFrame({"key": [f"k{i}" for i in range(100)], "n": range(100)})
+    lazy = io.lazy_parts(rows.head(30), iter([rows.slice(30, 40), rows.slice(70)]))
+    query = lazy.filter(pl.col("n") % 3 == 0).select("key").head(20)
+    assert query.collect().equals(rows.filter(pl.col("n") % 3 == 0).select("key").head(20))

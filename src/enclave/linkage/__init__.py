@@ -28,7 +28,6 @@ from enclave.linkage.inputs import read_identifiers as read_identifiers  # the p
 from enclave.linkage.inputs import read_inputs, report
 from enclave.linkage.keys import assign_keys
 from enclave.linkage.keys import cluster_keys as assign_cluster_keys
-from enclave.parallel import BackgroundWrites
 from enclave.progress import Phases
 
 LOG = log.get("enclave.linkage")
@@ -89,18 +88,9 @@ def run(
 
 
 def _write_parts(parts: Iterator[pl.DataFrame], path: Path) -> None:
-    """One file from ``parts``, each written while the next is made (one waits at most:
-    a part of the identity map is 8M rows)."""
-    sink = None
-    try:
-        with BackgroundWrites(depth=1) as writes:
-            for part in parts:
-                if sink is None:
-                    sink = io.ParquetSink(path, part.schema)
-                writes.write(sink, part)
-    finally:
-        if sink is not None:
-            sink.close()
+    """One file from ``parts``, each encoded while the next is made (a part of the
+    identity map is 8M rows)."""
+    io.write_parquet_parts(parts, path)
 
 
 def link(
