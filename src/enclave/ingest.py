@@ -33,6 +33,7 @@ other frame-level check is read in one batch, as such a check needs every row.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import functools
 import logging
@@ -381,7 +382,7 @@ def prepare(
 
     # two batches are parsed and hashed at a time; the main thread only splits lines
     pieces = reader.pieces()
-    for height, malformed, parts in ordered_map(lambda p: hashed(reader.parse(p)), pieces):
+    for height, malformed, parts in ordered_map(lambda p: hashed(reader.parse(p, False)), pieces):
         rows, bad = rows + height, bad + malformed
         for (key,), part in parts.items():
             buckets[key].append(part.drop("bucket"))
@@ -452,14 +453,11 @@ class Reader:
         self.widths = [] if self.delimited else widths(contract)
         self.trailing_blank = 0
 
-    def batches(self, only: pl.Series | None = None) -> Iterator[pl.DataFrame]:
-        """``row``, ``line``, ``structure``, the columns and ``record_key``, per batch;
-        with ``only`` (sorted row numbers), just those rows are parsed."""
-        return map(self.parse, self.pieces(only))
-
     def pieces(self, only: pl.Series | None = None) -> Iterator[Piece]:
-        """The batches of :meth:`batches` before parsing, in order: each is parsed by
-        :meth:`parse`, on any thread (parsing is most of a batch's reading)."""
+        """The batches' lines, in order, each parsed by :meth:`parse` on any thread
+        (parsing is most of a batch's reading) into ``row``, ``line``, ``structure``,
+        the columns and ``record_key``; with ``only`` (sorted row numbers), just
+        those rows."""
         contract, row = self.contract, 1
         lines = self.line_batches()
         if self.delimited:
@@ -477,8 +475,9 @@ class Reader:
         if row == 1 and self.delimited:
             raise self.fault("empty:header_only", "a header and no data rows")
 
-    def parse(self, piece: Piece) -> pl.DataFrame:
-        """One batch of :meth:`pieces`, parsed and keyed."""
+    def parse(self, piece: Piece, keyed: bool = True) -> pl.DataFrame:
+        """One batch of :meth:`pieces`, parsed, and keyed unless not ``keyed`` (the
+        whole-file passes need no key: a tenth of a second per million rows)."""
         contract, batch, first, rows = self.contract, piece.lines, piece.first, piece.rows
         if self.delimited:
             raw = parse_delimited(batch, contract.columns, contract.layout.delimiter, first)
@@ -486,6 +485,8 @@ class Reader:
             raw = parse_fixed_width(batch, contract.columns, self.widths, first)
         if rows is not None:  # parsed rows are numbered first.. in the batch's order
             raw = raw.with_columns(row=rows.gather(raw["row"] - first))
+        if not keyed:
+            return raw
         return raw.with_columns(record_key=record_keys(contract.agency, pl.col("row"), self.month))
 
     def line_batches(self) -> Iterator[pl.Series]:
@@ -574,8 +575,20 @@ def record_keys(agency: str, row: pl.Expr, month: str | None = None) -> pl.Expr:
 
 def grain_of(contract: Contract) -> list[str]:
     """The grain the raw model's grain check enforces (none if it has no such check)."""
-    config = getattr(contract.raw, "__config__", None)
+    return _model_grain(contract.raw)
+
+
+def _model_grain(model: type[pa.DataFrameModel]) -> list[str]:
+    config = getattr(model, "__config__", None)
     return list((getattr(config, "metadata", None) or {}).get("grain") or [])
+
+
+def _grain_decided_file_wide(model: type[pa.DataFrameModel]) -> bool:
+    """Whether ``model``'s grain check is the one its ``grain`` metadata adds, and so
+    decided over the whole file by :func:`decide` (a model with another check of that
+    name is read in one batch instead: :func:`unbatchable_checks`)."""
+    names = [check.name for check in model.to_schema().checks]
+    return bool(_model_grain(model)) and names.count(GRAIN_CHECK) == 1
 
 
 def unbatchable_checks(contract: Contract) -> list[str]:
@@ -588,7 +601,7 @@ def unbatchable_checks(contract: Contract) -> list[str]:
         names += [check.name for check in schema.checks]
         names += [f"unique:{c}" for c, col in schema.columns.items() if col.unique]
     names = [n for n in names if n != "unique:record_key"]
-    if grain_of(contract) and names.count(GRAIN_CHECK) == 1:
+    if _grain_decided_file_wide(contract.raw):
         names.remove(GRAIN_CHECK)
     return names
 
@@ -630,7 +643,7 @@ def decide(
     empty = pl.Series("row", [], dtype=pl.UInt32)
     if candidates.is_empty():
         return empty, empty
-    rows = pl.concat(raw.drop("record_key") for raw in reader.batches(only=candidates))
+    rows = pl.concat(reader.parse(piece, False) for piece in reader.pieces(only=candidates))
     rows = rows.sort("row")  # a repeat is a later copy: decided in file order
     duplicates = rows.filter(repeats(rows))["row"]
     grain = grain_of(contract)
@@ -764,13 +777,15 @@ def split(
     contract: Contract,
     raw: pl.DataFrame,
     params: IngestParams,
+    *,
+    extra: pl.DataFrame,
     trailing_blank: int = 0,
-    extra: pl.DataFrame | None = None,
 ) -> IngestResult:
     """Route each parsed row to staged or quarantine and build the report.
 
     ``raw`` may be one batch of the file: its ``duplicate`` column (if present) and the
-    ``extra`` (``row``, ``reason``) failures then carry what was decided file-wide.
+    ``extra`` (``row``, ``reason``) failures carry what was decided file-wide, the grain
+    clashes among them (:func:`decide`; the batch schema leaves that check out).
     """
     columns = contract.columns
     if "duplicate" not in raw.columns:
@@ -782,8 +797,7 @@ def split(
     )
     reasons = [raw.filter(pl.col("structure").is_not_null()).select("row", reason="structure")]
     reasons.append(value_bad)
-    if extra is not None:
-        reasons.append(extra)
+    reasons.append(extra)
     if params.duplicate_rule == "quarantine_repeats":
         reasons.append(raw.filter("duplicate").select("row", reason=pl.lit("duplicate:row")))
     passing = raw.join(_collect_reasons(reasons), on="row", how="anti").sort("row")
@@ -866,11 +880,18 @@ def _batch_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
     """``model``'s schema as a batch is checked against it: without the uniqueness of
     ``record_key``, which holds by construction (one key per row number,
     :func:`record_keys`) and cost a fifth of validating the wage records (a hash of
-    every key, twice: identifiers and content)."""
+    every key, twice: identifiers and content); and without the grain check its
+    ``grain`` metadata adds, decided over the whole file (:func:`decide`, whose
+    clashes every batch is given) and a tenth of a benefit-month batch's work (a
+    window over every column). A clash inside a batch is a clash in the file, so the
+    batch's own check could only repeat a reason the file-wide one gives."""
     schema = model.to_schema()
     column = schema.columns.get("record_key")
     if column is not None and column.unique:
         schema = schema.update_column("record_key", unique=False)
+    if _grain_decided_file_wide(model):
+        schema = copy.copy(schema)  # the model's own schema is cached: not changed here
+        schema.checks = [check for check in schema.checks if check.name != GRAIN_CHECK]
     return schema
 
 

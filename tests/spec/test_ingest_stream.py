@@ -39,6 +39,25 @@ def test_grain_clash_across_batches_quarantines_both_rows():
     assert result.report["reasons"] == {"grain_unique:row": 2}
 
 
+def test_grain_clash_inside_one_batch_is_decided_file_wide():
+    # a batch's own schema leaves the grain check out: the file-wide decision names
+    # a clash whose rows share a batch as it names one across batches
+    clash = "001,20200101,B,Ann"
+    result = ingest(STREAM, delivery([ROW[0], clash, *ROW[1:]]), _batched(2))
+    assert result.quarantine["record_key"].to_list() == ["strm-000000001", "strm-000000002"]
+    assert result.report["reasons"] == {"grain_unique:row": 2}
+
+
+def test_a_batch_leaves_out_only_a_grain_check_decided_file_wide():
+    names = [check.name for check in ingest_module._batch_schema(STREAM.raw).checks]
+    assert "grain_unique" in [c.name for c in STREAM.raw.to_schema().checks]
+    assert "grain_unique" not in names
+    assert [c.name for c in STREAM.raw.to_schema().checks].count("grain_unique") == 1
+    # a model whose grain check is its own frame check keeps it (read in one batch)
+    toy = [check.name for check in ingest_module._batch_schema(TOY.raw).checks]
+    assert toy == [check.name for check in TOY.raw.to_schema().checks] == ["grain_unique"]
+
+
 def test_record_keys_run_on_across_batches():
     result = ingest(TOY, toy_csv(), _batched(3))
     keys = [f"toy-{i:09d}" for i in range(1, len(ROWS) + 1)]
