@@ -382,7 +382,8 @@ def prepare(
 
     # two batches are parsed and hashed at a time; the main thread only splits lines
     pieces = reader.pieces()
-    for height, malformed, parts in ordered_map(lambda p: hashed(reader.parse(p, False)), pieces):
+    survey = ordered_map(lambda p: hashed(reader.parse(p, keyed=False)), pieces)
+    for height, malformed, parts in survey:
         rows, bad = rows + height, bad + malformed
         for (key,), part in parts.items():
             buckets[key].append(part.drop("bucket"))
@@ -643,7 +644,7 @@ def decide(
     empty = pl.Series("row", [], dtype=pl.UInt32)
     if candidates.is_empty():
         return empty, empty
-    rows = pl.concat(reader.parse(piece, False) for piece in reader.pieces(only=candidates))
+    rows = pl.concat(reader.parse(piece, keyed=False) for piece in reader.pieces(only=candidates))
     rows = rows.sort("row")  # a repeat is a later copy: decided in file order
     duplicates = rows.filter(repeats(rows))["row"]
     grain = grain_of(contract)
@@ -779,17 +780,15 @@ def split(
     params: IngestParams,
     *,
     extra: pl.DataFrame,
-    trailing_blank: int = 0,
 ) -> IngestResult:
-    """Route each parsed row to staged or quarantine and build the report.
+    """Route each parsed row of one batch to staged or quarantine and build its report
+    (trailing blank lines are the whole file's: :func:`merge_reports` counts them).
 
-    ``raw`` may be one batch of the file: its ``duplicate`` column (if present) and the
-    ``extra`` (``row``, ``reason``) failures carry what was decided file-wide, the grain
-    clashes among them (:func:`decide`; the batch schema leaves that check out).
+    The batch's ``duplicate`` column and the ``extra`` (``row``, ``reason``) failures
+    carry what was decided file-wide, the grain clashes among them (:func:`decide`;
+    the batch schema leaves that check out).
     """
     columns = contract.columns
-    if "duplicate" not in raw.columns:
-        raw = raw.with_columns(duplicate=repeats(raw))
     # the raw line has served (structure, repeats): dropping it halves what is held
     raw = raw.drop("line", strict=False)
     value_bad, frame_codes = value_failures(
@@ -808,7 +807,7 @@ def split(
     quarantine = (
         raw.join(bad, on="row", how="inner").sort("row").select(*columns, "record_key", "reasons")
     )
-    report = build_report(raw, identifiers, quarantine, trailing_blank)
+    report = build_report(raw, identifiers, quarantine, 0)
     report["frame_checks_failed"] = dict.fromkeys(sorted(frame_codes + staged_codes), 1)
     return IngestResult(identifiers, content, quarantine, report)
 
