@@ -123,11 +123,14 @@ def previous(out: Path, params: LinkageParams, files: list[InputFile]) -> Prior 
     return Prior(earlier, new)
 
 
-def keep(tmp: Path, params: LinkageParams, files: list[InputFile], kept: dict) -> None:
-    """Write what the next month is linked against, beside a full run's outputs."""
+def keep(
+    tmp: Path, params: LinkageParams, files: list[InputFile], kept: dict, known: dict | None = None
+) -> None:
+    """Write what the next month is linked against, beside a full run's outputs
+    (``known``: the inputs' digests, as :func:`state` takes them)."""
     io.write_parquet(kept["identities"], tmp / IDENTITIES)
     io.write_json(rounded(kept["model"]), tmp / MODEL)
-    io.write_json(state(params, files), tmp / STATE)
+    io.write_json(state(params, files, known), tmp / STATE)
 
 
 def rounded(values: object, digits: int = 10) -> object:
