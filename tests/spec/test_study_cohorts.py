@@ -324,6 +324,29 @@ def test_sensitivity_reruns_every_setting_in_order():
     assert firsts.get_column("v").to_list() == [100.5, 110.5, 100.9, 110.9]
 
 
+def test_sensitivity_of_exits_then_quarters_after_once_is_the_outcome_per_setting():
+    # the notebooks' shape: the exits at every setting, one pass over the panel after
+    spells = frame_of(
+        [
+            spell("a", "2020-01-01", "2020-03-31", mp=0.95),
+            spell("a", "2020-04-01", "2020-05-31", mp=0.6),  # joins the spell above, or not
+            spell("b", "2020-01-01", "2020-02-29", name_only=1),
+            spell("c", "2019-10-01", "2020-01-31"),
+        ]
+    )
+    people = persons_of([person(p) for p in "abc"])
+    panel = panel_of([*PANEL, ("b", 2020, 2, True, 10.0, False), ("c", 2020, 3, True, 1.0, False)])
+    events = events_of({})
+    args, kw = (spells, people, events), {"program": "TANF", "min_match_probabilities": (0.5, 0.9)}
+    stacked = cohorts.sensitivity(cohorts.exits, *args, **kw)
+    once = cohorts.quarters_after(stacked.lazy(), panel).collect()
+    per_setting = cohorts.sensitivity(cohorts.outcome_after_exit, *args, panel, **kw)
+    assert once.equals(per_setting)
+    rows = once.group_by("setting", maintain_order=True).len().get_column("len")
+    assert rows.to_list() == [4, 3, 3, 2]  # the settings' cohorts differ
+    assert once.get_column("employed").n_unique() > 1
+
+
 def test_is_empty_says_nothing_about_size():
     assert cohorts.is_empty(pl.DataFrame({"a": []}).lazy())
     assert not cohorts.is_empty(pl.DataFrame({"a": [1, 2]}))

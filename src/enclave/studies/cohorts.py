@@ -461,7 +461,13 @@ def sensitivity(
     exclude_name_only=x)`` (per-exit rows) for every ``m`` and ``x``, and stack the
     results with a ``setting`` column (:func:`setting_label`), in that order, for
     ``mean_table(..., by="setting", total=False)``: the settings overlap, so a pooled
-    Total would mean nothing."""
+    Total would mean nothing.
+
+    An estimate whose last step looks each row up on its own (:func:`quarters_after`)
+    is quicker as its cohort here and that step once over the stacked rows, which it
+    keeps in order: ``quarters_after(sensitivity(exits, ...).lazy(), panel)`` gives the
+    rows of ``sensitivity(outcome_after_exit, ..., panel)`` with one pass over the
+    panel, not one per setting (TANF exits at 1M: 2.2 s against 6.5 s)."""
     parts = []
     for m in min_match_probabilities:
         for x in name_only:
