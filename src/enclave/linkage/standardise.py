@@ -93,6 +93,12 @@ def name_equivalents(name: str) -> list[str]:
 
 def _map_unique(expr: pl.Expr, func, dtype: pl.DataType) -> pl.Expr:
     """Apply a Python function to each distinct value only (names repeat heavily)."""
+    return _map_distinct(expr, lambda uniq: pl.Series([func(v) for v in uniq.to_list()]), dtype)
+
+
+def _map_distinct(expr: pl.Expr, func, dtype: pl.DataType) -> pl.Expr:
+    """``func`` (distinct values, sorted -> as many results, in order) applied to the
+    distinct non-null values only, its results mapped back onto every row."""
     return expr.map_batches(
         lambda s: _map_series(s, func, dtype), return_dtype=dtype, is_elementwise=True
     )
@@ -100,13 +106,21 @@ def _map_unique(expr: pl.Expr, func, dtype: pl.DataType) -> pl.Expr:
 
 def _map_series(series: pl.Series, func, dtype: pl.DataType) -> pl.Series:
     uniq = series.drop_nulls().unique().sort()
-    mapped = pl.Series([func(v) for v in uniq.to_list()], dtype=dtype)
+    mapped = func(uniq).cast(dtype)
     return series.replace_strict(uniq, mapped, default=None, return_dtype=dtype)
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """ASCII upper case; apostrophes and dots dropped; other punctuation -> one space."""
-    ascii_ = _map_unique(expr, unidecode, pl.String())
+    """ASCII upper case; apostrophes and dots dropped; other punctuation -> one space.
+
+    Worked out once per distinct value: the text expressions over every row of a
+    dozen name columns were most of standardising."""
+    return _map_distinct(expr, _clean_values, pl.String())
+
+
+def _clean_values(values: pl.Series) -> pl.Series:
+    """:func:`clean_text` of distinct values."""
+    ascii_ = pl.Series(values.name, [unidecode(v) for v in values.to_list()], dtype=pl.String)
     return (
         ascii_.str.to_uppercase()
         .str.replace_all(r"['.`]", "")
@@ -202,8 +216,12 @@ def parent_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
     ``record_key`` stays the birth record's; ``role`` is MOTHER or FATHER. The ZIP of
     the birth is the parents' ZIP (they live with the newborn, mostly).
     """
-    f = conform_identifiers(frame).with_columns(
-        clean_text(pl.col(c)).alias(c) for c in _TEXT_COLUMNS
+    named = pl.col("mother_first_name").is_not_null() | pl.col("father_first_name").is_not_null()
+    # most records name no parent: they are left out before any text is cleaned
+    f = (
+        conform_identifiers(frame)
+        .filter(named)
+        .with_columns(clean_text(pl.col(c)).alias(c) for c in _TEXT_COLUMNS)
     )
     common = [pl.col("record_key"), pl.col("agency"), pl.col("zip").str.slice(0, 5).alias("zip")]
     mother = f.filter(pl.col("mother_first_name").is_not_null()).select(
@@ -241,23 +259,39 @@ def finish(f: pl.LazyFrame) -> pl.LazyFrame:
     """
     first = pl.col("first_name").str.replace_all(" ", "")
     last = pl.col("last_name").str.replace_all(" ", "")
-    parts = pl.concat_list(
-        pl.col("last_name").str.split(" ").fill_null([]),
-        pl.col("alias_last_name").str.split(" ").fill_null([]),
-        pl.col("maiden_name").str.split(" ").fill_null([]),
+    return (
+        _with_last_parts(f)
+        .with_columns(
+            first_name=first,
+            first_initial=first.str.slice(0, 1),
+            last_name=last,
+            last_sdx=_map_unique(last, soundex, pl.String()),
+            birth_year=pl.col("dob").dt.year().cast(pl.Int32),
+            dob=pl.col("dob").cast(pl.Date),
+        )
+        .select("record_key", "agency", *IDENTITY_COLUMNS)
     )
-    return f.with_columns(
-        first_name=first,
-        first_initial=first.str.slice(0, 1),
-        last_name=last,
-        last_sdx=_map_unique(last, soundex, pl.String()),
-        birth_year=pl.col("dob").dt.year().cast(pl.Int32),
-        dob=pl.col("dob").cast(pl.Date),
-        last_parts=parts.list.eval(pl.element().filter(pl.element().str.len_chars() >= 2))
-        .list.unique()
-        .list.sort()
-        .list.join(" "),
-    ).select("record_key", "agency", *IDENTITY_COLUMNS)
+
+
+#: the surnames ``last_parts`` is made of
+_SURNAMES = ["last_name", "alias_last_name", "maiden_name"]
+
+
+def _with_last_parts(f: pl.LazyFrame) -> pl.LazyFrame:
+    """``f`` with ``last_parts`` (see :func:`finish`), made once per distinct triple of
+    surnames: list expressions over every row cost more than the join."""
+    parts = pl.concat_list(pl.col(c).str.split(" ").fill_null([]) for c in _SURNAMES)
+    triples = (
+        f.select(_SURNAMES)
+        .unique()
+        .with_columns(
+            last_parts=parts.list.eval(pl.element().filter(pl.element().str.len_chars() >= 2))
+            .list.unique()
+            .list.sort()
+            .list.join(" ")
+        )
+    )
+    return f.join(triples, on=_SURNAMES, how="left", nulls_equal=True, maintain_order="left")
 
 
 def for_comparison(identities: pl.DataFrame) -> pl.DataFrame:
