@@ -58,11 +58,13 @@ class Delivery:
         """The bytes cut after the last line end of each block (a line is never split)."""
         tail = b""
         for block in self._blocks():
-            block = tail + block if tail else block
             cut = block.rfind(b"\n") + 1
+            if not cut:  # no line end in the block: it all carries over
+                tail += block
+                continue
+            # the chunk's bytes are copied once (a 32 MiB block, read three times or more)
+            yield b"".join((tail, memoryview(block)[:cut])) if tail else block[:cut]
             tail = block[cut:]
-            if cut:
-                yield block[:cut]
         if tail:
             yield tail
 
@@ -81,7 +83,7 @@ def check_encoding(chunks: Iterable[bytes], encoding: str, fault: Any) -> str:
             first = False
             binary = chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
             bom = chunk.startswith(codecs.BOM_UTF8)
-        content = content or bool(chunk.strip())
+        content = content or (bool(chunk) and not chunk.isspace())  # strip() copied it
         binary = binary or b"\x00" in chunk
         if bom and name == "utf-8" and offset == 0:
             chunk = chunk[len(codecs.BOM_UTF8) :]

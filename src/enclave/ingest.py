@@ -36,12 +36,13 @@ import contextlib
 import copy
 import csv
 import functools
+import hashlib
 import logging
 import re
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -135,14 +136,16 @@ def run(
     manifest: dict[str, Any] = {"fingerprint": print_, "deliveries": {}}
     plans: dict[str, Plan] = {}
     for name, path in sources.items():
-        digest = _file_digest(agency, path)
         entry = earlier.get(name)
-        if entry is not None and entry["sha256"] == digest and entry["fingerprint"] == print_:
+        # only a delivery staged under this fingerprint can be kept: its bytes are hashed
+        # first; any other is hashed in the encoding check's pass, not in a read of its own
+        kept = entry is not None and entry["fingerprint"] == print_
+        if kept and entry["sha256"] == _file_digest(agency, path):
             manifest["deliveries"][name] = entry
             continue
         delivery = Delivery.from_file(agency, path)
         plans[name] = prepare(contract, delivery, params, source=path, month=_month(name))
-        manifest["deliveries"][name] = {"file": contract.filename, "sha256": digest}
+        manifest["deliveries"][name] = {"file": contract.filename, "sha256": plans[name].sha256}
     with (
         io.atomic_dir(staged) as s,
         io.atomic_dir(quarantine) as q,
@@ -348,6 +351,8 @@ class Plan:
     duplicates: pl.Series
     #: rows whose grain is shared by a differing row (anywhere in the file)
     grain_clashes: pl.Series
+    #: the SHA-256 of the delivery's bytes
+    sha256: str
 
 
 def prepare(
@@ -365,7 +370,8 @@ def prepare(
     def fault(code: str, detail: str = "") -> InputError:
         return InputError(contract.agency, source, code, detail)
 
-    encoding = check_encoding(delivery.chunks(), contract.layout.encoding, fault)
+    digest = hashlib.sha256()
+    encoding = check_encoding(_digested(delivery.chunks(), digest), contract.layout.encoding, fault)
     size = params.batch_rows
     if unbatchable_checks(contract):
         # a frame-level check other than the grain needs every row at once
@@ -392,7 +398,15 @@ def prepare(
     del buckets
     candidates = pl.concat(found).sort() if found else pl.Series("row", [], pl.UInt32)
     duplicates, clashes = decide(contract, reader, candidates)
-    return Plan(reader, duplicates, clashes)
+    return Plan(reader, duplicates, clashes, digest.hexdigest())
+
+
+def _digested(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    """``chunks``, each added to ``digest`` as it passes (they are the file's bytes, in
+    order)."""
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
 
 
 def apply(contract: Contract, plan: Plan, params: IngestParams, sinks: Any) -> dict[str, Any]:

@@ -99,3 +99,24 @@ def test_small_batches_give_the_whole_file_outcome(
     params = dataclasses.replace(PARAMS, max_malformed_share=limit)
     whole = _outcome(STREAM, data, params, WHOLE, WHOLE)
     _same(_outcome(STREAM, data, params, batch_rows, chunk_bytes), whole)
+
+
+@given(
+    data=st.binary(max_size=200).map(lambda b: b.replace(b"\x00", b"\n")),
+    chunk_bytes=st.integers(1, 40),
+)
+def test_chunks_cut_at_line_ends_and_digest_the_file(data, chunk_bytes):
+    """Chunks are the file's bytes in order, each but the last ending a line (a block
+    without a line end carries over whole), and the digest taken as they pass is the
+    file's."""
+    import hashlib
+
+    from enclave.delivery import Delivery
+    from enclave.ingest import _digested
+
+    digest = hashlib.sha256()
+    chunks = list(_digested(Delivery.from_bytes(data, chunk_bytes).chunks(), digest))
+    assert b"".join(chunks) == data
+    assert all(chunks) and all(c.endswith(b"\n") for c in chunks[:-1])
+    assert all(c.count(b"\n") for c in chunks[:-1])
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()

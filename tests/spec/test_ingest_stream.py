@@ -107,6 +107,26 @@ def test_chunks_end_at_line_ends_and_keep_every_byte():
     assert all(c.endswith(b"\n") for c in chunks[:-1])
 
 
+def test_the_manifest_holds_each_delivery_digest_taken_in_its_encoding_pass(tmp_path):
+    import hashlib
+    import json
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    data = delivery([*ROW, "bad"])
+    (landing / STREAM.filename).write_bytes(data)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("enclave.contracts.get", lambda agency: STREAM)
+        run = ("strm", PARAMS, landing, tmp_path / "s", tmp_path / "q", tmp_path / "r.json")
+        ingest_module.run(*run)
+        manifest = json.loads((tmp_path / "s" / ingest_module.MANIFEST).read_text())
+        entry = manifest["deliveries"][ingest_module.FIRST]
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        # staged under this fingerprint from the same bytes: kept, not read again
+        mp.setattr(ingest_module, "prepare", lambda *a, **k: pytest.fail("read again"))
+        ingest_module.run(*run)
+
+
 def test_run_streams_the_same_tables_as_ingest(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
