@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from benchmarks.bench_pipeline import (
+    DELIVERY_TO_STUDY,
     RECORD,
     REPORT,
     WORKSPACES,
@@ -52,16 +53,6 @@ from enclave.testing.pipeline import stage_commands
 
 #: the stages a month re-runs, in order (the month's share is theirs over the full run's)
 MONTH_STAGES = ("validate", "link", "deidentify", "build")
-#: the full run from delivery to the last study (the target's 15 minutes)
-DELIVERY_TO_STUDY = (
-    "validate",
-    "link",
-    "evaluate_linkage",
-    "deidentify",
-    "build",
-    "study",
-    "check_outputs",
-)
 
 
 def monthly_workspace(persons: int, agency: str) -> Path:
