@@ -139,8 +139,8 @@ def run(
         entry = earlier.get(name)
         # only a delivery staged under this fingerprint can be kept: its bytes are hashed
         # first; any other is hashed in the encoding check's pass, not in a read of its own
-        kept = entry is not None and entry["fingerprint"] == print_
-        if kept and entry["sha256"] == _file_digest(agency, path):
+        keepable = entry is not None and entry["fingerprint"] == print_
+        if keepable and entry["sha256"] == _file_digest(agency, path):
             manifest["deliveries"][name] = entry
             continue
         delivery = Delivery.from_file(agency, path)

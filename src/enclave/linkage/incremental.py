@@ -112,13 +112,13 @@ def previous(out: Path, params: LinkageParams, files: list[InputFile]) -> Prior 
         return None
     if earlier.get("fingerprint") != fingerprint(params):
         return None
-    current = {str(f.path): f for f in files}
-    same = (name in current and io.sha256_file(Path(name)) == sha for name, sha in linked.items())
-    if not all(same):
-        return None
     new = [f for f in files if str(f.path) not in linked]
     monthly = all(paths.MONTH_FOLDER.match(f.path.parent.name) for f in new)
     if not new or not monthly or not any(f.records for f in new):
+        return None  # decided before any input is read (a full run reads them all)
+    current = {str(f.path): f for f in files}
+    same = (name in current and io.sha256_file(Path(name)) == sha for name, sha in linked.items())
+    if not all(same):
         return None
     return Prior(earlier, new)
 
